@@ -1,0 +1,120 @@
+"""MkDocs hooks of the book. No numerics here: this file only moves what ``cnnbook`` makes.
+
+* ``on_config``: a fresh import of ``cnnbook`` for every build (``mkdocs serve``
+  keeps modules imported between rebuilds, which would serve stale figures),
+  the cache folder, a reproducible build date, and a notebook cache keyed by
+  the ``cnnbook`` source (mkdocs-jupyter's own key ignores imported code).
+* ``on_files``: every registered figure, rendered or read from the cache, as a
+  generated file under ``figures/``; KaTeX from ``node_modules``; each lab's
+  ``.ipynb`` for download.
+* ``on_post_page``: removes ``<script src>`` tags that point at another host
+  (mkdocs-jupyter's notebook template adds MathJax and Mermaid from a CDN; the
+  book typesets all math with its own KaTeX and has no Mermaid diagrams).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File
+
+ROOT = Path(__file__).resolve().parent.parent
+KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
+LOG = logging.getLogger("mkdocs.hooks.book")
+# A <script> that loads from another host, or whose code imports from one.
+EXTERNAL_SCRIPT = re.compile(
+    r"<script\b[^>]*\bsrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>"
+    r"|<script\b[^>]*>(?:(?!</script>).)*?import\(\s*[\"']https?://(?:(?!</script>).)*</script>",
+    re.I | re.S,
+)
+
+
+def fresh_cnnbook():
+    """Forget every imported ``cnnbook`` module so this build sees the code on disk."""
+    for name in [m for m in sys.modules if m == "cnnbook" or m.startswith("cnnbook.")]:
+        del sys.modules[name]
+
+
+def _build_date():
+    """Seconds since the epoch of the last commit (so two builds of one commit are identical)."""
+    try:
+        out = subprocess.run(["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=10, check=True).stdout.strip()
+        return out or "0"
+    except (OSError, subprocess.SubprocessError):
+        return "0"
+
+
+def on_config(config):
+    import matplotlib
+
+    matplotlib.use("Agg")  # here, not in the package: notebooks keep their inline backend
+    os.environ.setdefault("CNNBOOK_CACHE", str(ROOT / ".cache" / "cnnbook"))
+    os.environ.setdefault("SOURCE_DATE_EPOCH", _build_date())
+    fresh_cnnbook()
+    from cnnbook.cache import source_hash
+
+    key = source_hash()[:16]
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is not None:
+        notebook_cache = Path(os.environ["CNNBOOK_CACHE"]).parent / "mkdocs-jupyter"
+        for old in notebook_cache.glob("*"):  # outputs made by other versions of cnnbook are stale
+            if old.is_dir() and old.name != key:
+                shutil.rmtree(old, ignore_errors=True)
+        jupyter.config["cache_dir"] = str(notebook_cache / key)
+    return config
+
+
+def _add_figures(files, config):
+    from cnnbook import figures
+
+    start, reused = time.perf_counter(), 0
+    names = figures.names()
+    for name in names:
+        try:
+            data, hit = figures.render(name)
+        except Exception as exc:
+            raise PluginError(f"figure {name!r} failed: {type(exc).__name__}: {exc}") from exc
+        reused += hit
+        files.append(File.generated(config, f"figures/{figures.spec(name).filename}", content=data))
+    LOG.info("figures: %d drawn, %d from the cache, %.1f s", len(names) - reused, reused,
+             time.perf_counter() - start)
+
+
+def _add_katex(files, config):
+    if not (KATEX_DIST / "katex.min.js").is_file():
+        raise PluginError("KaTeX is missing from node_modules: run 'npm ci' (make does it for you)")
+    wanted = ["katex.min.js", "katex.min.css", "contrib/auto-render.min.js"]
+    wanted += [p.relative_to(KATEX_DIST).as_posix() for p in sorted((KATEX_DIST / "fonts").glob("*.woff2"))]
+    for rel in wanted:
+        files.append(File.generated(config, f"assets/katex/{rel}", abs_src_path=str(KATEX_DIST / rel)))
+
+
+def _add_notebooks(files, config):
+    import jupytext
+    import nbformat
+
+    for page_file in [f for f in files if f.src_uri.startswith("labs/") and f.src_uri.endswith(".py")]:
+        notebook = jupytext.read(page_file.abs_src_path, fmt="py:percent")
+        notebook.metadata.pop("jupytext", None)
+        content = nbformat.writes(notebook)
+        files.append(File.generated(config, page_file.src_uri[:-3] + ".ipynb", content=content))
+
+
+def on_files(files, config):
+    _add_figures(files, config)
+    _add_katex(files, config)
+    _add_notebooks(files, config)
+    return files
+
+
+def on_post_page(output, page, config):
+    return EXTERNAL_SCRIPT.sub("", output)

@@ -1,0 +1,89 @@
+"""What a chapter can ask for by name (mkdocs-macros).
+
+In a page::
+
+    {{ figure("ch01.flip", "Caption in Markdown.") }}
+    {{ fact("ch01.conv_params") }}          -> 1,216
+    {{ table("ch01.params") }}
+    {{ exercises(1) }}
+    {{ source("cnnbook.reference.correlate2d") }}
+
+Everything is computed by ``cnnbook`` (figures are rendered by the hooks into
+``figures/``; this module only writes the Markdown that points at them). An
+unknown name or a failing item fails the build, naming the item.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import posixpath
+import textwrap
+
+
+def _chapter_number(name):
+    prefix = name.split(".", 1)[0]
+    return int(prefix[2:]) if prefix.startswith("ch") and prefix[2:].isdigit() else None
+
+
+def define_env(env):
+    counters = {}
+
+    @env.macro
+    def figure(name, caption=""):
+        """A numbered figure with alt text from the registry and a Markdown caption."""
+        from cnnbook import figures
+
+        spec = figures.spec(name)
+        page = env.page.file.src_uri
+        counters[page] = counters.get(page, 0) + 1
+        chapter = _chapter_number(name)
+        number = f"{chapter}.{counters[page]}" if chapter else str(counters[page])
+        src = posixpath.relpath(f"figures/{spec.filename}", posixpath.dirname(page) or ".")
+        alt = spec.alt.replace("[", "(").replace("]", ")")
+        return (
+            f'<figure class="book-figure" markdown="span" id="figure-{number.replace(".", "-")}">\n'
+            f'  ![{alt}]({src}){{ loading=lazy }}\n'
+            f'  <figcaption markdown="span">**Figure {number}.** {caption}</figcaption>\n'
+            f"</figure>\n"
+        )
+
+    @env.macro
+    def fact(name, fmt=None):
+        """A number or phrase computed by cnnbook."""
+        from cnnbook import facts
+
+        try:
+            return facts.get_fact(name, fmt)
+        except Exception as exc:
+            raise RuntimeError(f"fact {name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+    @env.macro
+    def table(name):
+        """A Markdown table computed by cnnbook."""
+        from cnnbook import facts
+
+        try:
+            return facts.get_table(name)
+        except Exception as exc:
+            raise RuntimeError(f"table {name!r} failed: {type(exc).__name__}: {exc}") from exc
+
+    @env.macro
+    def exercises(chapter):
+        """The chapter's exercises with hints and collapsible solutions."""
+        from cnnbook import exercises as registry
+
+        try:
+            return registry.to_markdown(chapter)
+        except Exception as exc:
+            raise RuntimeError(f"exercises of chapter {chapter!r} failed: {type(exc).__name__}: {exc}") from exc
+
+    @env.macro
+    def source(dotted):
+        """The source of a cnnbook function, as a code block: the book shows the tested code."""
+        module_name, _, attr = dotted.rpartition(".")
+        if not module_name.startswith("cnnbook"):
+            raise RuntimeError(f"source {dotted!r}: only cnnbook code can be shown")
+        obj = getattr(importlib.import_module(module_name), attr)
+        code = textwrap.dedent(inspect.getsource(obj)).strip()
+        return f"```python\n{code}\n```"

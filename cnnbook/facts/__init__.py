@@ -1,0 +1,97 @@
+"""Numbers and tables the chapters quote, computed by ``cnnbook`` at build time.
+
+A chapter writes ``{{ fact("ch01.conv_params") }}`` or ``{{ table("ch01.params") }}``
+instead of typing a number that could drift from the code. A fact function
+returns a number or a string; a table function returns Markdown.
+"""
+
+from __future__ import annotations
+
+import importlib
+import numbers
+
+__all__ = ["FACTS", "TABLES", "fact", "format_value", "get_fact", "get_table", "names", "table"]
+
+_MODULES = ("cnnbook.facts.ch01",)
+FACTS = {}
+TABLES = {}
+
+
+def _registrar(registry, kind):
+    def register(name):
+        def decorate(func):
+            if name in registry:
+                raise ValueError(f"{kind} {name!r} is defined twice")
+            registry[name] = func
+            return func
+
+        return decorate
+
+    return register
+
+
+#: Register the decorated function as the fact ``name``.
+fact = _registrar(FACTS, "fact")
+#: Register the decorated function as the table ``name``.
+table = _registrar(TABLES, "table")
+
+
+def _load():
+    for module in _MODULES:
+        importlib.import_module(module)
+
+
+def names():
+    """Names of all facts and tables, as ``(facts, tables)``.
+
+    Examples
+    --------
+    >>> facts, tables = names()
+    >>> "ch01.conv_params" in facts and "ch01.params" in tables
+    True
+    """
+    _load()
+    return sorted(FACTS), sorted(TABLES)
+
+
+def format_value(value, fmt=None):
+    """Format a fact for prose: thousands separators for integers, ``fmt`` if given.
+
+    Examples
+    --------
+    >>> format_value(49168)
+    '49,168'
+    >>> format_value(40.43421, ".1f")
+    '40.4'
+    >>> format_value(0.5)
+    '0.5'
+    """
+    if fmt is not None:
+        return format(value, fmt)
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def get_fact(name, fmt=None):
+    """The fact ``name`` formatted for prose.
+
+    Examples
+    --------
+    >>> get_fact("ch01.conv_params")
+    '1,216'
+    """
+    _load()
+    if name not in FACTS:
+        raise ValueError(f"unknown fact {name!r}; see cnnbook.facts.names()")
+    return format_value(FACTS[name](), fmt)
+
+
+def get_table(name):
+    """The table ``name`` as Markdown."""
+    _load()
+    if name not in TABLES:
+        raise ValueError(f"unknown table {name!r}; see cnnbook.facts.names()")
+    return TABLES[name]()

@@ -1,0 +1,274 @@
+"""Figures of chapter 1, "The convolution operation"."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from cnnbook import experiments, functional, kernels, matrices, reference, transforms
+from cnnbook.backend import to_numpy
+from cnnbook.data import photo
+from cnnbook.figures import register
+
+# Small integer grids keep the worked examples readable.
+EXAMPLE_IMAGE = np.array(
+    [[3, 1, 0, 2, 1], [0, 2, 4, 1, 0], [1, 0, 3, 2, 2], [2, 1, 0, 1, 3], [0, 2, 1, 0, 1]], dtype=float
+)
+EXAMPLE_KERNEL = kernels.kernel("sobel x")
+ASYMMETRIC_KERNEL = np.arange(1.0, 10.0).reshape(3, 3)
+
+EQUIVARIANCE_SHIFT = (6, 10)
+
+
+def _grid(ax, values, title, highlight=None, cmap="Blues", fmt="{:g}", vmin=None, vmax=None):
+    """Draw a small matrix with its numbers written in the cells."""
+    values = np.asarray(values, dtype=float)
+    ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
+    lo, hi = (values.min() if vmin is None else vmin), (values.max() if vmax is None else vmax)
+    for (i, j), v in np.ndenumerate(values):
+        dark = (v - lo) / ((hi - lo) or 1) > 0.6
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9, color="white" if dark else "black")
+    ax.set_xticks(np.arange(values.shape[1] + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(values.shape[0] + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="#555555", linewidth=0.6)
+    ax.tick_params(which="both", bottom=False, left=False, labelbottom=False, labelleft=False)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.set_title(title)
+    if highlight is not None:
+        (top, left), (h, w), color = highlight
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), w, h, fill=False, edgecolor=color, linewidth=2.5))
+
+
+def _image(ax, values, title, signed=False):
+    values = to_numpy(values)
+    if signed:
+        limit = float(np.abs(values).max()) or 1.0
+        ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    else:
+        ax.imshow(values, cmap="gray", vmin=0, vmax=1)
+    ax.set_title(title)
+    ax.set_axis_off()
+
+
+@register(
+    "ch01.sliding_window",
+    alt="A 5 by 5 input grid, a 3 by 3 Sobel kernel and the 3 by 3 output; the window at row 1, column 2 "
+    "of the input and the output cell it produces are outlined, with the sum of products written out.",
+)
+def sliding_window(row=1, col=2):
+    """One step of the sliding window: which inputs produce one output value."""
+    out = reference.correlate2d(EXAMPLE_IMAGE, EXAMPLE_KERNEL)
+    fig, axes = plt.subplots(1, 3, figsize=(8.2, 3.1), gridspec_kw={"width_ratios": [5, 3, 3]})
+    _grid(axes[0], EXAMPLE_IMAGE, "input $I$", highlight=((row, col), (3, 3), "#d62728"))
+    _grid(axes[1], EXAMPLE_KERNEL, "kernel $K$", cmap="RdBu_r", vmin=-2.5, vmax=2.5)
+    _grid(axes[2], out, "output $S = I \\star K$", highlight=((row, col), (1, 1), "#d62728"),
+          cmap="RdBu_r", vmin=-np.abs(out).max(), vmax=np.abs(out).max())
+    window = EXAMPLE_IMAGE[row : row + 3, col : col + 3]
+    terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(window.ravel(), EXAMPLE_KERNEL.ravel()) if b != 0)
+    fig.text(0.5, -0.02, f"$S({row},{col})$ = {terms} = {out[row, col]:g}", ha="center", fontsize=10)
+    return fig
+
+
+@register(
+    "ch01.flip",
+    alt="An image that is zero except for a single 1 at its centre, a 3 by 3 kernel holding 1 to 9, and two "
+    "results: cross-correlation leaves a copy of the kernel rotated by 180 degrees, true convolution an "
+    "upright copy.",
+)
+def flip():
+    """Cross-correlation vs convolution, seen through the response to an impulse."""
+    impulse = np.zeros((5, 5))
+    impulse[2, 2] = 1.0
+    corr = reference.correlate2d(np.pad(impulse, 1), ASYMMETRIC_KERNEL)
+    conv = reference.convolve2d(np.pad(impulse, 1), ASYMMETRIC_KERNEL)
+    fig, axes = plt.subplots(1, 4, figsize=(10, 2.9), gridspec_kw={"width_ratios": [5, 3, 5, 5]})
+    _grid(axes[0], impulse, "impulse $\\delta$")
+    _grid(axes[1], ASYMMETRIC_KERNEL, "kernel $K$")
+    _grid(axes[2], corr, "cross-correlation $\\delta \\star K$", cmap="Oranges")
+    _grid(axes[3], conv, "convolution $\\delta * K$", cmap="Greens")
+    return fig
+
+
+@register(
+    "ch01.connectivity",
+    alt="Two network diagrams from 7 inputs to 5 outputs. Left, a dense layer: every output is wired to every "
+    "input, 35 distinct weights. Right, a convolution: each output is wired to 3 neighbouring inputs and the "
+    "three colours of wire repeat, 3 shared weights.",
+)
+def connectivity(n_in=7, k=3):
+    """Dense vs convolutional wiring: local connectivity and weight sharing."""
+    n_out = n_in - k + 1
+    colors = ["#1f77b4", "#ff7f0e", "#2ca02c"]
+    fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.0))
+    for ax, dense in zip(axes, (True, False)):
+        xs_in = np.arange(n_in)
+        xs_out = np.arange(n_out) + (n_in - n_out) / 2
+        for o, xo in enumerate(xs_out):
+            sources = range(n_in) if dense else range(o, o + k)
+            for i in sources:
+                color = "#9a9a9a" if dense else colors[i - o]
+                ax.plot([xs_in[i], xo], [0, 1], color=color, linewidth=0.9 if dense else 2.0, zorder=1)
+        ax.scatter(xs_in, np.zeros(n_in), s=160, color="white", edgecolor="black", zorder=2)
+        ax.scatter(xs_out, np.ones(n_out), s=160, color="#dddddd", edgecolor="black", zorder=2)
+        weights = n_in * n_out if dense else k
+        ax.set_title(f"{'dense' if dense else 'convolution'}: {weights} distinct weights")
+        ax.text(-0.9, 0, "input", ha="right", va="center")
+        ax.text(-0.9, 1, "output", ha="right", va="center")
+        ax.set_xlim(-2.2, n_in)
+        ax.set_ylim(-0.25, 1.25)
+        ax.set_axis_off()
+    return fig
+
+
+def feature_map_kernels():
+    """Kernels shown in the feature-map figure, with whether their output is signed."""
+    return [("identity", False), ("gaussian blur", False), ("sharpen", False),
+            ("edge", True), ("sobel x", True), ("sobel y", True)]
+
+
+@register(
+    "ch01.feature_maps",
+    alt="A photograph of a tabby cat filtered by six hand-made 3 by 3 kernels: identity (unchanged), gaussian "
+    "blur (softer), sharpen (crisper), edge (outlines of fur and eyes), Sobel x (vertical edges in red and "
+    "blue) and Sobel y (horizontal edges).",
+    format="png",
+)
+def feature_maps(size=140):
+    """The same photograph through six kernels: each feature map marks where its pattern occurs."""
+    cat = photo("chelsea", size=size, backend="numpy")
+    fig, axes = plt.subplots(2, 3, figsize=(9.6, 4.6))
+    for ax, (name, signed) in zip(axes.ravel(), feature_map_kernels()):
+        k = kernels.kernel(name)
+        out = functional.conv2d(cat[None, None], k[None, None])[0, 0]
+        shown = out if signed else np.clip(out, 0, 1)
+        _image(ax, shown, name, signed=signed)
+    fig.tight_layout()
+    return fig
+
+
+def equivariance_maps(shift=EQUIVARIANCE_SHIFT, size=120):
+    """Shift-then-convolve, convolve-then-shift and their difference on a real photograph.
+
+    Returns ``(image, shifted_then_conv, conv_then_shifted)``; the convolution is a
+    3×3 Sobel with zero "same" padding and the shift fills with zeros.
+    """
+    cat = photo("chelsea", size=size, backend="numpy")[None, None]
+    k = kernels.kernel("sobel x")[None, None]
+    dy, dx = shift
+    a = functional.conv2d(transforms.translate(cat, dy, dx), k, padding="same")[0, 0]
+    b = transforms.translate(functional.conv2d(cat, k, padding="same"), dy, dx)[0, 0]
+    return cat[0, 0], a, b
+
+
+@register(
+    "ch01.equivariance",
+    alt="Four panels: the cat photograph, the Sobel feature map of the shifted photograph, the shifted Sobel "
+    "feature map, and their absolute difference, which is zero everywhere except thin lines at the edge "
+    "of the zero band the shift brought in and along the last row and column.",
+    format="png",
+)
+def equivariance():
+    """Translation equivariance on a real image, and the border where it breaks."""
+    image, a, b = equivariance_maps()
+    dy, dx = EQUIVARIANCE_SHIFT
+    fig, axes = plt.subplots(1, 4, figsize=(11, 2.7))
+    _image(axes[0], image, "input $x$")
+    _image(axes[1], a, f"conv(shift(x)), shift ({dy}, {dx})", signed=True)
+    _image(axes[2], b, "shift(conv(x))", signed=True)
+    diff = np.abs(a - b)
+    axes[3].imshow(diff, cmap="magma")
+    axes[3].set_title(f"|difference|, max {diff.max():.2f}")
+    axes[3].set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+def colour_filters():
+    """Two 3-channel 3×3 filters: a warm-vs-cool detector and a luminance edge detector."""
+    warm = np.zeros((3, 3, 3))
+    warm[0, 1, 1], warm[2, 1, 1] = 1.0, -1.0  # red minus blue at the centre pixel
+    edge = np.stack([kernels.kernel("sobel x") / 3] * 3)
+    return np.stack([warm, edge])  # (C_out=2, C_in=3, 3, 3)
+
+
+@register(
+    "ch01.channels",
+    alt="The red, green and blue channels of the cat photograph, and the two output feature maps of a layer "
+    "with two 3-channel filters: one responds to red-minus-blue colour (the orange fur lights up), the "
+    "other to vertical edges in all three channels at once.",
+    format="png",
+)
+def channels(size=110):
+    """Multi-channel input, 4-D weight: each output map sums over all input channels."""
+    cat = photo("chelsea", size=size, gray=False, backend="numpy")
+    weight = colour_filters()
+    out = functional.conv2d(cat[None], weight)[0]
+    fig, axes = plt.subplots(1, 5, figsize=(12, 2.5))
+    for ax, channel, name, cmap in zip(axes[:3], cat, ("red", "green", "blue"), ("Reds_r", "Greens_r", "Blues_r")):
+        ax.imshow(channel, cmap=cmap, vmin=0, vmax=1)
+        ax.set_title(f"input channel: {name}")
+        ax.set_axis_off()
+    _image(axes[3], out[0], "output 0: red − blue", signed=True)
+    _image(axes[4], out[1], "output 1: vertical edges", signed=True)
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch01.conv_matrix",
+    alt="Three matrices drawn as coloured grids for a 3 by 3 kernel acting on a flattened 4 by 4 image: the "
+    "4 by 16 matrix of the valid convolution, the 16 by 16 doubly block Toeplitz matrix with zero padding, "
+    "and the 16 by 16 doubly block circulant matrix with wrap-around; block boundaries are outlined.",
+)
+def conv_matrix(n=4):
+    """Convolution as a matrix: the Toeplitz-of-Toeplitz structure made visible."""
+    k = ASYMMETRIC_KERNEL
+    cases = [
+        ("valid: %d×%d", matrices.conv_matrix(k, (n, n)), n - 2),
+        ("zero padding 1: %d×%d", matrices.conv_matrix(k, (n, n), padding=1), n),
+        ("circular: %d×%d", matrices.conv_matrix(k, (n, n), circular=True), n),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.9), gridspec_kw={"width_ratios": [1, 1, 1]})
+    for ax, (title, m, w_out) in zip(axes, cases):
+        masked = np.ma.masked_equal(m, 0)
+        ax.imshow(masked, cmap="viridis", vmin=1, vmax=9)
+        for r in range(0, m.shape[0] + 1, w_out):
+            ax.axhline(r - 0.5, color="black", linewidth=0.8)
+        for c in range(0, m.shape[1] + 1, n):
+            ax.axvline(c - 0.5, color="black", linewidth=0.8)
+        ax.set_title(title % m.shape)
+        ax.set_xlabel("input pixel (row-major)")
+        ax.set_ylabel("output pixel")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch01.timings",
+    alt="Two log-log plots of seconds per call against kernel size, measured on the machine that built this "
+    "page. Left, one 48 by 48 image: naive loops are slowest by orders of magnitude and grow with the kernel; "
+    "im2col grows with the kernel; FFT stays nearly flat. Right, a batch of 8 with 16 channels: im2col wins "
+    "for small kernels and FFT catches up as kernels grow.",
+)
+def timings():
+    """Measured seconds per call of the three implementations (from the cached experiment)."""
+    result = experiments.run("ch01.conv_timings")
+    styles = {"naive loops": ("#d62728", "o"), "im2col + matmul": ("#1f77b4", "s"), "FFT": ("#2ca02c", "^")}
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, setting in zip(axes, result["settings"]):
+        for method in setting["methods"]:
+            color, marker = styles[method]
+            ax.loglog(setting["kernels"], setting["seconds"][method], marker=marker, color=color, label=method)
+        ax.set_xticks(setting["kernels"], [str(k) for k in setting["kernels"]])
+        ax.minorticks_off()
+        ax.set_xlabel("kernel size k (k×k)")
+        ax.set_ylabel("seconds per call (median)")
+        ax.set_title(setting["description"])
+        ax.legend(frameon=False)
+    fig.suptitle(f"measured on {result['machine']}", fontsize=9, color="#444444")
+    fig.tight_layout()
+    return fig

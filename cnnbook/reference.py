@@ -1,0 +1,121 @@
+"""Naive loop versions: the definitions, written to be read.
+
+These functions transcribe the formulas of the book one sum at a time. They are
+shown in the chapters, used as the oracles the fast versions are tested
+against, and timed against them in chapter 1. NumPy only, and slow on purpose.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnbook._checks import check_array, check_int, check_pair, float_dtype
+from cnnbook.backend import to_numpy
+
+__all__ = ["conv2d", "convolve2d", "correlate2d"]
+
+
+def correlate2d(image, kernel):
+    """Valid 2-D cross-correlation of one image with one kernel.
+
+    .. math:: S(i, j) = \\sum_{m=0}^{k_h-1} \\sum_{n=0}^{k_w-1} I(i + m, j + n)\\, K(m, n)
+
+    Parameters
+    ----------
+    image : array, shape (H, W)
+    kernel : array, shape (kH, kW), no larger than ``image``
+
+    Returns
+    -------
+    ndarray, shape (H - kH + 1, W - kW + 1)
+
+    Examples
+    --------
+    >>> image = np.arange(9.0).reshape(3, 3)
+    >>> correlate2d(image, np.array([[1.0, 0.0], [0.0, -1.0]]))
+    array([[-4., -4.],
+           [-4., -4.]])
+    """
+    image = check_array(to_numpy(image), "image", "correlate2d", ndim=2)
+    kernel = check_array(to_numpy(kernel), "kernel", "correlate2d", ndim=2)
+    kh, kw = kernel.shape
+    h, w = image.shape
+    if kh > h or kw > w:
+        raise ValueError(f"correlate2d: kernel {kernel.shape} is larger than image {image.shape}")
+    out = np.zeros((h - kh + 1, w - kw + 1), dtype=float_dtype(image, kernel))
+    for i in range(out.shape[0]):
+        for j in range(out.shape[1]):
+            for m in range(kh):
+                for n in range(kw):
+                    out[i, j] += image[i + m, j + n] * kernel[m, n]
+    return out
+
+
+def convolve2d(image, kernel):
+    """Valid 2-D convolution in the mathematician's sense: the kernel is flipped.
+
+    .. math:: (I \\star K)(i, j) = \\sum_{m, n} I(i + m, j + n)\\, K(k_h - 1 - m, k_w - 1 - n)
+
+    which is cross-correlation with the kernel rotated by 180°.
+
+    Examples
+    --------
+    >>> image = np.arange(9.0).reshape(3, 3)
+    >>> convolve2d(image, np.array([[1.0, 0.0], [0.0, -1.0]]))
+    array([[4., 4.],
+           [4., 4.]])
+    """
+    kernel = check_array(to_numpy(kernel), "kernel", "convolve2d", ndim=2)
+    return correlate2d(image, kernel[::-1, ::-1])
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """Batched multi-channel cross-correlation, one output value at a time.
+
+    Same arguments and result as :func:`cnnbook.functional.conv2d` (``padding``
+    an int or a pair here), computed straight from the definition
+
+    .. math:: y[n, o, i, j] = b[o] + \\sum_{c}\\sum_{m}\\sum_{l}
+              w[o, c, m, l]\\; x_p[n,\\, g C_g + c,\\, i s_h + m d_h,\\, j s_w + l d_w]
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> conv2d(x, np.ones((1, 1, 2, 2)), stride=2)[0, 0]
+    array([[10., 18.],
+           [42., 50.]])
+    """
+    where = "reference.conv2d"
+    x = check_array(to_numpy(x), "x", where, ndim=4)
+    weight = check_array(to_numpy(weight), "weight", where, ndim=4)
+    sh, sw = check_pair(stride, "stride", where, minimum=1)
+    ph, pw = check_pair(padding, "padding", where, minimum=0)
+    dh, dw = check_pair(dilation, "dilation", where, minimum=1)
+    groups = check_int(groups, "groups", where, minimum=1)
+    n_batch, c_in, h, w = x.shape
+    c_out, c_group, kh, kw = weight.shape
+    if c_in % groups or c_out % groups or c_group != c_in // groups:
+        raise ValueError(f"{where}: x {x.shape} and weight {weight.shape} do not fit groups={groups}")
+    dtype = float_dtype(x, weight)
+    xp = np.zeros((n_batch, c_in, h + 2 * ph, w + 2 * pw), dtype=dtype)
+    xp[:, :, ph : ph + h, pw : pw + w] = x
+    h_out = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    w_out = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"{where}: kernel {weight.shape[2:]} does not fit the padded input")
+    out_per_group = c_out // groups
+    y = np.zeros((n_batch, c_out, h_out, w_out), dtype=dtype)
+    for n in range(n_batch):
+        for o in range(c_out):
+            first = (o // out_per_group) * c_group  # first input channel of o's group
+            for i in range(h_out):
+                for j in range(w_out):
+                    total = 0.0
+                    for c in range(c_group):
+                        for m in range(kh):
+                            for l in range(kw):
+                                total += weight[o, c, m, l] * xp[n, first + c, i * sh + m * dh, j * sw + l * dw]
+                    y[n, o, i, j] = total
+    if bias is not None:
+        y += to_numpy(bias).reshape(1, c_out, 1, 1)
+    return y

@@ -1,0 +1,27 @@
+// Typeset every formula with KaTeX, served by this site (no CDN). Runs on the first page
+// load and again after each of Material's instant navigations (document$ emits each time).
+// Chapter pages carry arithmatex's \( \) and \[ \]; notebook pages carry Jupyter's $ and $$.
+(function () {
+  "use strict";
+  var options = {
+    delimiters: [
+      { left: "$$", right: "$$", display: true },
+      { left: "\\[", right: "\\]", display: true },
+      { left: "\\(", right: "\\)", display: false },
+      { left: "$", right: "$", display: false }
+    ],
+    ignoredClasses: ["highlight", "highlight-ipynb", "jp-OutputArea-output"],
+    throwOnError: false,
+    errorColor: "#cc0000"
+  };
+  function typeset(root) {
+    if (typeof renderMathInElement === "function") {
+      renderMathInElement(root, options);
+    }
+  }
+  if (typeof document$ !== "undefined") {
+    document$.subscribe(function (doc) { typeset(doc.body || document.body); });
+  } else {
+    document.addEventListener("DOMContentLoaded", function () { typeset(document.body); });
+  }
+})();
