@@ -9,7 +9,9 @@
   ``.ipynb`` for download.
 * ``on_post_page``: removes ``<script src>`` tags that point at another host
   (mkdocs-jupyter's notebook template adds MathJax and Mermaid from a CDN; the
-  book typesets all math with its own KaTeX and has no Mermaid diagrams).
+  book typesets all math with its own KaTeX and has no Mermaid diagrams), and
+  numbers notebook cells in order (jupytext gives them random ids, which would
+  make two builds of the same notebook differ).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File
 
+CELL_ID = re.compile(r'id="cell-id=[0-9a-zA-Z_-]+"')
 ROOT = Path(__file__).resolve().parent.parent
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
 LOG = logging.getLogger("mkdocs.hooks.book")
@@ -57,6 +60,12 @@ def on_config(config):
     import matplotlib
 
     matplotlib.use("Agg")  # here, not in the package: notebooks keep their inline backend
+    # Build with this checkout's cnnbook, in this process and in the notebook kernels it starts.
+    if sys.path[:1] != [str(ROOT)]:
+        sys.path.insert(0, str(ROOT))
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if str(ROOT) not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in paths if p])
     os.environ.setdefault("CNNBOOK_CACHE", str(ROOT / ".cache" / "cnnbook"))
     os.environ.setdefault("SOURCE_DATE_EPOCH", _build_date())
     fresh_cnnbook()
@@ -105,6 +114,8 @@ def _add_notebooks(files, config):
     for page_file in [f for f in files if f.src_uri.startswith("labs/") and f.src_uri.endswith(".py")]:
         notebook = jupytext.read(page_file.abs_src_path, fmt="py:percent")
         notebook.metadata.pop("jupytext", None)
+        for number, cell in enumerate(notebook.cells, start=1):
+            cell.id = f"cell-{number}"  # jupytext draws random ids; fixed ones keep builds identical
         content = nbformat.writes(notebook)
         files.append(File.generated(config, page_file.src_uri[:-3] + ".ipynb", content=content))
 
@@ -116,5 +127,14 @@ def on_files(files, config):
     return files
 
 
+def _number_cells(html):
+    """Replace the random cell ids of a rendered notebook by their position."""
+    counter = iter(range(1, 1_000_000))
+    return CELL_ID.sub(lambda _: f'id="cell-id={next(counter)}"', html)
+
+
 def on_post_page(output, page, config):
-    return EXTERNAL_SCRIPT.sub("", output)
+    output = EXTERNAL_SCRIPT.sub("", output)
+    if "cell-id=" in output:
+        output = _number_cells(output)
+    return output

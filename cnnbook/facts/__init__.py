@@ -2,13 +2,17 @@
 
 A chapter writes ``{{ fact("ch01.conv_params") }}`` or ``{{ table("ch01.params") }}``
 instead of typing a number that could drift from the code. A fact function
-returns a number or a string; a table function returns Markdown.
+returns a number or a string (JSON data); a table function returns Markdown. Both
+are cached like figures (:mod:`cnnbook.cache`), so a warm rebuild computes nothing.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import numbers
+
+from cnnbook.cache import cached_bytes
 
 __all__ = ["FACTS", "TABLES", "fact", "format_value", "get_fact", "get_table", "names", "table"]
 
@@ -86,7 +90,8 @@ def get_fact(name, fmt=None):
     _load()
     if name not in FACTS:
         raise ValueError(f"unknown fact {name!r}; see cnnbook.facts.names()")
-    return format_value(FACTS[name](), fmt)
+    data, _ = cached_bytes("fact", name, {}, lambda: json.dumps(FACTS[name]()).encode(), ".json")
+    return format_value(json.loads(data), fmt)
 
 
 def get_table(name):
@@ -94,4 +99,5 @@ def get_table(name):
     _load()
     if name not in TABLES:
         raise ValueError(f"unknown table {name!r}; see cnnbook.facts.names()")
-    return TABLES[name]()
+    data, _ = cached_bytes("table", name, {}, lambda: TABLES[name]().encode(), ".md")
+    return data.decode()

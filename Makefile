@@ -1,0 +1,44 @@
+# The book's two commands: `make serve` and `make test` (and `make build` for site/).
+# Each sets up what it needs first: a virtual environment in .venv with cnnbook and the
+# docs/test tools, and KaTeX from npm in node_modules. Nothing is downloaded at build time.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY_STAMP := $(VENV)/.installed
+JS_STAMP := node_modules/.installed
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: install serve build test reproducible clean distclean
+
+install: $(PY_STAMP) $(JS_STAMP)
+
+$(PY_STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[docs,test]'
+	touch $@
+
+$(JS_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+serve: install        ## the book at http://127.0.0.1:8000, rebuilt on every save
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
+
+build: install        ## site/ ready to publish (strict: any warning fails)
+	$(BIN)/mkdocs build --strict
+
+test: install         ## the whole test suite (unit, doctests, chapter code, builds, browser), then a strict build
+	$(BIN)/python -m pytest
+	$(BIN)/mkdocs build --strict
+
+reproducible: install ## two clean builds, compared byte for byte
+	$(BIN)/python scripts/reproducible.py
+
+clean:
+	rm -rf site .cache
+
+distclean: clean
+	rm -rf $(VENV) node_modules *.egg-info

@@ -1,0 +1,58 @@
+"""Fixtures of the test suite: array libraries, random generators, the built site, a browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnnbook.backend import gpu_available
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import reproducible  # noqa: E402  (scripts/reproducible.py: build and compare sites)
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
+def xp(request):
+    """Each test runs on NumPy, and on CuPy where a GPU works (skipped cleanly otherwise)."""
+    if request.param == "numpy":
+        return np
+    if not gpu_available():
+        pytest.skip("CuPy GPU tests need a working NVIDIA GPU")
+    import cupy
+
+    return cupy
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+def chromium_or_skip():
+    """Path of Chromium; skip when missing locally, fail when missing in CI."""
+    if Path(CHROMIUM).exists() or shutil.which(CHROMIUM):
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail(f"CI needs Chromium at {CHROMIUM} for the browser tests (.ci/run installs it)")
+    pytest.skip(f"no Chromium at {CHROMIUM}: install Debian's chromium to run the browser tests")
+
+
+@pytest.fixture(scope="session")
+def build_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("build")
+
+
+@pytest.fixture(scope="session")
+def built_site(build_dir):
+    """A strict build from empty caches (a cold build); the browser tests read this site."""
+    seconds, log = reproducible.build(build_dir / "site", build_dir / "cache" / "cnnbook")
+    print(f"\ncold build: {seconds:.1f} s")
+    return {"site": build_dir / "site", "cache": build_dir / "cache" / "cnnbook", "seconds": seconds, "log": log}

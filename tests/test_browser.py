@@ -1,0 +1,140 @@
+"""The built site in headless Chromium: figures decoded, math typeset, no errors, nothing off-site."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+
+import pytest
+
+from tests.conftest import chromium_or_skip
+
+pytestmark = [pytest.mark.browser, pytest.mark.build]
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session")
+def site_url(built_site):
+    handler = functools.partial(_QuietHandler, directory=str(built_site["site"]))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable,
+            args=["--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+class Visit:
+    """One page load with every request and console message recorded."""
+
+    def __init__(self, browser, url):
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.requests, self.console, self.failed = [], [], []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("requestfailed", lambda r: self.failed.append(r.url))
+        self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
+        self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
+        self.page.goto(url, wait_until="networkidle")
+
+    def load_all_images(self):
+        """Scroll through the page so lazy images load, then wait until each is decoded."""
+        self.page.evaluate("""async () => {
+            for (const img of document.images) { img.loading = "eager"; }
+            await Promise.all([...document.images].map(img => img.decode().catch(() => null)));
+        }""")
+        return self.page.evaluate("[...document.images].map(i => [i.getAttribute('src'), i.naturalWidth, i.alt])")
+
+    def check_clean(self, base):
+        off_site = [u for u in self.requests if not u.startswith(base) and not u.startswith("data:")]
+        assert off_site == [], f"requests left 127.0.0.1: {off_site}"
+        assert self.failed == [], f"failed requests: {self.failed}"
+        problems = [m for m in self.console if m.split(":")[0] in ("error", "warning", "pageerror")]
+        assert problems == [], problems
+
+    def close(self):
+        self.context.close()
+
+
+def _math_report(page):
+    return page.evaluate("""() => ({
+        katex: document.querySelectorAll('.katex').length,
+        errors: document.querySelectorAll('.katex-error').length,
+        raw: [...document.querySelectorAll('.arithmatex')].filter(e => !e.querySelector('.katex')).length,
+        dollars: [...document.querySelectorAll('.jp-RenderedMarkdown, .md-content p')]
+                   .filter(e => /\\$[^$\\s][^$]*\\$/.test(e.textContent)).length,
+    })""")
+
+
+def test_chapter_page(browser, site_url):
+    visit = Visit(browser, site_url + "chapters/01-convolution/")
+    try:
+        images = visit.load_all_images()
+        figures = [img for img in images if "/figures/" in img[0]]
+        assert len(figures) == 8
+        for src, width, alt in figures:
+            assert width > 0, f"{src} did not decode"
+            assert len(alt) > 40, f"{src} needs alt text that says what it shows"
+        math = _math_report(visit.page)
+        assert math["katex"] > 50 and math["errors"] == 0 and math["raw"] == 0 and math["dollars"] == 0, math
+        visit.check_clean(site_url)
+    finally:
+        visit.close()
+
+
+def test_exercise_solutions_open_on_click(browser, site_url):
+    visit = Visit(browser, site_url + "chapters/01-convolution/")
+    try:
+        solution = visit.page.locator("details.success").first
+        assert solution.get_attribute("open") is None
+        solution.locator("summary").click()
+        assert solution.get_attribute("open") is not None
+        assert "positions per row" in solution.inner_text()
+        assert visit.page.locator(".admonition.question").count() >= 8
+    finally:
+        visit.close()
+
+
+def test_lab_page_shows_outputs_and_math(browser, site_url):
+    visit = Visit(browser, site_url + "labs/ch01_convolution/")
+    try:
+        images = visit.load_all_images()
+        assert any(width > 0 for _, width, _ in images), "the lab's plot output is missing"
+        outputs = visit.page.locator(".jp-OutputArea-output").all_inner_texts()
+        assert any("matches the reference on 25 random cases" in text for text in outputs)
+        assert any("interior 0.0" in text for text in outputs)
+        math = _math_report(visit.page)
+        assert math["katex"] >= 2 and math["errors"] == 0 and math["dollars"] == 0, math
+        assert visit.page.locator("a[href$='ch01_convolution.ipynb']").count() == 1
+        visit.check_clean(site_url)
+    finally:
+        visit.close()
+
+
+def test_math_after_instant_navigation(browser, site_url):
+    visit = Visit(browser, site_url)
+    try:
+        visit.page.locator("a[href*='chapters/01-convolution']").first.click()
+        visit.page.wait_for_url("**/chapters/01-convolution/")
+        visit.page.wait_for_function("document.querySelectorAll('.katex').length > 50")
+        assert _math_report(visit.page)["raw"] == 0
+        visit.check_clean(site_url)
+    finally:
+        visit.close()

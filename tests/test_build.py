@@ -1,0 +1,80 @@
+"""The whole site: a strict build, reproducible, cached, and fresh after a code change."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from tests.conftest import ROOT, reproducible
+
+pytestmark = pytest.mark.build
+
+
+def test_strict_build_has_every_page_and_figure(built_site):
+    site = built_site["site"]
+    for page in ["index.html", "chapters/01-convolution/index.html", "labs/ch01_convolution/index.html",
+                 "using/index.html", "labs/ch01_convolution.ipynb", "assets/katex/katex.min.js"]:
+        assert (site / page).is_file(), page
+    from cnnbook import figures
+
+    chapter = (site / "chapters/01-convolution/index.html").read_text()
+    for name in figures.names():
+        assert (site / "figures" / figures.spec(name).filename).stat().st_size > 1000, name
+        assert f'src="../../figures/{figures.spec(name).filename}"' in chapter, name
+    assert chapter.count('<figure class="book-figure"') == len(figures.names())
+    assert not re.search(r"\{\{\s*(figure|fact|table|exercises|source)\(", chapter)  # all macros expanded
+    assert chapter.count('class="admonition question"') >= 8
+
+
+def test_no_page_loads_anything_from_another_host(built_site):
+    for html in built_site["site"].rglob("*.html"):
+        text = html.read_text()
+        assert not re.search(r"<script[^>]+src=[\"']https?://", text), html
+        assert not re.search(r"<link[^>]+href=[\"']https?://[^\"']+\.(css|woff2?)", text), html
+        assert "fonts.googleapis" not in text and "cdnjs" not in text and "jsdelivr" not in text, html
+
+
+def test_cold_build_within_budget(built_site):
+    assert built_site["seconds"] <= 60, f"cold build took {built_site['seconds']:.1f} s (budget 60 s)"
+
+
+def test_warm_rebuild_reuses_everything(built_site, build_dir):
+    seconds, log = reproducible.build(build_dir / "site-warm", built_site["cache"])
+    print(f"\nwarm rebuild: {seconds:.1f} s")
+    assert "figures: 0 drawn" in log
+    assert "Cache miss" not in log  # the notebook's executed outputs were reused too
+    assert seconds <= 5 or seconds < built_site["seconds"] / 2, f"warm rebuild took {seconds:.1f} s"
+    assert reproducible.compare(built_site["site"], build_dir / "site-warm") == []
+
+
+def test_two_clean_builds_are_identical(built_site, build_dir):
+    fresh = build_dir / "cache-b" / "cnnbook"
+    shutil.copytree(built_site["cache"] / "experiment", fresh / "experiment")  # measurements are data
+    reproducible.build(build_dir / "site-b", fresh)
+    assert reproducible.compare(built_site["site"], build_dir / "site-b") == []
+
+
+def test_code_change_changes_the_built_figure(built_site, build_dir):
+    """Edit a figure's code in a copy of the book: that build must draw it anew, not reuse the cache."""
+    copy = build_dir / "book"
+    for part in ["cnnbook", "bookbuild", "docs", "mkdocs.yml"]:
+        src = ROOT / part
+        (shutil.copytree(src, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
+         if src.is_dir() else shutil.copy(src, copy / part))
+    (copy / "node_modules").symlink_to(ROOT / "node_modules")
+    cache = build_dir / "cache-copy"
+    shutil.copytree(built_site["cache"], cache)  # the same code gives the same keys: a warm start
+    _, log = reproducible.build(copy / "site", cache, root=copy)
+    assert "figures: 0 drawn" in log
+    figure = "figures/ch01.connectivity.svg"
+    before = (copy / "site" / figure).read_bytes()
+    assert before == (built_site["site"] / figure).read_bytes()
+
+    code = copy / "cnnbook" / "figures" / "ch01.py"
+    code.write_text(code.read_text().replace('"#1f77b4", "#ff7f0e", "#2ca02c"', '"#9467bd", "#ff7f0e", "#2ca02c"'))
+    _, log = reproducible.build(copy / "site", cache, root=copy)
+    after = (copy / "site" / figure).read_bytes()
+    assert after != before and b"#9467bd" in after and b"#1f77b4" not in after
+    assert re.search(r"figures: [1-9]\d* drawn", log)

@@ -1,0 +1,129 @@
+"""Every exercise: its solution passes its checker, typical wrong answers fail, bad forms are explained."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from cnnbook import exercises
+from cnnbook.exercises import AnswerFormatError, ch01, check, solution_source
+
+ALL = exercises.chapter_exercises()
+IDS = [e.id for e in ALL]
+
+
+def _write_function(tmp_path, func, name):
+    path = tmp_path / f"{name}.py"
+    path.write_text("import numpy as np\n\n" + solution_source(func).replace(f"def {func.__name__}(",
+                                                                             f"def {name}(", 1))
+    return path
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=IDS)
+def test_solution_passes(exercise, tmp_path):
+    if exercise.kind == "code":
+        solution = getattr(ch01, exercise.function)  # the function shown in the solution
+        path = _write_function(tmp_path, solution, exercise.function)
+        result = check(exercise.id, str(path))
+    else:
+        result = check(exercise.id, exercise.answer)
+    assert result.correct, result.message
+
+
+@pytest.mark.parametrize("exercise", ALL, ids=IDS)
+def test_typical_wrong_answers_fail(exercise):
+    assert exercise.wrong, f"exercise {exercise.id} lists no typical wrong answers"
+    for wrong in exercise.wrong:
+        result = check(exercise.id, wrong)
+        assert not result.correct, f"{exercise.id}: {wrong!r} was accepted"
+        if exercise.kind == "code":
+            assert result.message.startswith("case "), result.message
+
+
+def test_every_chapter_one_kind_is_used():
+    kinds = {e.kind for e in exercises.chapter_exercises(1)}
+    assert kinds == {"number", "bool", "choice", "shape", "code"}
+    assert len(exercises.chapter_exercises(1)) >= 8
+    assert sum(e.kind == "code" for e in exercises.chapter_exercises(1)) >= 2
+
+
+@pytest.mark.parametrize("exercise_id, answer, expected", [
+    ("1.2", "73,856", True), ("1.2", " 73856 ", True), ("1.2", 73856.0, True),
+    ("1.4", "FALSE", True), ("1.4", "no", True), ("1.6", "(B)", True),
+    ("1.7", "16x3x5x5", True), ("1.7", "(16, 3, 5, 5)", True), ("1.7", [16, 3, 5, 5], True),
+])
+def test_answer_forms(exercise_id, answer, expected):
+    assert check(exercise_id, answer).correct is expected
+
+
+@pytest.mark.parametrize("exercise_id, answer, message", [
+    ("1.2", "many", "expects a number"),
+    ("1.2", "nan", "expects a number"),
+    ("1.4", "maybe", "expects true or false"),
+    ("1.6", "e", "expects one of the letters a, b, c, d"),
+    ("1.7", "sixteen", "expects a shape such as"),
+    ("1.9", "missing.py", "is not an existing .py file"),
+])
+def test_malformed_answers_say_what_is_expected(exercise_id, answer, message):
+    with pytest.raises(AnswerFormatError, match=message):
+        check(exercise_id, answer)
+
+
+def test_broken_learner_files_are_reported(tmp_path):
+    syntax = tmp_path / "syntax.py"
+    syntax.write_text("def correlate2d(image, kernel):\n    return (\n")
+    with pytest.raises(AnswerFormatError, match=r"failed \(line \d+\): SyntaxError"):
+        check("1.9", str(syntax))
+    missing = tmp_path / "other.py"
+    missing.write_text("def something_else():\n    pass\n")
+    with pytest.raises(AnswerFormatError, match=r"must define a function correlate2d\(image, kernel\)"):
+        check("1.9", str(missing))
+    raising = tmp_path / "raising.py"
+    raising.write_text("def correlate2d(image, kernel):\n    raise IndexError('oops')\n")
+    result = check("1.9", str(raising))
+    assert not result.correct and "raised IndexError: oops" in result.message
+
+
+def test_unknown_exercise():
+    with pytest.raises(ValueError, match="unknown exercise '3.14'; known exercises: 1.1"):
+        check("3.14", 1)
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "cnnbook.cli", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_cli_check_exit_codes_and_no_tracebacks(tmp_path):
+    right = _cli("check", "1.2", "73856")
+    assert right.returncode == 0 and "correct" in right.stdout
+    wrong = _cli("check", "1.2", "73728")
+    assert wrong.returncode == 1 and "not yet" in wrong.stdout
+    for args, message in [(("check", "1.2", "lots"), "expects a number"),
+                          (("check", "8.8", "1"), "unknown exercise"),
+                          (("check", "1.9", "nope.py"), "not an existing .py file"),
+                          (("exercises", "42"), "no exercises for chapter '42'")]:
+        bad = _cli(*args)
+        assert bad.returncode == 2, bad
+        assert message in bad.stderr and "Traceback" not in bad.stderr + bad.stdout
+
+
+def test_cli_checks_a_code_file(tmp_path):
+    path = _write_function(tmp_path, ch01.correlate2d, "correlate2d")
+    result = _cli("check", "1.9", str(path))
+    assert result.returncode == 0, result.stdout + result.stderr
+    listing = _cli("exercises", "1")
+    assert listing.returncode == 0 and "Exercise 1.10 (code)" in listing.stdout
+
+
+def test_markdown_has_hint_and_collapsible_solution():
+    md = exercises.to_markdown(1)
+    for e in exercises.chapter_exercises(1):
+        block = md.split(f'"Exercise {e.id} ·')[1].split('!!! question')[0]
+        assert '??? tip "Hint"' in block and '??? success "Solution"' in block
+        assert f"cnnbook check {e.id}" in block
+    # the solution shows the very function the tests run through the checker
+    for line in solution_source(ch01.conv_matrix).splitlines():
+        assert line.strip() in md

@@ -1,0 +1,30 @@
+"""Every lab notebook runs top to bottom, quickly, on the CPU."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import jupytext
+import pytest
+from nbclient import NotebookClient
+
+LABS = sorted((Path(__file__).resolve().parent.parent / "docs" / "labs").glob("*.py"))
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[p.stem for p in LABS])
+def test_lab_runs_within_30_seconds(lab, tmp_path, monkeypatch):
+    monkeypatch.setenv("CNNBOOK_BACKEND", "numpy")
+    notebook = jupytext.read(lab)
+    for cell in notebook.cells:  # run everything a learner would, including cells the build skips
+        tags = cell.metadata.get("tags", [])
+        if "skip-execution" in tags:
+            tags.remove("skip-execution")
+    start = time.perf_counter()
+    NotebookClient(notebook, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+                   ).execute()
+    seconds = time.perf_counter() - start
+    print(f"\n{lab.name}: {seconds:.1f} s")
+    assert seconds <= 30, f"{lab.name} took {seconds:.1f} s (budget 30 s on 2 cores)"
+    outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
+    assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
