@@ -13,7 +13,7 @@ from __future__ import annotations
 from cnnbook._checks import check_array, check_int, check_pair, float_dtype
 from cnnbook.backend import get_xp
 
-__all__ = ["conv2d", "im2col", "pad2d"]
+__all__ = ["col2im", "conv2d", "conv2d_backward", "conv_transpose2d", "im2col", "pad2d"]
 
 # Largest column buffer built at once (bytes); bigger batches are processed in chunks.
 _COLUMN_BUDGET = 64 * 2**20
@@ -210,4 +210,201 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     y = y.reshape(n, c_out, h_out, w_out)
     if bias is not None:
         y += xp.asarray(bias, dtype=dtype).reshape(1, c_out, 1, 1)
+    return y
+
+
+def col2im(cols, input_shape, kernel_size, stride=1, dilation=1):
+    """The adjoint of :func:`im2col`: add every column back onto the window it came from.
+
+    Parameters
+    ----------
+    cols : array, shape (N, C * kH * kW, H_out * W_out)
+    input_shape : tuple (N, C, H, W)
+        Shape of the (padded) input that :func:`im2col` unfolded.
+    kernel_size, stride, dilation : int or pair
+
+    Returns
+    -------
+    array, shape (N, C, H, W)
+        Where windows overlap, their contributions are summed: this is exactly
+        the gradient of ``im2col`` with respect to its input.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> col2im(np.ones((1, 4, 4)), (1, 1, 3, 3), 2)[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    """
+    where = "col2im"
+    kh, kw = check_pair(kernel_size, "kernel_size", where, minimum=1)
+    sh, sw = check_pair(stride, "stride", where, minimum=1)
+    dh, dw = check_pair(dilation, "dilation", where, minimum=1)
+    n, c, h, w = input_shape
+    h_out, w_out = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    if cols.shape != (n, c * kh * kw, h_out * w_out):
+        raise ValueError(f"{where}: cols must have shape {(n, c * kh * kw, h_out * w_out)}; got {tuple(cols.shape)}")
+    xp = get_xp(cols)
+    cols = cols.reshape(n, c, kh, kw, h_out, w_out)
+    out = xp.zeros((n, c, h, w), dtype=cols.dtype)
+    for i in range(kh):
+        top = i * dh
+        for j in range(kw):
+            left = j * dw
+            out[:, :, top : top + sh * (h_out - 1) + 1 : sh, left : left + sw * (w_out - 1) + 1 : sw] += cols[:, :, i, j]
+    return out
+
+
+def _conv_input_grad(grad_out, weight, padded_hw, pads, stride, dilation, groups):
+    """Gradient of conv2d with respect to its input: W^T applied to every output column, folded back."""
+    xp = get_xp(grad_out, weight)
+    n, c_out, h_out, w_out = grad_out.shape
+    _, c_group, kh, kw = weight.shape
+    w = weight.reshape(groups, c_out // groups, c_group * kh * kw)
+    g = grad_out.reshape(n, groups, c_out // groups, h_out * w_out)
+    cols = xp.matmul(w.transpose(0, 2, 1), g).reshape(n, groups * c_group * kh * kw, h_out * w_out)
+    grad = col2im(cols, (n, groups * c_group) + tuple(padded_hw), (kh, kw), stride, dilation)
+    top, bottom, left, right = pads
+    return grad[:, :, top : padded_hw[0] - bottom, left : padded_hw[1] - right]
+
+
+def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups=1):
+    """Gradients of :func:`conv2d` with respect to ``x``, ``weight`` and ``bias``.
+
+    With :math:`X` the im2col matrix of the padded input and :math:`y = W X + b`:
+    :math:`\\partial L/\\partial W = \\sum_n g_n X_n^\\top`, :math:`\\partial L/\\partial b = \\sum g`,
+    and :math:`\\partial L/\\partial x = \\mathrm{col2im}(W^\\top g)` (chapter 5 derives them).
+
+    Parameters
+    ----------
+    grad_out : array, shape (N, C_out, H_out, W_out)
+        Gradient of the loss with respect to ``conv2d``'s output.
+    x, weight, stride, padding, dilation, groups
+        The arguments the forward pass was called with.
+
+    Returns
+    -------
+    grad_x : array, shape of ``x``
+    grad_weight : array, shape of ``weight``
+    grad_bias : array, shape (C_out,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> gx, gw, gb = conv2d_backward(np.ones((1, 1, 2, 2)), x, np.ones((1, 1, 2, 2)))
+    >>> gx[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> gw[0, 0], gb
+    (array([[ 8., 12.],
+           [20., 24.]]), array([4.]))
+    """
+    where = "conv2d_backward"
+    check_array(grad_out, "grad_out", where, ndim=4)
+    check_array(x, "x", where, ndim=4)
+    check_array(weight, "weight", where, ndim=4)
+    groups = check_int(groups, "groups", where, minimum=1)
+    stride = check_pair(stride, "stride", where, minimum=1)
+    dilation = check_pair(dilation, "dilation", where, minimum=1)
+    n, c_in, _, _ = x.shape
+    c_out, c_group, kh, kw = weight.shape
+    if c_in % groups or c_out % groups or c_group != c_in // groups:
+        raise ValueError(f"{where}: x {tuple(x.shape)} and weight {tuple(weight.shape)} do not fit groups={groups}")
+    pads = _padding4(padding, (kh, kw), dilation, stride, where)
+    xp = get_xp(grad_out, x, weight)
+    dtype = float_dtype(grad_out, x, weight)
+    xpad = pad2d(xp.asarray(x, dtype=dtype), pads)
+    cols = im2col(xpad, (kh, kw), stride, dilation)
+    expected = (n, c_out) + (cols.shape[2],)
+    if grad_out.shape[:2] != expected[:2] or grad_out.shape[2] * grad_out.shape[3] != cols.shape[2]:
+        raise ValueError(f"{where}: grad_out has shape {tuple(grad_out.shape)}, but the forward output of these "
+                         f"arguments has {cols.shape[2]} positions and {c_out} channels")
+    g = xp.asarray(grad_out, dtype=dtype)
+    w = xp.asarray(weight, dtype=dtype)
+    positions = cols.shape[2]
+    cols = cols.reshape(n, groups, c_group * kh * kw, positions)
+    g_groups = g.reshape(n, groups, c_out // groups, positions)
+    grad_weight = xp.matmul(g_groups, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
+    grad_x = _conv_input_grad(g, w, xpad.shape[2:], pads, stride, dilation, groups)
+    return grad_x, grad_weight, g.sum(axis=(0, 2, 3))
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed convolution: the adjoint of :func:`conv2d`, as in ``torch.nn.functional``.
+
+    Each input value scatters a scaled copy of the kernel into the output; the
+    copies are ``stride`` apart and overlapping contributions add up. It is the
+    gradient of ``conv2d`` with respect to its input, so
+    ``<conv2d(u, w), v> == <u, conv_transpose2d(v, w)>``.
+
+    Parameters
+    ----------
+    x : array, shape (N, C_in, H, W)
+    weight : array, shape (C_in, C_out // groups, kH, kW)
+    bias : array, shape (C_out,), optional
+    stride, padding, output_padding, dilation : int or pair
+        The output is ``(H - 1) * stride - 2 * padding + dilation * (kH - 1) + output_padding + 1``
+        tall (and likewise wide): ``padding`` trims that many rows from each side of the full
+        scatter, and ``output_padding`` (smaller than ``stride`` or ``dilation``) adds rows at the
+        bottom/right, which picks one of the input sizes a strided ``conv2d`` maps to the same size.
+    groups : int
+
+    Returns
+    -------
+    array, shape (N, C_out, H_out, W_out)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> conv_transpose2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)))[0, 0]
+    array([[1., 2., 1.],
+           [2., 4., 2.],
+           [1., 2., 1.]])
+    >>> conv_transpose2d(np.ones((1, 1, 3, 3)), np.ones((1, 2, 3, 3)), stride=2, padding=1,
+    ...                  output_padding=1).shape
+    (1, 2, 6, 6)
+    """
+    where = "conv_transpose2d"
+    check_array(x, "x", where, ndim=4)
+    check_array(weight, "weight", where, ndim=4)
+    groups = check_int(groups, "groups", where, minimum=1)
+    stride = check_pair(stride, "stride", where, minimum=1)
+    dilation = check_pair(dilation, "dilation", where, minimum=1)
+    ph, pw = check_pair(padding, "padding", where, minimum=0)
+    oph, opw = check_pair(output_padding, "output_padding", where, minimum=0)
+    n, c_in, h, w = x.shape
+    c_w, c_out_group, kh, kw = weight.shape
+    if c_w != c_in:
+        raise ValueError(f"{where}: weight has {c_w} input channels (its first axis), x has {c_in}")
+    if c_in % groups:
+        raise ValueError(f"{where}: groups={groups} must divide x's {c_in} channels")
+    for name, op, s, d in (("height", oph, stride[0], dilation[0]), ("width", opw, stride[1], dilation[1])):
+        if op >= max(s, d):
+            raise ValueError(f"{where}: output_padding ({op} along {name}) must be smaller than stride or dilation")
+    c_out = c_out_group * groups
+    h_out = (h - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1
+    w_out = (w - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"{where}: padding={padding!r} leaves no output (height {h_out}, width {w_out})")
+    if bias is not None:
+        check_array(bias, "bias", where, ndim=1)
+        if bias.shape[0] != c_out:
+            raise ValueError(f"{where}: bias must have shape ({c_out},); got {tuple(bias.shape)}")
+    xp = get_xp(x, weight, bias)
+    dtype = float_dtype(x, weight, *([bias] if bias is not None else []))
+    # This is conv2d's input gradient for a conv2d from C_out to C_in channels whose padded input is
+    # padded_hw. When output_padding >= stride (allowed if dilation is larger) that conv2d has an extra
+    # window position, which no input value reaches: give it zeros.
+    padded_hw = (h_out + 2 * ph, w_out + 2 * pw)
+    positions = [(size - d * (k - 1) - 1) // s + 1
+                 for size, d, k, s in zip(padded_hw, dilation, (kh, kw), stride)]
+    x = xp.asarray(x, dtype=dtype)
+    if positions != [h, w]:
+        x = xp.pad(x, [(0, 0), (0, 0), (0, positions[0] - h), (0, positions[1] - w)])
+    y = _conv_input_grad(x, xp.asarray(weight, dtype=dtype), padded_hw, (ph, ph, pw, pw), stride, dilation, groups)
+    if bias is not None:
+        y = y + xp.asarray(bias, dtype=dtype).reshape(1, c_out, 1, 1)
     return y

@@ -12,7 +12,7 @@ import numpy as np
 from cnnbook._checks import check_array, check_int, check_pair, float_dtype
 from cnnbook.backend import to_numpy
 
-__all__ = ["conv2d", "convolve2d", "correlate2d"]
+__all__ = ["conv2d", "conv_transpose2d", "convolve2d", "correlate2d"]
 
 
 def correlate2d(image, kernel):
@@ -118,4 +118,46 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
                     y[n, o, i, j] = total
     if bias is not None:
         y += to_numpy(bias).reshape(1, c_out, 1, 1)
+    return y
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed convolution, one scatter at a time.
+
+    Every input value ``x[n, c, i, j]`` adds ``x[n, c, i, j] * weight[c, o, m, l]`` to the output
+    at ``(i * s_h + m * d_h - p_h, j * s_w + l * d_w - p_w)``; positions that fall outside the
+    output (the trimmed ``padding``) are dropped. Same arguments and result as
+    :func:`cnnbook.functional.conv_transpose2d` (``padding`` an int or a pair).
+
+    Examples
+    --------
+    >>> conv_transpose2d(np.array([[[[1.0, 2.0]]]]), np.ones((1, 1, 1, 2)), stride=2)[0, 0]
+    array([[1., 1., 2., 2.]])
+    """
+    where = "reference.conv_transpose2d"
+    x = check_array(to_numpy(x), "x", where, ndim=4)
+    weight = check_array(to_numpy(weight), "weight", where, ndim=4)
+    sh, sw = check_pair(stride, "stride", where, minimum=1)
+    ph, pw = check_pair(padding, "padding", where, minimum=0)
+    oph, opw = check_pair(output_padding, "output_padding", where, minimum=0)
+    dh, dw = check_pair(dilation, "dilation", where, minimum=1)
+    n_batch, c_in, h, w = x.shape
+    _, c_out_group, kh, kw = weight.shape
+    in_per_group = c_in // groups
+    h_out = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
+    w_out = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    y = np.zeros((n_batch, c_out_group * groups, h_out, w_out), dtype=float_dtype(x, weight))
+    for n in range(n_batch):
+        for c in range(c_in):
+            first = (c // in_per_group) * c_out_group  # first output channel of c's group
+            for i in range(h):
+                for j in range(w):
+                    for o in range(c_out_group):
+                        for m in range(kh):
+                            for l in range(kw):
+                                r, q = i * sh + m * dh - ph, j * sw + l * dw - pw
+                                if 0 <= r < h_out and 0 <= q < w_out:
+                                    y[n, first + o, r, q] += x[n, c, i, j] * weight[c, o, m, l]
+    if bias is not None:
+        y += to_numpy(bias).reshape(1, -1, 1, 1)
     return y
