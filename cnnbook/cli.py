@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import sys
 import textwrap
@@ -37,7 +38,7 @@ def _info(_args):
         print("cupy        not installed (pip install 'cnnbook[gpu]' on a machine with an NVIDIA GPU)")
     print(f"gpu         {'available' if available else 'not available'}: {reason}")
     try:
-        print(f"backend     {backend_name()}  ({ENV_VAR}={__import__('os').environ.get(ENV_VAR, 'auto')})")
+        print(f"backend     {backend_name()}  ({ENV_VAR}={os.environ.get(ENV_VAR, 'auto')})")
     except (RuntimeError, ValueError) as exc:
         print(f"backend     error: {exc}")
         return 1

@@ -318,13 +318,12 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     dtype = float_dtype(grad_out, x, weight)
     xpad = pad2d(xp.asarray(x, dtype=dtype), pads)
     cols = im2col(xpad, (kh, kw), stride, dilation)
-    expected = (n, c_out) + (cols.shape[2],)
-    if grad_out.shape[:2] != expected[:2] or grad_out.shape[2] * grad_out.shape[3] != cols.shape[2]:
+    positions = cols.shape[2]
+    if grad_out.shape[:2] != (n, c_out) or grad_out.shape[2] * grad_out.shape[3] != positions:
         raise ValueError(f"{where}: grad_out has shape {tuple(grad_out.shape)}, but the forward output of these "
-                         f"arguments has {cols.shape[2]} positions and {c_out} channels")
+                         f"arguments has {positions} positions and {c_out} channels")
     g = xp.asarray(grad_out, dtype=dtype)
     w = xp.asarray(weight, dtype=dtype)
-    positions = cols.shape[2]
     cols = cols.reshape(n, groups, c_group * kh * kw, positions)
     g_groups = g.reshape(n, groups, c_out // groups, positions)
     grad_weight = xp.matmul(g_groups, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)

@@ -7,7 +7,9 @@ import shutil
 
 import pytest
 
-from tests.conftest import ROOT, reproducible
+from tests.conftest import reproducible
+
+import serve_latency  # noqa: E402  (scripts/, put on sys.path by tests.conftest)
 
 pytestmark = pytest.mark.build
 
@@ -59,11 +61,7 @@ def test_two_clean_builds_are_identical(built_site, build_dir):
 def test_code_change_changes_the_built_figure(built_site, build_dir):
     """Edit a figure's code in a copy of the book: that build must draw it anew, not reuse the cache."""
     copy = build_dir / "book"
-    for part in ["cnnbook", "bookbuild", "docs", "mkdocs.yml"]:
-        src = ROOT / part
-        (shutil.copytree(src, copy / part, ignore=shutil.ignore_patterns("__pycache__"))
-         if src.is_dir() else shutil.copy(src, copy / part))
-    (copy / "node_modules").symlink_to(ROOT / "node_modules")
+    serve_latency.copy_book(copy)
     cache = build_dir / "cache-copy"
     shutil.copytree(built_site["cache"], cache)  # the same code gives the same keys: a warm start
     _, log = reproducible.build(copy / "site", cache, root=copy)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from cnnbook import experiments, functional, shapes
@@ -69,6 +71,7 @@ def params_table():
     return "\n".join(lines)
 
 
+@functools.cache  # three facts read it; compute the convolutions once per build
 def _equivariance_errors():
     _, a, b = equivariance_maps()
     dy, dx = EQUIVARIANCE_SHIFT
