@@ -7,7 +7,20 @@ NumPy everywhere, CuPy on an NVIDIA GPU (see :mod:`cnnbook.backend`).
 28
 """
 
-from cnnbook import backend, data, functional, kernels, matrices, reference, shapes, spectral, transforms
+from cnnbook import (
+    backend,
+    data,
+    functional,
+    kernels,
+    matrices,
+    ops,
+    padding,
+    pooling,
+    reference,
+    shapes,
+    spectral,
+    transforms,
+)
 from cnnbook.backend import get_xp, gpu_available, to_device, to_numpy
 
 __version__ = "0.1.0"
@@ -21,6 +34,9 @@ __all__ = [
     "gpu_available",
     "kernels",
     "matrices",
+    "ops",
+    "padding",
+    "pooling",
     "reference",
     "shapes",
     "spectral",

@@ -139,7 +139,9 @@ def is_cupy_array(x):
 def get_xp(*arrays):
     """The array module of the inputs: ``cupy`` if any input is a CuPy array, else ``numpy``.
 
-    Non-array inputs (Python numbers, lists, ``None``) are ignored.
+    Non-array inputs (Python numbers, lists, ``None``) are ignored. NumPy and
+    CuPy arrays together are refused with a ``TypeError``: a silent copy
+    between host and device would hide a slow bug.
 
     Examples
     --------
@@ -148,9 +150,13 @@ def get_xp(*arrays):
     >>> get_xp().__name__
     'numpy'
     """
-    for x in arrays:
-        if is_cupy_array(x):
-            return sys.modules["cupy"]
+    on_gpu = [is_cupy_array(x) for x in arrays]
+    if any(on_gpu):
+        if not all(on or not isinstance(x, np.ndarray) for on, x in zip(on_gpu, arrays)):
+            kinds = ", ".join("cupy" if on else type(x).__name__ for on, x in zip(on_gpu, arrays) if x is not None)
+            raise TypeError(f"NumPy and CuPy arrays mixed in one call ({kinds}): move them to one device "
+                            "first with cnnbook.to_device(x, 'numpy') or cnnbook.to_device(x, 'cupy')")
+        return sys.modules["cupy"]
     return np
 
 

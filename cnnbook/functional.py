@@ -1,77 +1,58 @@
-"""Convolution as the networks use it: fast, batched, NCHW, on NumPy or CuPy.
+"""Everything a CNN computes, batched, NCHW, on NumPy or CuPy: ``import cnnbook.functional as F``.
 
-Chapter 1 derives the operation and shows three ways to compute it; this module
-holds the fast one. Names and conventions follow ``torch.nn.functional`` so
-readers can carry them over: inputs ``x`` of shape ``(N, C_in, H, W)``,
-weights ``(C_out, C_in // groups, kH, kW)``.
+Names and conventions follow ``torch.nn.functional`` so readers can carry them
+over: inputs ``x`` of shape ``(N, C_in, H, W)``, weights
+``(C_out, C_in // groups, kH, kW)``. This module holds the convolutions;
+it also gathers the pools (:mod:`cnnbook.pooling`) and the other layers and the
+loss (:mod:`cnnbook.ops`), so ``F.max_pool2d`` and ``F.cross_entropy`` work too.
 
-Integer inputs are computed in float64; float32 stays float32.
+Every operation has a backward, ``<op>_backward(grad_out, <the forward's
+arguments>)``, returning the gradient with respect to each differentiable
+input. Integer inputs are computed in float64; float32 stays float32. The
+result lives where the inputs live (NumPy or CuPy); mixing the two is an error.
 """
 
 from __future__ import annotations
 
 from cnnbook._checks import check_array, check_int, check_pair, float_dtype
 from cnnbook.backend import get_xp
+from cnnbook.ops import (
+    batch_norm,
+    batch_norm_backward,
+    cross_entropy,
+    cross_entropy_backward,
+    dropout,
+    dropout_backward,
+    dropout_mask,
+    linear,
+    linear_backward,
+    log_softmax,
+    log_softmax_backward,
+    relu,
+    relu_backward,
+    softmax,
+    softmax_backward,
+)
+from cnnbook.padding import pad2d, resolve_padding
+from cnnbook.pooling import (
+    adaptive_avg_pool2d,
+    adaptive_avg_pool2d_backward,
+    avg_pool2d,
+    avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+)
 
-__all__ = ["col2im", "conv2d", "conv2d_backward", "conv_transpose2d", "im2col", "pad2d"]
+__all__ = [
+    "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
+    "batch_norm", "batch_norm_backward", "col2im", "conv2d", "conv2d_backward", "conv_transpose2d",
+    "conv_transpose2d_backward", "cross_entropy", "cross_entropy_backward", "dropout", "dropout_backward",
+    "dropout_mask", "im2col", "linear", "linear_backward", "log_softmax", "log_softmax_backward",
+    "max_pool2d", "max_pool2d_backward", "pad2d", "relu", "relu_backward", "softmax", "softmax_backward",
+]
 
 # Largest column buffer built at once (bytes); bigger batches are processed in chunks.
 _COLUMN_BUDGET = 64 * 2**20
-
-
-def _padding4(padding, kernel, dilation, stride, where):
-    """Resolve ``padding`` to ``(top, bottom, left, right)``."""
-    if isinstance(padding, str):
-        mode = padding.lower()
-        if mode == "valid":
-            return 0, 0, 0, 0
-        if mode == "same":
-            if stride != (1, 1):
-                raise ValueError(f"{where}: padding='same' needs stride=1; got stride={stride}")
-            pads = []
-            for k, d in zip(kernel, dilation):
-                total = d * (k - 1)
-                pads += [total // 2, total - total // 2]  # the extra zero goes after, as in PyTorch
-            return tuple(pads)
-        raise ValueError(f"{where}: padding must be an int, a pair, 'valid' or 'same'; got {padding!r}")
-    ph, pw = check_pair(padding, "padding", where, minimum=0)
-    return ph, ph, pw, pw
-
-
-def pad2d(x, padding, value=0.0):
-    """Pad the last two axes of ``x``.
-
-    Parameters
-    ----------
-    x : array, shape (..., H, W)
-    padding : int, pair (ph, pw), or 4-tuple (top, bottom, left, right)
-    value : float
-        Fill value (zero padding by default).
-
-    Returns
-    -------
-    array, shape (..., H + top + bottom, W + left + right)
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> pad2d(np.ones((1, 2)), 1)
-    array([[0., 0., 0., 0.],
-           [0., 1., 1., 0.],
-           [0., 0., 0., 0.]])
-    """
-    if isinstance(padding, (tuple, list)) and len(padding) == 4:
-        top, bottom, left, right = (check_int(p, "padding", "pad2d", minimum=0) for p in padding)
-    else:
-        ph, pw = check_pair(padding, "padding", "pad2d", minimum=0)
-        top, bottom, left, right = ph, ph, pw, pw
-    if x.ndim < 2:
-        raise ValueError(f"pad2d: x must have at least 2 dimensions; got shape {tuple(x.shape)}")
-    xp = get_xp(x)
-    if not (top or bottom or left or right):
-        return x
-    widths = [(0, 0)] * (x.ndim - 2) + [(top, bottom), (left, right)]
-    return xp.pad(x, widths, mode="constant", constant_values=value)
 
 
 def im2col(x, kernel_size, stride=1, dilation=1):
@@ -186,7 +167,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             raise ValueError(f"{where}: bias must have shape ({c_out},); got {tuple(bias.shape)}")
     stride = check_pair(stride, "stride", where, minimum=1)
     dilation = check_pair(dilation, "dilation", where, minimum=1)
-    pads = _padding4(padding, (kh, kw), dilation, stride, where)
+    pads = resolve_padding(padding, (kh, kw), dilation, stride, where)
 
     xp = get_xp(x, weight, bias)
     dtype = float_dtype(x, weight, *([bias] if bias is not None else []))
@@ -241,8 +222,13 @@ def col2im(cols, input_shape, kernel_size, stride=1, dilation=1):
     kh, kw = check_pair(kernel_size, "kernel_size", where, minimum=1)
     sh, sw = check_pair(stride, "stride", where, minimum=1)
     dh, dw = check_pair(dilation, "dilation", where, minimum=1)
-    n, c, h, w = input_shape
+    check_array(cols, "cols", where, ndim=3)
+    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 4:
+        raise ValueError(f"{where}: input_shape must be (N, C, H, W); got {input_shape!r}")
+    n, c, h, w = (check_int(v, "input_shape", where, minimum=1) for v in input_shape)
     h_out, w_out = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"{where}: the kernel spans more than input_shape {tuple(input_shape)}")
     if cols.shape != (n, c * kh * kw, h_out * w_out):
         raise ValueError(f"{where}: cols must have shape {(n, c * kh * kw, h_out * w_out)}; got {tuple(cols.shape)}")
     xp = get_xp(cols)
@@ -313,7 +299,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     c_out, c_group, kh, kw = weight.shape
     if c_in % groups or c_out % groups or c_group != c_in // groups:
         raise ValueError(f"{where}: x {tuple(x.shape)} and weight {tuple(weight.shape)} do not fit groups={groups}")
-    pads = _padding4(padding, (kh, kw), dilation, stride, where)
+    pads = resolve_padding(padding, (kh, kw), dilation, stride, where)
     xp = get_xp(grad_out, x, weight)
     dtype = float_dtype(grad_out, x, weight)
     xpad = pad2d(xp.asarray(x, dtype=dtype), pads)
@@ -407,3 +393,50 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     if bias is not None:
         y = y + xp.asarray(bias, dtype=dtype).reshape(1, c_out, 1, 1)
     return y
+
+
+def conv_transpose2d_backward(grad_out, x, weight, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Gradients of :func:`conv_transpose2d` with respect to ``x``, ``weight`` and ``bias``.
+
+    The transposed convolution is the adjoint of ``conv2d``'s map from input to
+    output, so its own adjoint is ``conv2d`` again: the input gradient is
+    ``conv2d(grad_out, weight)``. For the weight, read
+    :math:`\\langle \\mathrm{conv\\_transpose2d}(x, w), g\\rangle = \\langle x, \\mathrm{conv2d}(g, w)\\rangle`
+    as a ``conv2d`` of ``g`` whose output gradient is ``x``.
+
+    Returns
+    -------
+    grad_x : array, shape of ``x``
+    grad_weight : array, shape of ``weight``
+    grad_bias : array, shape (C_out,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gx, gw, gb = conv_transpose2d_backward(np.ones((1, 1, 3, 3)), np.ones((1, 1, 2, 2)), np.ones((1, 1, 2, 2)))
+    >>> gx[0, 0], gw[0, 0], gb
+    (array([[4., 4.],
+           [4., 4.]]), array([[4., 4.],
+           [4., 4.]]), array([9.]))
+    """
+    where = "conv_transpose2d_backward"
+    check_array(grad_out, "grad_out", where, ndim=4)
+    check_array(x, "x", where, ndim=4)
+    check_array(weight, "weight", where, ndim=4)
+    groups = check_int(groups, "groups", where, minimum=1)
+    size = [(n - 1) * s - 2 * p + d * (k - 1) + op + 1 for n, s, p, d, k, op in zip(
+        x.shape[2:], check_pair(stride, "stride", where, minimum=1), check_pair(padding, "padding", where, minimum=0),
+        check_pair(dilation, "dilation", where, minimum=1), weight.shape[2:],
+        check_pair(output_padding, "output_padding", where, minimum=0))]
+    expected = (x.shape[0], weight.shape[1] * groups, *size)
+    if tuple(grad_out.shape) != expected:
+        raise ValueError(f"{where}: grad_out must have the forward output's shape {expected}; got {tuple(grad_out.shape)}")
+    xp = get_xp(grad_out, x, weight)
+    dtype = float_dtype(grad_out, x, weight)
+    g, x, w = (xp.asarray(a, dtype=dtype) for a in (grad_out, x, weight))
+    full = conv2d(g, w, None, stride, padding, dilation, groups)
+    h, wd = x.shape[2:]
+    if full.shape[2:] != (h, wd):  # output_padding >= stride: conv2d has window positions x never filled
+        x = xp.pad(x, [(0, 0), (0, 0), (0, full.shape[2] - h), (0, full.shape[3] - wd)])
+    _, grad_weight, _ = conv2d_backward(x, g, w, stride, padding, dilation, groups)
+    return full[:, :, :h, :wd], grad_weight, g.sum(axis=(0, 2, 3))

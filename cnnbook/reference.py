@@ -11,8 +11,10 @@ import numpy as np
 
 from cnnbook._checks import check_array, check_int, check_pair, float_dtype
 from cnnbook.backend import to_numpy
+from cnnbook.shapes import pool_output_size
 
-__all__ = ["conv2d", "conv_transpose2d", "convolve2d", "correlate2d"]
+__all__ = ["adaptive_avg_pool2d", "avg_pool2d", "conv2d", "conv_transpose2d", "convolve2d", "correlate2d",
+           "max_pool2d"]
 
 
 def correlate2d(image, kernel):
@@ -160,4 +162,107 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
                                     y[n, first + o, r, q] += x[n, c, i, j] * weight[c, o, m, l]
     if bias is not None:
         y += to_numpy(bias).reshape(1, -1, 1, 1)
+    return y
+
+
+def _pool_setup(x, kernel_size, stride, padding, dilation, ceil_mode, where):
+    x = check_array(to_numpy(x), "x", where, ndim=4)
+    kernel = check_pair(kernel_size, "kernel_size", where, minimum=1)
+    stride = kernel if stride is None else check_pair(stride, "stride", where, minimum=1)
+    padding = check_pair(padding, "padding", where, minimum=0)
+    dilation = check_pair(dilation, "dilation", where, minimum=1)
+    out = [pool_output_size(n, k, s, p, d, ceil_mode)
+           for n, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation)]
+    return x.astype(float_dtype(x)), kernel, stride, padding, dilation, out
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Max pooling, one window at a time: the largest input value the window covers.
+
+    Window ``(i, j)`` covers rows ``i s_h - p_h + m d_h`` and columns
+    ``j s_w - p_w + l d_w``; positions outside the input (padding, or past
+    the end in ceil mode) are skipped. Same arguments as
+    :func:`cnnbook.functional.max_pool2d`.
+
+    Examples
+    --------
+    >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
+    >>> max_pool2d(x, 2)[0, 0]
+    array([[ 5.,  7.],
+           [13., 15.]])
+    """
+    x, (kh, kw), (sh, sw), (ph, pw), (dh, dw), (h_out, w_out) = _pool_setup(
+        x, kernel_size, stride, padding, dilation, ceil_mode, "reference.max_pool2d")
+    n_batch, channels, h, w = x.shape
+    y = np.empty((n_batch, channels, h_out, w_out), dtype=x.dtype)
+    for n in range(n_batch):
+        for c in range(channels):
+            for i in range(h_out):
+                for j in range(w_out):
+                    best = -np.inf
+                    for m in range(kh):
+                        for l in range(kw):
+                            r, q = i * sh - ph + m * dh, j * sw - pw + l * dw
+                            if 0 <= r < h and 0 <= q < w:
+                                best = max(best, x[n, c, r, q])
+                    y[n, c, i, j] = best
+    return y
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """Average pooling, one window at a time.
+
+    The sum covers the input values in the window; the divisor counts either
+    every window position inside the padded input (``count_include_pad``) or
+    only those inside the input itself.
+
+    Examples
+    --------
+    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
+    >>> avg_pool2d(x, 2, stride=1)[0, 0]
+    array([[2., 3.],
+           [5., 6.]])
+    """
+    x, (kh, kw), (sh, sw), (ph, pw), _, (h_out, w_out) = _pool_setup(
+        x, kernel_size, stride, padding, 1, ceil_mode, "reference.avg_pool2d")
+    n_batch, channels, h, w = x.shape
+    y = np.empty((n_batch, channels, h_out, w_out), dtype=x.dtype)
+    for n in range(n_batch):
+        for c in range(channels):
+            for i in range(h_out):
+                for j in range(w_out):
+                    total, inside, in_padded = 0.0, 0, 0
+                    for m in range(kh):
+                        for l in range(kw):
+                            r, q = i * sh - ph + m, j * sw - pw + l
+                            if 0 <= r < h and 0 <= q < w:
+                                total += x[n, c, r, q]
+                                inside += 1
+                            if -ph <= r < h + ph and -pw <= q < w + pw:
+                                in_padded += 1
+                    y[n, c, i, j] = total / (in_padded if count_include_pad else inside)
+    return y
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Adaptive average pooling, one bin at a time.
+
+    Bin ``i`` of ``n_out`` along an axis of length ``n`` averages positions
+    ``floor(i n / n_out)`` to ``ceil((i + 1) n / n_out) - 1``.
+
+    Examples
+    --------
+    >>> adaptive_avg_pool2d(np.arange(6.0).reshape(1, 1, 2, 3), (1, 2))[0, 0]
+    array([[2., 3.]])
+    """
+    where = "reference.adaptive_avg_pool2d"
+    x = check_array(to_numpy(x), "x", where, ndim=4)
+    out_h, out_w = check_pair(output_size, "output_size", where, minimum=1)
+    n_batch, channels, h, w = x.shape
+    y = np.empty((n_batch, channels, out_h, out_w), dtype=float_dtype(x))
+    for i in range(out_h):
+        top, bottom = (i * h) // out_h, -(-((i + 1) * h) // out_h)
+        for j in range(out_w):
+            left, right = (j * w) // out_w, -(-((j + 1) * w) // out_w)
+            y[:, :, i, j] = x[:, :, top:bottom, left:right].mean(axis=(2, 3))
     return y

@@ -1,20 +1,29 @@
-"""Integer arithmetic of convolutional layers: sizes, parameters and costs.
+"""Integer arithmetic of convolutional layers: sizes, padding, parameters, costs, receptive fields.
 
 Pure Python, no arrays: these are the formulas chapter 1 derives (output size
 of a valid convolution, parameter and multiply-accumulate counts) and that
-later chapters extend with padding, stride and dilation.
+later chapters extend with padding, stride, dilation, pooling, transposed
+convolution and receptive fields.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 from cnnbook._checks import check_int
 
 __all__ = [
+    "ReceptiveField",
     "conv2d_macs",
     "conv2d_output_shape",
     "conv2d_params",
     "conv_output_size",
+    "conv_transpose_output_size",
     "linear_params",
+    "pool_output_size",
+    "receptive_fields",
+    "same_padding",
     "weight_reuse",
 ]
 
@@ -153,3 +162,211 @@ def weight_reuse(size, kernel_size, stride=1, padding=0, dilation=1):
     """
     side = conv_output_size(size, kernel_size, stride, padding, dilation)
     return side * side
+
+
+def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Length of a pooling layer's output along one axis, as PyTorch computes it.
+
+    Floor mode is :func:`conv_output_size`. Ceil mode rounds the division up,
+    so a last, partial window is kept when the stride does not fit, except a
+    window that would start beyond the input and its left padding (it would
+    see nothing but padding).
+
+    Parameters
+    ----------
+    size, kernel_size : int
+    stride : int, optional
+        Defaults to ``kernel_size`` (non-overlapping windows).
+    padding : int
+        At most ``kernel_size // 2`` (PyTorch's rule: a window must never see only padding).
+    dilation : int
+    ceil_mode : bool
+
+    Examples
+    --------
+    >>> pool_output_size(7, 2)
+    3
+    >>> pool_output_size(7, 2, ceil_mode=True)
+    4
+    >>> pool_output_size(6, 3, stride=2, padding=1, ceil_mode=True)
+    4
+    >>> pool_output_size(5, 2, stride=2, padding=1, ceil_mode=True)
+    3
+    """
+    where = "pool_output_size"
+    kernel_size = check_int(kernel_size, "kernel_size", where, minimum=1)
+    stride = kernel_size if stride is None else check_int(stride, "stride", where, minimum=1)
+    padding = check_int(padding, "padding", where, minimum=0)
+    if padding > kernel_size // 2:
+        raise ValueError(f"{where}: padding must be at most kernel_size // 2 = {kernel_size // 2}; got {padding}")
+    floor = conv_output_size(size, kernel_size, stride, padding, dilation)
+    if not ceil_mode:
+        return floor
+    span = dilation * (kernel_size - 1) + 1
+    out = -(-(size + 2 * padding - span) // stride) + 1
+    if (out - 1) * stride >= size + padding:  # the last window would start in the right padding
+        out -= 1
+    return out
+
+
+def conv_transpose_output_size(size, kernel_size, stride=1, padding=0, output_padding=0, dilation=1):
+    """Length of a transposed convolution's output along one axis.
+
+    A transposed convolution maps a conv's output size back to its input size:
+    ``(size - 1) * stride`` places the input values ``stride`` apart, the
+    dilated kernel adds ``dilation * (kernel_size - 1) + 1`` at the end,
+    ``padding`` is trimmed from both ends and ``output_padding`` (smaller than
+    ``stride`` or ``dilation``) added at one end. It picks one of the
+    ``stride`` input sizes that a strided conv sends to the same output size.
+
+    Examples
+    --------
+    >>> conv_transpose_output_size(4, 3, stride=2, padding=1)
+    7
+    >>> conv_transpose_output_size(4, 3, stride=2, padding=1, output_padding=1)
+    8
+    >>> conv_output_size(8, 3, stride=2, padding=1)
+    4
+    """
+    where = "conv_transpose_output_size"
+    size = check_int(size, "size", where, minimum=1)
+    kernel_size = check_int(kernel_size, "kernel_size", where, minimum=1)
+    stride = check_int(stride, "stride", where, minimum=1)
+    padding = check_int(padding, "padding", where, minimum=0)
+    output_padding = check_int(output_padding, "output_padding", where, minimum=0)
+    dilation = check_int(dilation, "dilation", where, minimum=1)
+    if output_padding >= max(stride, dilation):
+        raise ValueError(f"{where}: output_padding must be smaller than stride or dilation; got "
+                         f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+    if out < 1:
+        raise ValueError(f"{where}: padding={padding} trims the whole output (it would be {out} long)")
+    return out
+
+
+def same_padding(size, kernel_size, stride=1, dilation=1):
+    """Zeros ``(before, after)`` that TensorFlow's ``padding="SAME"`` adds along one axis.
+
+    "Same" asks for ``ceil(size / stride)`` outputs; the windows they need span
+    ``(out - 1) * stride + dilation * (kernel_size - 1) + 1`` positions, and the
+    shortfall is split with the odd zero *after* the input. With stride 1 this
+    is ``dilation * (kernel_size - 1)`` in total whatever the size; with a larger
+    stride it depends on the size, and may be zero or asymmetric even for odd
+    kernels. PyTorch's ``padding="same"`` agrees for stride 1 and refuses stride > 1.
+
+    Examples
+    --------
+    >>> same_padding(7, 3)
+    (1, 1)
+    >>> same_padding(7, 4)
+    (1, 2)
+    >>> same_padding(8, 3, stride=2)
+    (0, 1)
+    >>> same_padding(7, 3, stride=2)
+    (1, 1)
+    """
+    where = "same_padding"
+    size = check_int(size, "size", where, minimum=1)
+    kernel_size = check_int(kernel_size, "kernel_size", where, minimum=1)
+    stride = check_int(stride, "stride", where, minimum=1)
+    dilation = check_int(dilation, "dilation", where, minimum=1)
+    out = -(-size // stride)
+    total = max((out - 1) * stride + dilation * (kernel_size - 1) + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """What one unit of a layer's output sees of the network's input (one axis).
+
+    Attributes
+    ----------
+    size : int
+        Receptive field: how many input positions one output unit depends on.
+    jump : int
+        Effective stride: input distance between neighbouring output units.
+    padding : int
+        Effective padding: how far left of the input the first unit's field starts.
+    start : int
+        Input index of the first unit's leftmost position (``-padding``).
+    centre : float
+        Input coordinate of the first unit's centre; unit ``i`` is centred at
+        ``centre + i * jump``.
+    """
+
+    size: int
+    jump: int
+    padding: int
+
+    @property
+    def start(self):
+        return -self.padding
+
+    @property
+    def centre(self):
+        return self.start + (self.size - 1) / 2
+
+
+def _layer_spec(layer, index):
+    where = "receptive_fields"
+    if isinstance(layer, dict):
+        unknown = set(layer) - {"kernel_size", "stride", "padding", "dilation", "name"}
+        if unknown or "kernel_size" not in layer:
+            raise ValueError(f"{where}: layer {index} must have a kernel_size and only kernel_size, stride, "
+                             f"padding, dilation, name; got {layer!r}")
+        k, s, p, d = (layer.get(key, default) for key, default in
+                      (("kernel_size", None), ("stride", 1), ("padding", 0), ("dilation", 1)))
+    elif isinstance(layer, (tuple, list)) and 1 <= len(layer) <= 4:
+        k, s, p, d = (tuple(layer) + (1, 0, 1)[len(layer) - 1:])[:4]
+    else:
+        raise TypeError(f"{where}: layer {index} must be a (kernel_size, stride, padding, dilation) tuple "
+                        f"(trailing items optional) or a dict; got {layer!r}")
+    name = f"layer {index}"
+    return (check_int(k, f"{name} kernel_size", where, minimum=1), check_int(s, f"{name} stride", where, minimum=1),
+            check_int(p, f"{name} padding", where, minimum=0), check_int(d, f"{name} dilation", where, minimum=1))
+
+
+def receptive_fields(layers):
+    r"""Receptive field, jump and effective padding after each layer of a stack (one axis).
+
+    Each layer is ``(kernel_size, stride, padding, dilation)`` (trailing items
+    optional: ``(3, 1, 1)``) or a dict with those keys; a pooling layer is
+    described the same way. Going up one layer with kernel ``k``, stride ``s``,
+    padding ``p`` and dilation ``d``, where the layer below has jump ``j``:
+
+    .. math::
+        r \leftarrow r + d(k - 1)\,j, \qquad
+        P \leftarrow P + p\,j, \qquad
+        j \leftarrow j\,s
+
+    starting from the input itself (``r = 1``, ``j = 1``, ``P = 0``), as in
+    Araujo, Norris & Sim, *Computing receptive fields of convolutional neural
+    networks* (Distill, 2019). The first output unit sees input positions
+    ``-P ... -P + r - 1``.
+
+    Returns
+    -------
+    list of ReceptiveField, one per layer
+
+    Examples
+    --------
+    >>> [(f.size, f.jump, f.padding) for f in receptive_fields([(3, 1, 1), (3, 1, 1), (2, 2)])]
+    [(3, 1, 1), (5, 1, 2), (6, 2, 2)]
+    >>> receptive_fields([(7, 2, 3), (3, 2, 1)])[-1]  # a ResNet stem: conv 7/2/3, max-pool 3/2/1
+    ReceptiveField(size=11, jump=4, padding=5)
+    >>> receptive_fields([(7, 2, 3), (3, 2, 1)])[-1].centre  # symmetric padding: centred on pixel 0
+    0.0
+    >>> receptive_fields([(3, 1), (2, 2)])[-1].centre
+    1.5
+    """
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__iter__"):
+        raise TypeError(f"receptive_fields: layers must be a sequence of layer tuples or dicts; got {layers!r}")
+    size, jump, padding = 1, 1, 0
+    fields = []
+    for index, layer in enumerate(layers):
+        k, s, p, d = _layer_spec(layer, index)
+        size += d * (k - 1) * jump
+        padding += p * jump
+        jump *= s
+        fields.append(ReceptiveField(size, jump, padding))
+    return fields

@@ -11,20 +11,7 @@ from numpy.testing import assert_allclose
 from cnnbook import functional as F
 from cnnbook import reference
 from cnnbook.backend import to_numpy
-
-
-def numerical_gradient(f, x, eps=1e-6):
-    """Central differences of the scalar function ``f`` at ``x`` (every entry)."""
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        old = x[index]
-        x[index] = old + eps
-        up = f()
-        x[index] = old - eps
-        down = f()
-        x[index] = old
-        grad[index] = (up - down) / (2 * eps)
-    return grad
+from tests.helpers import numerical_gradient
 
 
 @st.composite

@@ -1,0 +1,146 @@
+"""Activation, dense layer, batch norm, dropout, softmax, loss and the transposed conv's backward."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from cnnbook import functional as F
+from cnnbook.backend import to_numpy
+from tests.helpers import assert_gradients
+
+
+def test_relu_backward(rng):
+    x = rng.standard_normal((3, 4, 2))
+    probe = rng.standard_normal(x.shape)
+    assert_gradients(lambda: F.relu(x), [x], [F.relu_backward(probe, x)], probe)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 3)])
+@pytest.mark.parametrize("with_bias", [True, False])
+def test_linear_backward(rng, shape, with_bias):
+    x, w = rng.standard_normal(shape), rng.standard_normal((2, shape[-1]))
+    b = rng.standard_normal(2) if with_bias else None
+    probe = rng.standard_normal(shape[:-1] + (2,))
+    gx, gw, gb = F.linear_backward(probe, x, w, b)
+    inputs, grads = [x, w] + ([b] if with_bias else []), [gx, gw] + ([gb] if with_bias else [])
+    assert_gradients(lambda: F.linear(x, w, b), inputs, grads, probe)
+    assert_allclose(F.linear(x, w, b), x @ w.T + (b if with_bias else 0))
+
+
+@pytest.mark.parametrize("shape", [(6, 3), (4, 3, 5), (3, 2, 4, 5)])
+@pytest.mark.parametrize("training", [True, False])
+def test_batch_norm_backward(rng, shape, training):
+    x = rng.standard_normal(shape) * 2 + 1
+    c = shape[1]
+    gamma, beta = rng.standard_normal(c), rng.standard_normal(c)
+    mean, var = rng.standard_normal(c), rng.random(c) + 0.5
+    probe = rng.standard_normal(shape)
+
+    def forward():  # copies of the running statistics: the forward updates them in place
+        return F.batch_norm(x, mean.copy(), var.copy(), gamma, beta, training=training)
+
+    gx, gg, gb = F.batch_norm_backward(probe, x, mean, var, gamma, beta, training=training)
+    assert_gradients(forward, [x, gamma, beta], [gx, gg, gb], probe)
+
+
+def test_batch_norm_statistics(rng):
+    x = rng.standard_normal((8, 3, 4, 4)) * 3 + 5
+    mean, var = np.zeros(3), np.ones(3)
+    y = F.batch_norm(x, mean, var, training=True, momentum=0.25)
+    assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+    assert_allclose(y.var(axis=(0, 2, 3)), 1, atol=1e-4)  # eps keeps it just below 1
+    assert_allclose(mean, 0.25 * x.mean(axis=(0, 2, 3)))
+    assert_allclose(var, 0.75 + 0.25 * x.var(axis=(0, 2, 3), ddof=1))
+    # evaluation uses the running statistics and changes nothing
+    before = mean.copy()
+    y = F.batch_norm(x, mean, var, training=False)
+    assert_allclose(y, (x - mean[None, :, None, None]) / np.sqrt(var[None, :, None, None] + 1e-5))
+    assert_allclose(mean, before)
+
+
+def test_dropout(rng):
+    x = rng.standard_normal((200, 300))
+    y = F.dropout(x, p=0.3, rng=1)
+    kept = y != 0
+    assert abs(kept.mean() - 0.7) < 0.01  # 60,000 draws: the standard deviation is 0.002
+    assert_allclose(y[kept], x[kept] / 0.7)
+    assert_allclose(F.dropout(x, p=0.3, training=False), x)
+    mask = F.dropout_mask(x.shape, 0.3, rng=1)
+    assert_allclose(F.dropout(x, 0.3, mask=mask), y)  # same seed, same mask
+    probe = rng.standard_normal(x.shape)[:4, :5]
+    small, small_mask = x[:4, :5].copy(), mask[:4, :5]
+    assert_gradients(lambda: F.dropout(small, 0.3, mask=small_mask), [small],
+                     [F.dropout_backward(probe, small_mask, 0.3)], probe)
+
+
+@pytest.mark.parametrize("dim", [-1, 0, 1])
+def test_softmax_and_log_softmax(rng, dim):
+    x = rng.standard_normal((3, 4, 2)) * 3
+    probe = rng.standard_normal(x.shape)
+    assert_gradients(lambda: F.softmax(x, dim), [x], [F.softmax_backward(probe, x, dim)], probe)
+    assert_gradients(lambda: F.log_softmax(x, dim), [x], [F.log_softmax_backward(probe, x, dim)], probe)
+    assert_allclose(F.softmax(x, dim).sum(axis=dim), 1)
+    assert_allclose(np.exp(F.log_softmax(x, dim)), F.softmax(x, dim))
+    assert np.isfinite(F.log_softmax(x * 1e4, dim)).all()  # stable where exp would overflow
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy(rng, reduction):
+    logits, target = rng.standard_normal((6, 5)), rng.integers(0, 5, 6)
+    direct = -np.log(np.exp(logits[np.arange(6), target]) / np.exp(logits).sum(axis=1))
+    want = {"mean": direct.mean(), "sum": direct.sum(), "none": direct}[reduction]
+    assert_allclose(F.cross_entropy(logits, target, reduction), want)
+    probe = rng.standard_normal(6) if reduction == "none" else np.array(1.7)
+    grad = F.cross_entropy_backward(probe if reduction == "none" else 1.7, logits, target, reduction)
+    assert_gradients(lambda: F.cross_entropy(logits, target, reduction), [logits], [grad], probe)
+
+
+def test_conv_transpose2d_backward(rng):
+    for stride, padding, output_padding, dilation, groups in [(1, 0, 0, 1, 1), (2, 1, 1, 1, 2), (3, 0, 2, 1, 1),
+                                                              (1, 1, 1, 2, 1), (2, 0, 0, 2, 2)]:
+        x = rng.standard_normal((2, 2 * groups, 3, 4))
+        w, b = rng.standard_normal((2 * groups, 2, 3, 3)), rng.standard_normal(2 * groups)
+        kwargs = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups,
+                      dilation=dilation)
+        probe = rng.standard_normal(F.conv_transpose2d(x, w, b, **kwargs).shape)
+        assert_gradients(lambda: F.conv_transpose2d(x, w, b, **kwargs), [x, w, b],
+                         list(F.conv_transpose2d_backward(probe, x, w, **kwargs)), probe)
+
+
+def test_ops_keep_library_and_dtype(xp, rng):
+    for dtype in (np.float32, np.float64):
+        x = xp.asarray(rng.standard_normal((4, 3)).astype(dtype))
+        w = xp.asarray(rng.standard_normal((2, 3)).astype(dtype))
+        target = xp.asarray(np.array([0, 1, 1, 0]))
+        outputs = [F.relu(x), F.relu_backward(x, x), F.linear(x, w), *F.linear_backward(F.linear(x, w), x, w),
+                   F.softmax(x), F.log_softmax(x), F.softmax_backward(x, x), F.log_softmax_backward(x, x),
+                   F.cross_entropy(x, target, "none"), F.cross_entropy_backward(1.0, x, target),
+                   F.dropout(x, 0.5, rng=0), F.batch_norm(x, None, None, training=True),
+                   *F.batch_norm_backward(x, x, None, None, training=True)]
+        for y in outputs:
+            assert type(y) is type(x) and y.dtype == dtype
+    assert F.relu(np.arange(3)).dtype == np.float64
+    assert_allclose(to_numpy(F.cross_entropy(xp.zeros((2, 4)), xp.asarray(np.array([1, 2])))), np.log(4))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.linear(np.zeros((2, 3)), np.zeros((4, 5))), "x's last axis"),
+    (lambda: F.linear(np.zeros((2, 3)), np.zeros((4, 3)), np.zeros(3)), r"bias must have shape \(4,\)"),
+    (lambda: F.batch_norm(np.zeros((2, 3)), np.zeros(2), np.ones(3)), r"running_mean must have shape \(3,\)"),
+    (lambda: F.batch_norm(np.zeros((2, 3)), None, None), "evaluation .* needs running_mean"),
+    (lambda: F.batch_norm(np.zeros((1, 3)), None, None, training=True), "more than one value per channel"),
+    (lambda: F.batch_norm(np.zeros((2, 3)), None, None, training=True, momentum=2), "momentum must be"),
+    (lambda: F.dropout(np.zeros(3), p=1.0), r"p must be a probability in \[0, 1\)"),
+    (lambda: F.dropout(np.zeros(3), mask=np.ones(2, bool)), "mask must be a boolean array of x's shape"),
+    (lambda: F.softmax(np.zeros((2, 3)), dim=2), r"dim must be an int in \[-2, 2\)"),
+    (lambda: F.cross_entropy(np.zeros((2, 3)), np.array([0, 3])), r"class indices in \[0, 3\)"),
+    (lambda: F.cross_entropy(np.zeros((2, 3)), np.array([0.0, 1.0])), "target must hold integer class indices"),
+    (lambda: F.cross_entropy(np.zeros((2, 3)), np.array([0, 1]), "avg"), "reduction must be one of"),
+    (lambda: F.cross_entropy_backward(np.ones(2), np.zeros((2, 3)), np.array([0, 1])), "grad_out must be a scalar"),
+    (lambda: F.relu([1, 2]), "x must be an array"),
+])
+def test_bad_arguments_are_named(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call()
