@@ -5,6 +5,7 @@
     cnnbook info                   backend, device and library versions
     cnnbook exercises [CHAPTER]    list exercises (all, or one chapter's)
     cnnbook check ID ANSWER        check an answer; a .py file for code exercises
+    cnnbook bench [OPTIONS]        time the numerical core against PyTorch and the naive loops
 """
 
 from __future__ import annotations
@@ -97,6 +98,12 @@ def main(argv=None):
     ck.add_argument("id", help="exercise id, e.g. 1.2")
     ck.add_argument("answer", nargs="+", help="your answer (a .py file for code exercises)")
     ck.set_defaults(run=_check)
+    sub.add_parser("bench", help="benchmark against PyTorch and the naive loops (cnnbook bench --help)")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # the benchmark parses its own options
+        from cnnbook import bench
+
+        return bench.main(argv[1:])
     args = parser.parse_args(argv)
     return args.run(args)
 

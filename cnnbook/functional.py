@@ -14,7 +14,10 @@ result lives where the inputs live (NumPy or CuPy); mixing the two is an error.
 
 from __future__ import annotations
 
+import numpy as np
+
 from cnnbook._checks import check_array, check_int, check_pair, float_dtype
+from cnnbook._parallel import split_run
 from cnnbook.backend import get_xp
 from cnnbook.ops import (
     batch_norm,
@@ -171,27 +174,130 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     xp = get_xp(x, weight, bias)
     dtype = float_dtype(x, weight, *([bias] if bias is not None else []))
-    xpad = pad2d(xp.asarray(x, dtype=dtype), pads)
-    w = xp.asarray(weight, dtype=dtype).reshape(groups, c_out // groups, c_per_group * kh * kw)
+    x = xp.asarray(x, dtype=dtype)
+    w = xp.asarray(weight, dtype=dtype)
+    top, bottom, left, right = pads
+    h_pad, w_pad = x.shape[2] + top + bottom, x.shape[3] + left + right
+    span_h, span_w = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
+    if h_pad < span_h or w_pad < span_w:
+        raise ValueError(f"{where}: the kernel spans {span_h}x{span_w} but the padded input is only {h_pad}x{w_pad}")
+    h_out, w_out = (h_pad - span_h) // stride[0] + 1, (w_pad - span_w) // stride[1] + 1
 
-    # Chunk the batch so the column buffer (k*k times the input) stays bounded.
-    per_image = xpad[0].size * kh * kw * dtype.itemsize
-    chunk = max(1, _COLUMN_BUDGET // max(per_image, 1))
-    outputs = []
-    for start in range(0, n, chunk):
-        cols = im2col(xpad[start : start + chunk], (kh, kw), stride, dilation)
-        m, _, positions = cols.shape
-        cols = cols.reshape(m, groups, c_per_group * kh * kw, positions)
-        outputs.append(xp.matmul(w, cols).reshape(m, c_out, positions))
-    y = outputs[0] if len(outputs) == 1 else xp.concatenate(outputs)
-
-    h_pad, w_pad = xpad.shape[2:]
-    h_out = (h_pad - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    w_out = (w_pad - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-    y = y.reshape(n, c_out, h_out, w_out)
+    if c_per_group == 1 and c_out == groups and xp.__name__ == "numpy":
+        y = _depthwise(x, w, pads, stride, dilation, (h_out, w_out))
+    else:
+        y = _by_columns(x, w, pads, stride, dilation, groups, (h_out, w_out))
     if bias is not None:
         y += xp.asarray(bias, dtype=dtype).reshape(1, c_out, 1, 1)
     return y
+
+
+def _batch_chunks(n, per_image):
+    """Split a batch of ``n`` into runs whose buffers of ``per_image`` bytes each fit the budget."""
+    chunk = max(1, _COLUMN_BUDGET // max(per_image, 1))
+    return [(start, min(start + chunk, n)) for start in range(0, n, chunk)]
+
+
+def _by_columns(x, w, pads, stride, dilation, groups, out_hw):
+    """conv2d as one matrix product per chunk of the batch: weights (C_out, C_in k k) times columns.
+
+    With stride 1 the columns are built on a *wide* grid: every output row is
+    computed ``W_pad`` wide instead of ``W_out``, so each tap's slab is one
+    contiguous run of the flattened padded image (``k*k`` plain copies instead of
+    ``k*k`` strided ones); the ``W_pad - W_out`` extra columns per row are
+    dropped at the end. A 1x1 kernel without padding needs no copy at all.
+    """
+    xp = get_xp(x, w)
+    n, c_in, h, wd = x.shape
+    c_out, c_group, kh, kw = w.shape
+    (h_out, w_out), (top, bottom, left, right) = out_hw, pads
+    w_mat = w.reshape(groups, c_out // groups, c_group * kh * kw)
+    if (kh, kw) == (1, 1) and stride == (1, 1) and not any(pads):
+        y = xp.matmul(w_mat, x.reshape(n, groups, c_group, h * wd))
+        return y.reshape(n, c_out, h, wd)
+    wide = _use_wide(stride, wd + left + right, w_out)
+    # rows of the flattened padded image; one spare row keeps the last wide slab inside the buffer
+    h_pad, w_pad = h + top + bottom + (1 if wide and kw > 1 else 0), wd + left + right
+    positions = h_out * (w_pad if wide else w_out)
+    y = xp.empty((n, c_out, positions), dtype=x.dtype)
+    for start, stop in _batch_chunks(n, c_in * (kh * kw * positions + h_pad * w_pad) * x.dtype.itemsize):
+        chunk = pad2d(x[start:stop], (top, h_pad - h - top, left, right))
+        if wide:
+            cols = _wide_columns(chunk, (kh, kw), dilation, h_out)
+        else:
+            cols = im2col(chunk, (kh, kw), stride, dilation)
+        m = stop - start
+        xp.matmul(w_mat, cols.reshape(m, groups, c_group * kh * kw, positions),
+                  out=y[start:stop].reshape(m, groups, c_out // groups, positions))
+        del chunk, cols  # free this chunk's buffers before the next is built
+    if wide:
+        return y.reshape(n, c_out, h_out, w_pad)[:, :, :, :w_out]
+    return y.reshape(n, c_out, h_out, w_out)
+
+
+def _use_wide(stride, w_pad, w_out):
+    """Columns on the wide grid when the stride is 1 and at most a quarter of the wide grid is wasted."""
+    return stride == (1, 1) and 4 * (w_pad - w_out) <= w_out
+
+
+def _wide_columns(padded, kernel, dilation, h_out):
+    """Columns for a stride-1 convolution on the wide grid (see :func:`_by_columns`)."""
+    xp = get_xp(padded)
+    m, c, h_pad, w_pad = padded.shape
+    (kh, kw), (dh, dw) = kernel, dilation
+    flat = padded.reshape(m, c, h_pad * w_pad)
+    length = h_out * w_pad
+    cols = xp.empty((m, c, kh, kw, length), dtype=padded.dtype)
+
+    def copy(first, last):  # channels first..last-1, on one thread
+        for i in range(kh):
+            for j in range(kw):
+                offset = i * dh * w_pad + j * dw
+                cols[:, first:last, i, j] = flat[:, first:last, offset : offset + length]
+
+    split_run(c, copy, elements=cols.size, xp=xp)
+    return cols.reshape(m, c * kh * kw, length)
+
+
+def _depthwise(x, w, pads, stride, dilation, out_hw):
+    """Depthwise conv2d (one filter per channel) as ``k*k`` scaled, shifted copies added up.
+
+    A matrix product has nothing to share across channels here, so we multiply
+    and add whole channel blocks instead; the images of the batch are split
+    between threads (NumPy releases the GIL inside its loops).
+    """
+    n, c, h, wd = x.shape
+    kh, kw = w.shape[2:]
+    (h_out, w_out), (sh, sw), (dh, dw) = out_hw, stride, dilation
+    top, bottom, left, right = pads
+    wide = stride == (1, 1)
+    h_pad, w_pad = h + top + bottom + (1 if wide else 0), wd + left + right
+    taps = np.ascontiguousarray(w.reshape(c, kh * kw).T)[:, :, None, None]  # (k*k, C, 1, 1)
+    y = np.empty((n, c, h_out, w_pad if wide else w_out), dtype=x.dtype)
+
+    def work(image):
+        padded = pad2d(x[image], (top, h_pad - h - top, left, right))
+        out = y[image]
+        scratch = np.empty_like(out)
+        for t in range(kh * kw):
+            i, j = divmod(t, kw)
+            if wide:  # contiguous slabs of the flattened image, on the wide grid
+                offset = i * dh * w_pad + j * dw
+                view = padded.reshape(c, -1)[:, offset : offset + h_out * w_pad].reshape(out.shape)
+            else:
+                view = padded[:, i * dh : i * dh + sh * (h_out - 1) + 1 : sh, j * dw : j * dw + sw * (w_out - 1) + 1 : sw]
+            if t == 0:
+                np.multiply(view, taps[0], out=out)
+            else:
+                np.multiply(view, taps[t], out=scratch)
+                out += scratch
+
+    def images(first, last):
+        for image in range(first, last):
+            work(image)
+
+    split_run(n, images, elements=y.size)
+    return y[:, :, :, :w_out] if wide else y
 
 
 def col2im(cols, input_shape, kernel_size, stride=1, dilation=1):
@@ -255,7 +361,7 @@ def _conv_input_grad(grad_out, weight, padded_hw, pads, stride, dilation, groups
     return grad[:, :, top : padded_hw[0] - bottom, left : padded_hw[1] - right]
 
 
-def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups=1, input_grad=True):
     """Gradients of :func:`conv2d` with respect to ``x``, ``weight`` and ``bias``.
 
     With :math:`X` the im2col matrix of the padded input and :math:`y = W X + b`:
@@ -268,10 +374,13 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
         Gradient of the loss with respect to ``conv2d``'s output.
     x, weight, stride, padding, dilation, groups
         The arguments the forward pass was called with.
+    input_grad : bool
+        False skips the gradient with respect to ``x`` (returned as ``None``):
+        a network's first layer never needs it, and it is a third of the work.
 
     Returns
     -------
-    grad_x : array, shape of ``x``
+    grad_x : array, shape of ``x`` (or None)
     grad_weight : array, shape of ``weight``
     grad_bias : array, shape (C_out,)
 
@@ -289,6 +398,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
            [20., 24.]]), array([4.]))
     """
     where = "conv2d_backward"
+    if not isinstance(input_grad, bool):
+        raise TypeError(f"{where}: input_grad must be True or False; got {input_grad!r}")
     check_array(grad_out, "grad_out", where, ndim=4)
     check_array(x, "x", where, ndim=4)
     check_array(weight, "weight", where, ndim=4)
@@ -302,19 +413,60 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     pads = resolve_padding(padding, (kh, kw), dilation, stride, where)
     xp = get_xp(grad_out, x, weight)
     dtype = float_dtype(grad_out, x, weight)
-    xpad = pad2d(xp.asarray(x, dtype=dtype), pads)
-    cols = im2col(xpad, (kh, kw), stride, dilation)
-    positions = cols.shape[2]
-    if grad_out.shape[:2] != (n, c_out) or grad_out.shape[2] * grad_out.shape[3] != positions:
+    top, bottom, left, right = pads
+    h_pad, w_pad = x.shape[2] + top + bottom, x.shape[3] + left + right
+    h_out = (h_pad - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    w_out = (w_pad - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    if h_out < 1 or w_out < 1 or tuple(grad_out.shape) != (n, c_out, h_out, w_out):
         raise ValueError(f"{where}: grad_out has shape {tuple(grad_out.shape)}, but the forward output of these "
-                         f"arguments has {positions} positions and {c_out} channels")
+                         f"arguments has shape {(n, c_out, max(h_out, 0), max(w_out, 0))}")
     g = xp.asarray(grad_out, dtype=dtype)
+    x = xp.asarray(x, dtype=dtype)
     w = xp.asarray(weight, dtype=dtype)
-    cols = cols.reshape(n, groups, c_group * kh * kw, positions)
-    g_groups = g.reshape(n, groups, c_out // groups, positions)
-    grad_weight = xp.matmul(g_groups, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
-    grad_x = _conv_input_grad(g, w, xpad.shape[2:], pads, stride, dilation, groups)
+    if stride != (1, 1) or c_out > c_in:
+        xpad = pad2d(x, pads)
+        cols = im2col(xpad, (kh, kw), stride, dilation).reshape(n, groups, c_group * kh * kw, h_out * w_out)
+        g_groups = g.reshape(n, groups, c_out // groups, h_out * w_out)
+        grad_weight = xp.matmul(g_groups, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
+        grad_x = _conv_input_grad(g, w, xpad.shape[2:], pads, stride, dilation, groups) if input_grad else None
+        return grad_x, grad_weight, g.sum(axis=(0, 2, 3))
+    # Stride 1, no more outputs than inputs: the input gradient is a full convolution of grad_out with
+    # the flipped filters, input and output channels swapped -- so the fast forward computes it.
+    grad_x = None
+    if input_grad:
+        flipped = w.reshape(groups, c_out // groups, c_group, kh, kw).transpose(0, 2, 1, 3, 4)[..., ::-1, ::-1]
+        flipped = flipped.reshape(groups * c_group, c_out // groups, kh, kw)
+        full = conv2d(g, flipped, padding=(dilation[0] * (kh - 1), dilation[1] * (kw - 1)), dilation=dilation,
+                      groups=groups)
+        grad_x = full[:, :, top : top + x.shape[2], left : left + x.shape[3]]
+    if _use_wide(stride, w_pad, w_out):
+        grad_weight = _weight_grad_wide(g, x, w.shape, pads, dilation, groups)
+    else:
+        cols = im2col(pad2d(x, pads), (kh, kw), stride, dilation).reshape(n, groups, c_group * kh * kw, -1)
+        grad_weight = xp.matmul(g.reshape(n, groups, c_out // groups, -1),
+                                cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
     return grad_x, grad_weight, g.sum(axis=(0, 2, 3))
+
+
+def _weight_grad_wide(g, x, weight_shape, pads, dilation, groups):
+    """Stride-1 weight gradient, sum over images of grad_out times the wide columns, chunked like the forward."""
+    xp = get_xp(g, x)
+    n, c_out, h_out, w_out = g.shape
+    _, c_group, kh, kw = weight_shape
+    top, bottom, left, right = pads
+    spare = 1 if kw > 1 else 0
+    h_pad, w_pad = x.shape[2] + top + bottom + spare, x.shape[3] + left + right
+    length = h_out * w_pad
+    total = xp.zeros((groups, c_out // groups, c_group * kh * kw), dtype=g.dtype)
+    for start, stop in _batch_chunks(n, x.shape[1] * (kh * kw * length + h_pad * w_pad) * x.dtype.itemsize):
+        m = stop - start
+        cols = _wide_columns(pad2d(x[start:stop], (top, bottom + spare, left, right)), (kh, kw), dilation, h_out)
+        g_wide = xp.zeros((m, c_out, h_out, w_pad), dtype=g.dtype)
+        g_wide[:, :, :, :w_out] = g[start:stop]
+        total += xp.matmul(g_wide.reshape(m, groups, c_out // groups, length),
+                           cols.reshape(m, groups, c_group * kh * kw, length).transpose(0, 1, 3, 2)).sum(axis=0)
+        del cols
+    return total.reshape(weight_shape)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

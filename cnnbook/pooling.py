@@ -15,7 +15,8 @@ and the forward's own arguments, and returns the gradient with respect to ``x``.
 
 from __future__ import annotations
 
-from cnnbook._checks import check_array, check_int, check_pair, float_dtype
+from cnnbook._checks import check_array, check_pair, float_dtype
+from cnnbook._parallel import split_run
 from cnnbook.backend import get_xp
 from cnnbook.padding import pad2d
 
@@ -126,10 +127,18 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     """
     win = _Windows(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     xp, x = _float(x)
-    padded = pad2d(x, win.pads, value=-xp.inf)
-    y = None
-    for _, _, view in win.taps(padded):
-        y = view.copy() if y is None else xp.maximum(y, view, out=y)
+    y = xp.empty(x.shape[:2] + win.output_hw, dtype=x.dtype)
+
+    def images(first, last):  # one thread's share of the batch
+        padded = pad2d(x[first:last], win.pads, value=-xp.inf)
+        out = y[first:last]
+        for t, (_, _, view) in enumerate(win.taps(padded)):
+            if t == 0:
+                out[...] = view
+            else:
+                xp.maximum(out, view, out=out)
+
+    split_run(x.shape[0], images, elements=x.size, xp=xp)
     return y
 
 
@@ -152,23 +161,26 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, dilati
     win = _Windows(x, kernel_size, stride, padding, dilation, ceil_mode, where)
     xp, x = _float(x, grad_out)
     g = _check_grad(grad_out, x, win, where)
-    padded = pad2d(x, win.pads, value=-xp.inf)
-    # Which tap won each window: the running best only changes on a strictly larger value.
-    best, winner = None, None
-    for i, j, view in win.taps(padded):
-        if best is None:
-            best, winner = view.copy(), xp.zeros(view.shape, dtype=xp.int32)
-        else:
-            larger = view > best
-            winner[larger] = i * win.kernel[1] + j
-            xp.maximum(best, view, out=best)
-    grad = xp.zeros(padded.shape, dtype=g.dtype)
-    for i, j, view in win.taps(grad):
-        share = g * (winner == i * win.kernel[1] + j)
-        if win.disjoint:
-            view[...] = share
-        else:
-            view += share
+    y = max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
+    (top, bottom, left, right), (h, w) = win.pads, win.input_hw
+    grad = xp.zeros(x.shape[:2] + (h + top + bottom, w + left + right), dtype=g.dtype)
+
+    def images(first, last):  # one thread's share of the batch
+        padded = pad2d(x[first:last], win.pads, value=-xp.inf)
+        # Visit the taps in reading order; a window's gradient goes to the first tap that equals its
+        # maximum, after which the window is marked done (its maximum replaced by NaN, equal to nothing).
+        pending = y[first:last].copy()
+        taps = list(zip(win.taps(padded), win.taps(grad[first:last])))
+        for t, ((_, _, view), (_, _, grad_view)) in enumerate(taps):
+            won = view == pending
+            if win.disjoint:
+                xp.multiply(g[first:last], won, out=grad_view)
+            else:
+                grad_view += g[first:last] * won
+            if t + 1 < len(taps):
+                xp.copyto(pending, xp.nan, where=won)
+
+    split_run(x.shape[0], images, elements=x.size, xp=xp)
     return win.crop(grad)
 
 

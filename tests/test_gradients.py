@@ -115,3 +115,14 @@ def test_backward_on_each_backend(xp, rng):
     want = F.conv2d_backward(to_numpy(g), to_numpy(x), to_numpy(w))
     for got, expected in zip(grads, want):
         assert_allclose(to_numpy(got), expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv2d_backward_can_skip_the_input_gradient(rng, stride):
+    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 3))
+    g = rng.standard_normal(F.conv2d(x, w, stride=stride, padding=1).shape)
+    gx, gw, gb = F.conv2d_backward(g, x, w, stride=stride, padding=1, input_grad=False)
+    full = F.conv2d_backward(g, x, w, stride=stride, padding=1)
+    assert gx is None
+    assert_allclose(gw, full[1])
+    assert_allclose(gb, full[2])
