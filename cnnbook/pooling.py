@@ -142,12 +142,14 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     return y
 
 
-def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                        output=None):
     """Gradient of :func:`max_pool2d` with respect to ``x``.
 
     Each window passes its gradient to the one input that won it; if several
     tie, to the first in reading order, as PyTorch does. Inputs that win no
-    window get zero.
+    window get zero. ``output``, the forward's result if the caller kept it,
+    saves computing it again.
 
     Examples
     --------
@@ -161,9 +163,15 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, dilati
     win = _Windows(x, kernel_size, stride, padding, dilation, ceil_mode, where)
     xp, x = _float(x, grad_out)
     g = _check_grad(grad_out, x, win, where)
-    y = max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
+    if output is None:
+        y = max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
+    else:
+        y = _check_grad(output, x, win, where, name="output")
     (top, bottom, left, right), (h, w) = win.pads, win.input_hw
-    grad = xp.zeros(x.shape[:2] + (h + top + bottom, w + left + right), dtype=g.dtype)
+    # Windows that tile the input exactly write every gradient entry once: no need to zero first.
+    tiled = win.disjoint and not any(win.pads) and all(
+        n_out * k == size and d == 1 for n_out, k, size, d in zip(win.output_hw, win.kernel, win.input_hw, win.dilation))
+    grad = (xp.empty if tiled else xp.zeros)(x.shape[:2] + (h + top + bottom, w + left + right), dtype=g.dtype)
 
     def images(first, last):  # one thread's share of the batch
         padded = pad2d(x[first:last], win.pads, value=-xp.inf)
@@ -184,11 +192,11 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, dilati
     return win.crop(grad)
 
 
-def _check_grad(grad_out, x, win, where):
-    check_array(grad_out, "grad_out", where, ndim=4)
+def _check_grad(grad_out, x, win, where, name="grad_out"):
+    check_array(grad_out, name, where, ndim=4)
     want = tuple(x.shape[:2]) + win.output_hw
     if tuple(grad_out.shape) != want:
-        raise ValueError(f"{where}: grad_out must have the forward output's shape {want}; got {tuple(grad_out.shape)}")
+        raise ValueError(f"{where}: {name} must have the forward output's shape {want}; got {tuple(grad_out.shape)}")
     xp = get_xp(grad_out, x)
     return xp.asarray(grad_out, dtype=float_dtype(grad_out, x))
 

@@ -144,3 +144,12 @@ def test_pools_keep_library_and_dtype(xp, rng, op):
 def test_bad_arguments_are_named(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_max_pool_backward_reuses_the_forward_output(rng):
+    x = rng.standard_normal((2, 3, 6, 7))
+    g = rng.standard_normal((2, 3, 3, 3))
+    y = F.max_pool2d(x, 2)
+    assert_allclose(F.max_pool2d_backward(g, x, 2, output=y), F.max_pool2d_backward(g, x, 2))
+    with pytest.raises(ValueError, match="output must have the forward output's shape"):
+        F.max_pool2d_backward(g, x, 2, output=y[:, :, :2])
