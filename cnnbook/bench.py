@@ -370,6 +370,35 @@ def report(record):
     return "\n".join(lines)
 
 
+def markdown(record):
+    """The record's times and target verdicts as two Markdown tables (for benchmarks/README.md)."""
+    res = record["results"]
+    ours, torch_, ref = res["cnnbook"], res.get("torch"), res.get("reference")
+    gpu = record["device"] == "gpu"
+    lines = ["| case (N, C_in, H, W → C_out, k, stride, pad, groups) | cnnbook ms | PyTorch ms | ratio | naive ÷ cnnbook |",
+             "|---|---:|---:|---:|---:|"]
+    for i, (name, shape) in enumerate(zip(CONV_NAMES, CONV_SHAPES)):
+        n, c_in, h, w, c_out, k, s, p, g = (64,) + shape[1:] if gpu else shape
+        a = ours["conv_forward"][i]
+        b = torch_["conv_forward"][i] if torch_ else None
+        naive = f"{ref['conv_forward'][i] / a:,.0f}" if ref else ""
+        lines.append(f"| {i + 1} {name} ({n},{c_in},{h},{w}→{c_out},{k},{s},{p},{g}) | {a * 1e3:.3f} | "
+                     + (f"{b * 1e3:.3f} | {a / b:.2f} |" if b else "– | – |") + f" {naive} |")
+    extra = [(f"conv2d forward + backward, shape {int(k) + 1}", ours["conv_backward"][k],
+              torch_ and torch_["conv_backward"][k]) for k in ours.get("conv_backward", {})]
+    if "max_pool" in ours:
+        extra += [("2×2/2 max-pool forward + backward (8,64,112,112)", ours["max_pool"], torch_ and torch_["max_pool"]),
+                  (f"LeNet-5 SGD step, batch {LENET_BATCH}", ours["lenet_step"], torch_ and torch_["lenet_step"])]
+    for label, a, b in extra:
+        lines.append(f"| {label} | {a * 1e3:.3f} | " + (f"{b * 1e3:.3f} | {a / b:.2f} |" if b else "– | – |") + " |")
+    rows = _verdicts(record["summary"], gpu)
+    if rows:
+        lines += ["", "| target | measured | met? |", "|---|---:|---|"]
+        for name, value, limit, ok in rows:
+            lines.append(f"| {name}: {'≤' if not gpu else '≥'} {limit} | {value:.2f} | {'yes' if ok else 'no'} |")
+    return "\n".join(lines)
+
+
 def run(repeat=7, device="cpu", libraries=None):
     """Time every library in its own process; return the record written to JSON."""
     from cnnbook.timing import machine_label
@@ -410,6 +439,7 @@ def main(argv=None):
     parser.add_argument("--device", choices=["cpu", "gpu"], default="cpu", help="gpu: CuPy vs PyTorch/cuDNN")
     parser.add_argument("--libraries", nargs="+", choices=sorted(_WORKERS), help="default: all available")
     parser.add_argument("--out", default="benchmarks/results", help="folder for the JSON record ('' for none)")
+    parser.add_argument("--markdown", action="store_true", help="also print the tables as Markdown")
     parser.add_argument("--worker", choices=sorted(_WORKERS), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.repeat < 1:
@@ -419,6 +449,8 @@ def main(argv=None):
         return 0
     record = run(args.repeat, args.device, args.libraries)
     print(report(record))
+    if args.markdown:
+        print("\n" + markdown(record))
     if args.out:
         folder = Path(args.out)
         folder.mkdir(parents=True, exist_ok=True)

@@ -41,3 +41,6 @@ def test_report_and_targets_from_a_record():
     assert "MISS  conv2d forward, worst shape" in text
     assert "met   2x2 max-pool forward+backward" in text
     json.dumps(record)  # the record is what gets written as JSON
+    table = bench.markdown(record)
+    assert "| 7 depthwise 3x3 (8,64,56,56→64,3,1,1,64) | 2000.000 | 250.000 | 8.00 |" in table
+    assert "| conv2d forward, worst shape: ≤ 4.0 | 8.00 | no |" in table
