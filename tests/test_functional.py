@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose
 from cnnbook import functional as F
 from cnnbook import matrices, reference, shapes, spectral
 from cnnbook.backend import to_numpy
+from cnnbook.padding import resolve_padding
 
 
 @st.composite
@@ -27,8 +28,16 @@ def conv_cases(draw):
     w = draw(st.integers(max(1, dw * (kw - 1) + 1 - 2 * pw), 9))
     n = draw(st.integers(1, 2))
     seed = draw(st.integers(0, 2**16))
+    # padding in each of its forms: an int, a pair, "valid", or "same" (stride 1 only)
+    form = draw(st.sampled_from(["pair", "int", "valid"] + (["same"] if (sh, sw) == (1, 1) else [])))
+    if form == "int":
+        ph = pw = min(ph, pw)
+        h, w = max(h, dh * (kh - 1) + 1 - 2 * ph), max(w, dw * (kw - 1) + 1 - 2 * pw)
+    elif form == "valid":
+        h, w = max(h, dh * (kh - 1) + 1), max(w, dw * (kw - 1) + 1)
+    padding = {"pair": (ph, pw), "int": ph, "valid": "valid", "same": "same"}[form]
     return dict(shape=(n, c_in, h, w), weight=(c_out, c_in // groups, kh, kw), stride=(sh, sw),
-                padding=(ph, pw), dilation=(dh, dw), groups=groups, seed=seed)
+                padding=padding, dilation=(dh, dw), groups=groups, seed=seed)
 
 
 @settings(max_examples=60, deadline=None)
@@ -40,12 +49,18 @@ def test_conv2d_matches_reference(case):
     b = rng.standard_normal(case["weight"][0])
     kwargs = {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
     got = F.conv2d(x, w, b, **kwargs)
-    want = reference.conv2d(x, w, b, **kwargs)
+    # the reference pads symmetrically with an int or a pair: give it the padded input otherwise
+    top, bottom, left, right = resolve_padding(case["padding"], case["weight"][2:], case["dilation"],
+                                               case["stride"], "test")
+    padded = np.pad(x, [(0, 0), (0, 0), (top, bottom), (left, right)])
+    want = reference.conv2d(padded, w, b, stride=case["stride"], dilation=case["dilation"], groups=case["groups"])
     assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+    if case["padding"] == "same":
+        assert got.shape[2:] == x.shape[2:]
     # and the size formula agrees with the shape the op produced
-    for axis, (size, k) in enumerate(zip(case["shape"][2:], case["weight"][2:])):
+    for axis, (size, k, pad) in enumerate(zip(case["shape"][2:], case["weight"][2:], (top, left))):
         assert got.shape[2 + axis] == shapes.conv_output_size(
-            size, k, case["stride"][axis], case["padding"][axis], case["dilation"][axis])
+            size + (bottom - top if axis == 0 else right - left), k, case["stride"][axis], pad, case["dilation"][axis])
 
 
 @pytest.mark.parametrize("stride, padding", [(1, 0), (2, 1), (1, "same"), (1, "valid")])
