@@ -9,7 +9,7 @@ PY_STAMP := $(VENV)/.installed
 JS_STAMP := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve build test reproducible clean distclean
+.PHONY: install serve build test pdf reproducible clean distclean
 
 install: $(PY_STAMP) $(JS_STAMP)
 
@@ -24,15 +24,19 @@ $(JS_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-serve: install        ## the book at http://127.0.0.1:8000, rebuilt on every save
-	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
+serve: install        ## the book at http://127.0.0.1:8000, rebuilt on every save (without the print page)
+	CNNBOOK_PRINT_PAGE=false $(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000 --livereload
 
 build: install        ## site/ ready to publish (strict: any warning fails)
 	$(BIN)/mkdocs build --strict
 
-test: install         ## the whole test suite (unit, doctests, chapter code, builds, browser), then a strict build
+test: install         ## the whole test suite (unit, doctests, chapter code, builds, browser), a strict build, build speeds
 	$(BIN)/python -m pytest
 	$(BIN)/mkdocs build --strict
+	$(BIN)/python scripts/build_speed.py
+
+pdf: build            ## the whole book as one PDF, site/cnnbook.pdf (headless Chromium)
+	$(BIN)/python scripts/print_pdf.py site site/cnnbook.pdf
 
 reproducible: install ## two clean builds, compared byte for byte
 	$(BIN)/python scripts/reproducible.py

@@ -60,14 +60,15 @@ def _wait_for(predicate, timeout, step=0.02):
 class Server:
     """``mkdocs serve`` of a book copy on a free port."""
 
-    def __init__(self, book, cache):
+    def __init__(self, book, cache, extra=()):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = dict(os.environ, CNNBOOK_CACHE=str(cache), NO_MKDOCS_2_WARNING="1")
+        # as `make serve` runs it: without the whole-book print page
+        env = dict(os.environ, CNNBOOK_CACHE=str(cache), NO_MKDOCS_2_WARNING="1", CNNBOOK_PRINT_PAGE="false")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}", "--livereload"],
+            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}", "--livereload", *extra],
             cwd=book, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        if _wait_for(lambda: _get(self.url) is not None, timeout=300, step=0.2) is None:
+        if _wait_for(lambda: _get(self.url) is not None, timeout=120, step=0.2) is None:
             self.stop()
             raise RuntimeError("mkdocs serve did not start within 300 s")
 

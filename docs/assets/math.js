@@ -18,6 +18,10 @@
     if (typeof renderMathInElement === "function") {
       renderMathInElement(root, options);
     }
+    // A formula wider than the column scrolls sideways: let the keyboard reach it too.
+    root.querySelectorAll(".katex-display").forEach(function (el) {
+      if (el.scrollWidth > el.clientWidth) { el.tabIndex = 0; }
+    });
   }
   if (typeof document$ !== "undefined") {
     document$.subscribe(function (doc) { typeset(doc.body || document.body); });

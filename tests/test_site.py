@@ -1,0 +1,186 @@
+"""The site quality gate: every page of the built book, crawled and checked the way a reader meets it.
+
+Offline and on 127.0.0.1 only. For each page: status 200, no console errors or warnings, no failed or
+off-site requests, every image decoded with alt text, every formula typeset, every notebook output
+present, and no serious or critical axe-core violation in the light or the dark scheme. Each page
+except the whole-book print page transfers at most 1.5 MB, counted as a host like GitHub Pages sends
+it: text gzipped, images and fonts as they are. Then the links and anchors of the whole site, and
+offline search, and the whole book printed to PDF by Chromium.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from bookbuild import sitecheck
+from tests.test_browser import Visit, _math_report
+
+pytestmark = [pytest.mark.browser, pytest.mark.build]
+
+PAGE_BUDGET = 1.5e6  # bytes transferred per page: HTML, images, scripts, stylesheets, fonts
+WHOLE_BOOK = "print_page/index.html"  # the whole book on one page: reported, not held to a page's budget
+SCHEMES = ("light", "dark")
+
+
+@pytest.fixture(scope="session")
+def pages(built_site):
+    return sitecheck.crawl(built_site["site"])
+
+
+def _url(site_url, page):
+    path = page.path[: -len("index.html")] if page.path.endswith("index.html") else page.path
+    return site_url + path
+
+
+_COMPRESSED = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".map"}
+
+
+@functools.cache
+def _wire_bytes(file):
+    """Bytes a host like GitHub Pages sends for ``file``: gzip for text, as is for images and fonts."""
+    data = file.read_bytes()
+    return len(gzip.compress(data, 6, mtime=0)) if file.suffix in _COMPRESSED else len(data)
+
+
+def _transferred(site, base, urls):
+    """Bytes sent over the wire for ``urls`` (each counted once, as a browser cache would)."""
+    total = 0
+    for url in set(urls):
+        if not url.startswith(base):
+            continue
+        path = urlsplit(url).path.lstrip("/")
+        file = Path(site) / path
+        if file.is_dir() or path == "" or path.endswith("/"):
+            file = file / "index.html"
+        if file.is_file():
+            total += _wire_bytes(file)
+    return total
+
+
+def _axe_serious(page):
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    return [(v["id"], v["impact"], len(v["nodes"]), v["nodes"][0]["target"]) for v in violations
+            if v["impact"] in ("serious", "critical")]
+
+
+def test_crawl_reaches_every_page_of_the_sitemap(built_site, pages):
+    sitemap = (built_site["site"] / "sitemap.xml").read_text(encoding="utf-8")
+    listed = {u.split("/", 3)[3] for u in __import__("re").findall(r"<loc>([^<]+)</loc>", sitemap)}
+    crawled = {p.path[: -len("index.html")] for p in pages if p.path.endswith("index.html")}
+    assert listed <= crawled, f"pages in the sitemap that no link reaches: {sorted(listed - crawled)}"
+    assert len(pages) >= 5
+
+
+def test_no_broken_links_or_anchors(built_site, pages):
+    problems = sitecheck.broken_links(built_site["site"], pages)
+    assert problems == [], "\n".join(f"{where}: {url} ({why})" for where, url, why in problems)
+
+
+def test_link_checker_finds_what_is_broken(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "index.html").write_text('<a href="a/">a</a><a href="a/#there">x</a><a href="a/#nowhere">y</a>'
+                                         '<img src="missing.png"><link rel="stylesheet" href="s.css">')
+    (tmp_path / "a" / "index.html").write_text('<h2 id="there">T</h2><a href="../gone/">z</a>')
+    (tmp_path / "s.css").write_text("@font-face{src:url(fonts/f.woff2)}")
+    pages = sitecheck.crawl(tmp_path)
+    assert [p.path for p in pages] == ["a/index.html", "index.html"]
+    found = {(where, url) for where, url, _ in sitecheck.broken_links(tmp_path, pages)}
+    assert found == {("index.html", "a/#nowhere"), ("index.html", "missing.png"), ("a/index.html", "../gone/"),
+                     ("s.css", "fonts/f.woff2")}
+
+
+def test_every_page_in_the_browser(browser, site_url, built_site, pages):
+    report, failures = [], []
+    for page in pages:
+        url = _url(site_url, page)
+        for scheme in SCHEMES:
+            visit = Visit(browser, url, color_scheme=scheme)
+            try:
+                problems = []
+                if scheme == "light":
+                    problems += _content_problems(visit, site_url, page)
+                    weight = _transferred(built_site["site"], site_url, visit.requests)
+                    if weight > PAGE_BUDGET and page.path != WHOLE_BOOK:
+                        problems.append(f"transfers {weight / 1e6:.2f} MB (budget {PAGE_BUDGET / 1e6} MB)")
+                    report.append((page.path, len(visit.requests), weight))
+                serious = _axe_serious(visit.page)
+                problems += [f"axe ({scheme}): {v}" for v in serious]
+                failures += [f"{page.path}: {p}" for p in problems]
+            finally:
+                visit.close()
+    print(f"\n{len(pages)} pages crawled, {sum(r[1] for r in report)} requests, all to 127.0.0.1; heaviest:")
+    for path, requests, weight in sorted(report, key=lambda r: -r[2])[:5]:
+        print(f"  {weight / 1e6:6.2f} MB  {requests:3d} requests  {path}")
+    assert failures == [], "\n".join(failures)
+
+
+def _content_problems(visit, base, page):
+    problems = []
+    try:
+        visit.check_clean(base)
+    except AssertionError as error:
+        problems.append(str(error))
+    status = visit.status
+    if status != 200:
+        problems.append(f"status {status}")
+    for src, width, alt in visit.load_all_images():
+        if width == 0:
+            problems.append(f"image {src} did not decode")
+        if not alt or not alt.strip():
+            problems.append(f"image {src} has no alt text")
+    math = _math_report(visit.page)
+    if math["errors"] or math["raw"] or math["dollars"]:
+        problems.append(f"math not typeset: {math}")
+    if visit.page.locator(".jupyter-wrapper").count():
+        cells = visit.page.locator(".jp-CodeCell").count()
+        outputs = visit.page.locator(".jp-OutputArea-output").count()
+        if cells == 0 or outputs == 0:
+            problems.append(f"notebook page with {cells} code cells and {outputs} outputs")
+    return problems
+
+
+@pytest.mark.parametrize("query, page", [
+    ("stride", "chapters/01-convolution/"),
+    ("cross-correlation", "chapters/01-convolution/"),
+    ("im2col", "chapters/01-convolution/"),
+])
+def test_offline_search_finds_the_chapter(browser, site_url, query, page):
+    visit = Visit(browser, site_url)
+    try:
+        visit.page.locator("label.md-search__icon, .md-search__input").first.click()
+        visit.page.locator(".md-search__input").fill("")
+        visit.page.keyboard.type(query)
+        visit.page.wait_for_selector(".md-search-result__item", timeout=10_000)
+        links = visit.page.locator(".md-search-result__item a").evaluate_all("els => els.map(e => e.href)")
+        assert any(link.startswith(site_url + page) for link in links), (query, links[:5])
+        visit.check_clean(site_url)
+    finally:
+        visit.close()
+
+
+def test_whole_book_prints_to_pdf(browser, built_site, tmp_path):
+    import print_pdf
+    from pypdf import PdfReader
+
+    from cnnbook import figures
+
+    out = tmp_path / "cnnbook.pdf"
+    seconds, n_figures, formulas = print_pdf.print_book(built_site["site"], out, browser=browser)
+    reader = PdfReader(out)
+    text = "".join(page.extract_text() for page in reader.pages)
+    drawn = sum(len((page.get("/Resources") or {}).get("/XObject", {}).get_object() or {}) for page in reader.pages
+                if (page.get("/Resources") or {}).get("/XObject") is not None)
+    print(f"\nPDF: {len(reader.pages)} pages, {n_figures} figures, {formulas} formulas, "
+          f"{out.stat().st_size / 1e6:.1f} MB in {seconds:.1f} s")
+    assert n_figures == len(figures.names())  # every figure of the book, decoded before printing
+    assert formulas > 50
+    assert len(reader.pages) >= 10
+    assert "cross-correlation" in text and "∑" in text  # prose, and typeset math as text
+    assert drawn >= n_figures  # the figures are in the PDF as drawings
