@@ -135,6 +135,8 @@ def _content_problems(visit, base, page):
             problems.append(f"image {src} did not decode")
         if not alt or not alt.strip():
             problems.append(f"image {src} has no alt text")
+        elif "/figures/" in src and len(alt) < 40:
+            problems.append(f"figure {src} needs alt text that says what it shows, not {alt!r}")
     math = _math_report(visit.page)
     if math["errors"] or math["raw"] or math["dollars"]:
         problems.append(f"math not typeset: {math}")
