@@ -83,7 +83,7 @@ def relu_backward(grad_out, x):
     """
     where = "relu_backward"
     _same_shape(grad_out, _array(x, "x", where), where)
-    xp, (g, x) = _floats(grad_out, x)
+    _, (g, x) = _floats(grad_out, x)
     return g * (x > 0)
 
 
@@ -366,7 +366,7 @@ def dropout_backward(grad_out, mask, p=0.5, training=True):
     where = "dropout_backward"
     p = _check_p(p, where)
     _array(grad_out, "grad_out", where)
-    xp, (g,) = _floats(grad_out)
+    _, (g,) = _floats(grad_out)
     if not training or p == 0:
         return g
     _check_mask(mask, g, where)
@@ -427,7 +427,7 @@ def softmax_backward(grad_out, x, dim=-1):
     where = "softmax_backward"
     _same_shape(grad_out, _array(x, "x", where), where)
     s = softmax(x, dim)
-    xp, (g, s) = _floats(grad_out, s)
+    _, (g, s) = _floats(grad_out, s)
     return s * (g - (g * s).sum(axis=dim, keepdims=True))
 
 
@@ -443,7 +443,7 @@ def log_softmax_backward(grad_out, x, dim=-1):
     where = "log_softmax_backward"
     _same_shape(grad_out, _array(x, "x", where), where)
     s = softmax(x, dim)
-    xp, (g, s) = _floats(grad_out, s)
+    _, (g, s) = _floats(grad_out, s)
     return g - s * g.sum(axis=dim, keepdims=True)
 
 

@@ -8,7 +8,6 @@ convolution and receptive fields.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from cnnbook._checks import check_int
