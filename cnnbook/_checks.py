@@ -32,11 +32,11 @@ def check_pair(value, name, where, minimum=None):
     return v, v
 
 
-def check_array(x, name, where, ndim):
-    """Check that ``x`` is an array with ``ndim`` dimensions and a numeric dtype."""
+def check_array(x, name, where, ndim=None):
+    """Check that ``x`` is an array (with ``ndim`` dimensions, if given) of real numbers."""
     if not hasattr(x, "shape") or not hasattr(x, "dtype"):
         raise TypeError(f"{where}: {name} must be an array (NumPy or CuPy); got {type(x).__name__}")
-    if x.ndim != ndim:
+    if ndim is not None and x.ndim != ndim:
         raise ValueError(f"{where}: {name} must have {ndim} dimensions; got shape {tuple(x.shape)}")
     if x.dtype.kind not in "biuf":
         raise TypeError(f"{where}: {name} must hold real numbers; got dtype {x.dtype}")

@@ -3,7 +3,7 @@
 Each library is timed in its own child process, one after the other: NumPy's
 and PyTorch's idle worker threads spin while the other library runs, and
 interleaving their calls in one process slows both several-fold. Every time is
-the median of ``repeat`` calls after two warm-up calls, in float32.
+the median of ``repeat`` calls after two untimed ones, in float32.
 
 The naive loops of :mod:`cnnbook.reference` take minutes to hours on these
 shapes, so they are timed on one image (and one filter where there are no
@@ -19,7 +19,6 @@ import json
 import math
 import os
 import platform
-import statistics
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ import tracemalloc
 from pathlib import Path
 
 import numpy as np
+
+from cnnbook.timing import median_time
 
 __all__ = ["CONV_SHAPES", "TARGETS", "main", "run"]
 
@@ -50,17 +51,6 @@ TARGETS = {"conv_forward_geomean": 2.0, "conv_forward_worst": 4.0, "conv_backwar
            "lenet_step": 1.5, "conv_peak_extra_mib": 64.0, "gpu_throughput": 0.5}
 
 
-def _median(func, repeat):
-    func()
-    func()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def _data(shape, seed=0):
     return np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
 
@@ -81,7 +71,7 @@ def _lenet_params():
     return params
 
 
-def _lenet_step_cnnbook(xp, params, x, labels, lr=0.01):
+def _lenet_step_cnnbook(params, x, labels, lr=0.01):
     """One SGD step of LeNet-5 written with cnnbook.functional: forward, loss, backward, update."""
     from cnnbook import functional as F
 
@@ -126,7 +116,7 @@ def _worker_cnnbook(repeat, device):
             xp.cuda.Device().synchronize()
 
     def timed(func):
-        return _median(lambda: (func(), sync()), repeat)
+        return median_time(lambda: (func(), sync()), repeat, min_time=0)  # one call per round
 
     results = {"conv_forward": [], "conv_backward": {}}
     for shape in CONV_SHAPES:
@@ -154,7 +144,7 @@ def _worker_cnnbook(repeat, device):
     results["max_pool"] = timed(pool)
     params, images = _lenet_params(), _data((LENET_BATCH, 1, 28, 28))
     labels = np.random.default_rng(0).integers(0, 10, LENET_BATCH)
-    results["lenet_step"] = timed(lambda: _lenet_step_cnnbook(np, params, images, labels))
+    results["lenet_step"] = timed(lambda: _lenet_step_cnnbook(params, images, labels))
     results["conv_peak_extra_mib"] = {str(n): _peak_extra_mib(n) for n in (8, 32)}
     return results
 
@@ -183,7 +173,7 @@ def _worker_torch(repeat, device):
             torch.cuda.synchronize()
 
     def timed(func):
-        return _median(lambda: (func(), sync()), repeat)
+        return median_time(lambda: (func(), sync()), repeat, min_time=0)  # one call per round
 
     results = {"conv_forward": [], "conv_backward": {}}
     with torch.no_grad():

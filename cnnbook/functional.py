@@ -425,9 +425,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     w = xp.asarray(weight, dtype=dtype)
     if stride != (1, 1) or c_out > c_in:
         xpad = pad2d(x, pads)
-        cols = im2col(xpad, (kh, kw), stride, dilation).reshape(n, groups, c_group * kh * kw, h_out * w_out)
-        g_groups = g.reshape(n, groups, c_out // groups, h_out * w_out)
-        grad_weight = xp.matmul(g_groups, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
+        grad_weight = _weight_grad_columns(g, xpad, w.shape, stride, dilation, groups)
         grad_x = _conv_input_grad(g, w, xpad.shape[2:], pads, stride, dilation, groups) if input_grad else None
         return grad_x, grad_weight, g.sum(axis=(0, 2, 3))
     # Stride 1, no more outputs than inputs: the input gradient is a full convolution of grad_out with
@@ -442,10 +440,18 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     if _use_wide(stride, w_pad, w_out):
         grad_weight = _weight_grad_wide(g, x, w.shape, pads, dilation, groups)
     else:
-        cols = im2col(pad2d(x, pads), (kh, kw), stride, dilation).reshape(n, groups, c_group * kh * kw, -1)
-        grad_weight = xp.matmul(g.reshape(n, groups, c_out // groups, -1),
-                                cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight.shape)
+        grad_weight = _weight_grad_columns(g, pad2d(x, pads), w.shape, stride, dilation, groups)
     return grad_x, grad_weight, g.sum(axis=(0, 2, 3))
+
+
+def _weight_grad_columns(g, xpad, weight_shape, stride, dilation, groups):
+    """Weight gradient as the sum over images of grad_out times the (strided) im2col columns."""
+    xp = get_xp(g, xpad)
+    n, c_out = g.shape[:2]
+    _, c_group, kh, kw = weight_shape
+    cols = im2col(xpad, (kh, kw), stride, dilation).reshape(n, groups, c_group * kh * kw, -1)
+    g_groups = g.reshape(n, groups, c_out // groups, -1)
+    return xp.matmul(g_groups, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight_shape)
 
 
 def _weight_grad_wide(g, x, weight_shape, pads, dilation, groups):

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numbers
 
+import numpy as np
+
 from cnnbook._checks import check_array, float_dtype
 from cnnbook.backend import get_xp
 
@@ -36,18 +38,8 @@ __all__ = [
 ]
 
 
-def _array(x, name, where, ndim=None):
-    if not hasattr(x, "shape") or not hasattr(x, "dtype"):
-        raise TypeError(f"{where}: {name} must be an array (NumPy or CuPy); got {type(x).__name__}")
-    if ndim is not None:
-        check_array(x, name, where, ndim)
-    elif x.dtype.kind not in "biuf":
-        raise TypeError(f"{where}: {name} must hold real numbers; got dtype {x.dtype}")
-    return x
-
-
 def _same_shape(grad_out, x, where):
-    _array(grad_out, "grad_out", where)
+    check_array(grad_out, "grad_out", where)
     if tuple(grad_out.shape) != tuple(x.shape):
         raise ValueError(f"{where}: grad_out must have x's shape {tuple(x.shape)}; got {tuple(grad_out.shape)}")
 
@@ -68,7 +60,7 @@ def relu(x):
     >>> relu(np.array([-1.0, 0.0, 2.0]))
     array([0., 0., 2.])
     """
-    xp, (x,) = _floats(_array(x, "x", "relu"))
+    xp, (x,) = _floats(check_array(x, "x", "relu"))
     return xp.maximum(x, 0)
 
 
@@ -82,19 +74,19 @@ def relu_backward(grad_out, x):
     array([0., 0., 1.])
     """
     where = "relu_backward"
-    _same_shape(grad_out, _array(x, "x", where), where)
+    _same_shape(grad_out, check_array(x, "x", where), where)
     _, (g, x) = _floats(grad_out, x)
     return g * (x > 0)
 
 
 def _linear_check(x, weight, bias, where):
-    _array(x, "x", where)
-    _array(weight, "weight", where, ndim=2)
+    check_array(x, "x", where)
+    check_array(weight, "weight", where, ndim=2)
     if x.ndim < 1 or x.shape[-1] != weight.shape[1]:
         raise ValueError(f"{where}: x's last axis ({tuple(x.shape)}) must match weight's in_features "
                          f"(weight shape (out_features, in_features) = {tuple(weight.shape)})")
     if bias is not None:
-        _array(bias, "bias", where, ndim=1)
+        check_array(bias, "bias", where, ndim=1)
         if bias.shape[0] != weight.shape[0]:
             raise ValueError(f"{where}: bias must have shape ({weight.shape[0]},); got {tuple(bias.shape)}")
 
@@ -138,7 +130,7 @@ def linear_backward(grad_out, x, weight, bias=None):
     """
     where = "linear_backward"
     _linear_check(x, weight, bias, where)
-    _array(grad_out, "grad_out", where)
+    check_array(grad_out, "grad_out", where)
     if tuple(grad_out.shape) != tuple(x.shape[:-1]) + (weight.shape[0],):
         raise ValueError(f"{where}: grad_out must have shape {tuple(x.shape[:-1]) + (weight.shape[0],)}; "
                          f"got {tuple(grad_out.shape)}")
@@ -148,14 +140,14 @@ def linear_backward(grad_out, x, weight, bias=None):
 
 
 def _bn_check(x, running_mean, running_var, weight, bias, training, eps, where):
-    _array(x, "x", where)
+    check_array(x, "x", where)
     if x.ndim not in (2, 3, 4):
         raise ValueError(f"{where}: x must have shape (N, C), (N, C, L) or (N, C, H, W); got {tuple(x.shape)}")
     channels = x.shape[1]
     for name, value in (("running_mean", running_mean), ("running_var", running_var),
                         ("weight", weight), ("bias", bias)):
         if value is not None:
-            _array(value, name, where, ndim=1)
+            check_array(value, name, where, ndim=1)
             if value.shape[0] != channels:
                 raise ValueError(f"{where}: {name} must have shape ({channels},) for x of shape {tuple(x.shape)}; "
                                  f"got {tuple(value.shape)}")
@@ -301,8 +293,6 @@ def dropout_mask(shape, p=0.5, rng=None, xp=None):
     array([[ True, False, False, False],
            [ True,  True,  True,  True]])
     """
-    import numpy as np
-
     p = _check_p(p, "dropout_mask")
     generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     keep = generator.random(shape) >= p
@@ -335,7 +325,7 @@ def dropout(x, p=0.5, training=True, mask=None, rng=None):
     """
     where = "dropout"
     p = _check_p(p, where)
-    _array(x, "x", where)
+    check_array(x, "x", where)
     if not isinstance(training, bool):
         raise TypeError(f"{where}: training must be True or False; got {training!r}")
     xp, (x,) = _floats(x)
@@ -365,7 +355,7 @@ def dropout_backward(grad_out, mask, p=0.5, training=True):
     """
     where = "dropout_backward"
     p = _check_p(p, where)
-    _array(grad_out, "grad_out", where)
+    check_array(grad_out, "grad_out", where)
     _, (g,) = _floats(grad_out)
     if not training or p == 0:
         return g
@@ -393,7 +383,7 @@ def log_softmax(x, dim=-1):
     array([-0.69314718, -0.69314718])
     """
     where = "log_softmax"
-    dim = _dim(_array(x, "x", where), dim, where)
+    dim = _dim(check_array(x, "x", where), dim, where)
     xp, (x,) = _floats(x)
     shifted = x - x.max(axis=dim, keepdims=True)
     return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
@@ -409,7 +399,7 @@ def softmax(x, dim=-1):
     array([[0.25, 0.75]])
     """
     where = "softmax"
-    dim = _dim(_array(x, "x", where), dim, where)
+    dim = _dim(check_array(x, "x", where), dim, where)
     xp, (x,) = _floats(x)
     e = xp.exp(x - x.max(axis=dim, keepdims=True))
     return e / e.sum(axis=dim, keepdims=True)
@@ -425,7 +415,7 @@ def softmax_backward(grad_out, x, dim=-1):
     array([0., 0.])
     """
     where = "softmax_backward"
-    _same_shape(grad_out, _array(x, "x", where), where)
+    _same_shape(grad_out, check_array(x, "x", where), where)
     s = softmax(x, dim)
     _, (g, s) = _floats(grad_out, s)
     return s * (g - (g * s).sum(axis=dim, keepdims=True))
@@ -441,7 +431,7 @@ def log_softmax_backward(grad_out, x, dim=-1):
     array([ 0.5, -0.5])
     """
     where = "log_softmax_backward"
-    _same_shape(grad_out, _array(x, "x", where), where)
+    _same_shape(grad_out, check_array(x, "x", where), where)
     s = softmax(x, dim)
     _, (g, s) = _floats(grad_out, s)
     return g - s * g.sum(axis=dim, keepdims=True)
@@ -451,8 +441,8 @@ _REDUCTIONS = ("mean", "sum", "none")
 
 
 def _ce_check(logits, target, reduction, where):
-    _array(logits, "logits", where, ndim=2)
-    _array(target, "target", where, ndim=1)
+    check_array(logits, "logits", where, ndim=2)
+    check_array(target, "target", where, ndim=1)
     if target.dtype.kind not in "iu":
         raise TypeError(f"{where}: target must hold integer class indices; got dtype {target.dtype}")
     if target.shape[0] != logits.shape[0]:
@@ -510,7 +500,7 @@ def cross_entropy_backward(grad_out, logits, target, reduction="mean"):
     xp = _ce_check(logits, target, reduction, where)
     n = logits.shape[0]
     if reduction == "none":
-        _array(grad_out, "grad_out", where, ndim=1)
+        check_array(grad_out, "grad_out", where, ndim=1)
         if grad_out.shape[0] != n:
             raise ValueError(f"{where}: with reduction='none' grad_out must have shape ({n},); "
                              f"got {tuple(grad_out.shape)}")

@@ -81,6 +81,11 @@ class _Windows:
                 top, left = i * dh, j * dw
                 yield i, j, padded[:, :, top : top + sh * (h_out - 1) + 1 : sh, left : left + sw * (w_out - 1) + 1 : sw]
 
+    def padded_shape(self, x):
+        """Shape of ``x`` once padded for the views (padding plus any ceil-mode room)."""
+        top, bottom, left, right = self.pads
+        return tuple(x.shape[:2]) + (self.input_hw[0] + top + bottom, self.input_hw[1] + left + right)
+
     def crop(self, padded):
         """The input-sized part of a padded array."""
         (ph, pw), (h, w) = self.padding, self.input_hw
@@ -167,11 +172,10 @@ def max_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, dilati
         y = max_pool2d(x, kernel_size, stride, padding, dilation, ceil_mode)
     else:
         y = _check_grad(output, x, win, where, name="output")
-    (top, bottom, left, right), (h, w) = win.pads, win.input_hw
     # Windows that tile the input exactly write every gradient entry once: no need to zero first.
     tiled = win.disjoint and not any(win.pads) and all(
         n_out * k == size and d == 1 for n_out, k, size, d in zip(win.output_hw, win.kernel, win.input_hw, win.dilation))
-    grad = (xp.empty if tiled else xp.zeros)(x.shape[:2] + (h + top + bottom, w + left + right), dtype=g.dtype)
+    grad = (xp.empty if tiled else xp.zeros)(win.padded_shape(x), dtype=g.dtype)
 
     def images(first, last):  # one thread's share of the batch
         padded = pad2d(x[first:last], win.pads, value=-xp.inf)
@@ -267,8 +271,7 @@ def avg_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, ceil_m
     xp, x = _float(x, grad_out)
     g = _check_grad(grad_out, x, win, where)
     share = g / _avg_divisor(win, count_include_pad, xp, g.dtype)
-    (top, bottom, left, right), (h, w) = win.pads, win.input_hw
-    grad = xp.zeros(x.shape[:2] + (h + top + bottom, w + left + right), dtype=g.dtype)
+    grad = xp.zeros(win.padded_shape(x), dtype=g.dtype)
     for _, _, view in win.taps(grad):
         if win.disjoint:
             view[...] = share

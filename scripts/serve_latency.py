@@ -57,6 +57,9 @@ def _wait_for(predicate, timeout, step=0.02):
     return None
 
 
+START_TIMEOUT = 120  # seconds for `mkdocs serve` to answer (a cold first build included)
+
+
 class Server:
     """``mkdocs serve`` of a book copy on a free port."""
 
@@ -68,9 +71,9 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}", "--livereload", *extra],
             cwd=book, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-        if _wait_for(lambda: _get(self.url) is not None, timeout=120, step=0.2) is None:
+        if _wait_for(lambda: _get(self.url) is not None, timeout=START_TIMEOUT, step=0.2) is None:
             self.stop()
-            raise RuntimeError("mkdocs serve did not start within 300 s")
+            raise RuntimeError(f"mkdocs serve did not start within {START_TIMEOUT} s")
 
     def stop(self):
         self.proc.terminate()

@@ -13,7 +13,7 @@ def test_lenet_step_lowers_the_loss():
     params = bench._lenet_params()
     images = bench._data((16, 1, 28, 28))
     labels = np.random.default_rng(0).integers(0, 10, 16)
-    losses = [float(bench._lenet_step_cnnbook(np, params, images, labels, lr=0.05)) for _ in range(15)]
+    losses = [float(bench._lenet_step_cnnbook(params, images, labels, lr=0.05)) for _ in range(15)]
     assert losses[-1] < 0.5 * losses[0]  # it fits one batch: the gradients point downhill
     assert params["c1"].dtype == np.float32
 

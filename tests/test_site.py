@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import gzip
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -72,7 +73,7 @@ def _axe_serious(page):
 
 def test_crawl_reaches_every_page_of_the_sitemap(built_site, pages):
     sitemap = (built_site["site"] / "sitemap.xml").read_text(encoding="utf-8")
-    listed = {u.split("/", 3)[3] for u in __import__("re").findall(r"<loc>([^<]+)</loc>", sitemap)}
+    listed = {u.split("/", 3)[3] for u in re.findall(r"<loc>([^<]+)</loc>", sitemap)}
     crawled = {p.path[: -len("index.html")] for p in pages if p.path.endswith("index.html")}
     assert listed <= crawled, f"pages in the sitemap that no link reaches: {sorted(listed - crawled)}"
     assert len(pages) >= 5
