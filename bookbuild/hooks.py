@@ -149,6 +149,19 @@ def _accessible(html):
     return NOTEBOOK_CODE.sub(r'\g<0> tabindex="0"', html)
 
 
+PRINT_SECTION = re.compile(r'<section class="print-page" id="([^"]+)"')
+
+
+def _prefix_figure_ids(html):
+    """On the print page, give each figure the page-prefixed id that print-site gives the links to it."""
+    parts = PRINT_SECTION.split(html)  # [before, id, body, id, body, ...]
+    out = [parts[0]]
+    for section, body in zip(parts[1::2], parts[2::2]):
+        out.append(f'<section class="print-page" id="{section}"')
+        out.append(body.replace('id="figure-', f'id="{section}-figure-'))
+    return "".join(out)
+
+
 def on_env(env, config, files):
     """Keep the theme's compiled templates between builds (0.7 s of every rebuild under ``mkdocs serve``).
 
@@ -176,4 +189,5 @@ def on_post_build(config):
         if page.is_file():  # the print page holds the notebooks' HTML from before on_post_page: number it too
             html = EXTERNAL_SCRIPT.sub("", page.read_text(encoding="utf-8"))
             html = _number_cells(html) if "cell-id=" in html else html
+            html = _prefix_figure_ids(html) if name.startswith("print_page") else html
             page.write_text(_accessible(html), encoding="utf-8")

@@ -3,6 +3,7 @@
 In a page::
 
     {{ figure("ch01.flip", "Caption in Markdown.") }}
+    {{ figref("ch01.flip") }}              -> [Figure 1.2](#figure-1-2)
     {{ fact("ch01.conv_params") }}          -> 1,216
     {{ table("ch01.params") }}
     {{ exercises(1) }}
@@ -18,6 +19,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import posixpath
+import re
 import textwrap
 
 
@@ -47,6 +49,17 @@ def define_env(env):
             f'  <figcaption markdown="span">**Figure {number}.** {caption}</figcaption>\n'
             f"</figure>\n"
         )
+
+    @env.macro
+    def figref(name):
+        """'Figure N.M' linking to the figure ``name`` on the same page, before or after the reference."""
+        order = re.findall(r"""\bfigure\(\s*["']([^"']+)["']""", env.markdown)
+        if name not in order:
+            raise RuntimeError(f"figref {name!r}: no figure of that name on {env.page.file.src_uri}")
+        chapter = _chapter_number(name)
+        position = order.index(name) + 1
+        number = f"{chapter}.{position}" if chapter else str(position)
+        return f"[Figure {number}](#figure-{number.replace('.', '-')})"
 
     @env.macro
     def fact(name, fmt=None):

@@ -16,6 +16,11 @@ import pytest
 from cnnbook.backend import gpu_available
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def chapter_pages():
+    """``{chapter number: "chapters/NN-name"}`` for every chapter page in docs/."""
+    return {int(md.stem[:2]): f"chapters/{md.stem}" for md in sorted((ROOT / "docs" / "chapters").glob("[0-9][0-9]-*.md"))}
 sys.path.insert(0, str(ROOT / "scripts"))
 import reproducible  # noqa: E402  (scripts/reproducible.py: build and compare sites)
 

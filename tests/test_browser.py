@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import chapter_pages
+
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 
 
@@ -50,17 +52,20 @@ def _math_report(page):
     })""")
 
 
-def test_chapter_page(browser, site_url):
-    visit = Visit(browser, site_url + "chapters/01-convolution/")
+@pytest.mark.parametrize("number, path", sorted(chapter_pages().items()))
+def test_chapter_page(browser, site_url, number, path):
+    from cnnbook import figures as registry
+
+    visit = Visit(browser, f"{site_url}{path}/")
     try:
         images = visit.load_all_images()
         figures = [img for img in images if "/figures/" in img[0]]
-        assert len(figures) == 8
+        assert len(figures) == sum(int(name[2:4]) == number for name in registry.names())
         for src, width, alt in figures:
             assert width > 0, f"{src} did not decode"
             assert len(alt) > 40, f"{src} needs alt text that says what it shows"
         math = _math_report(visit.page)
-        assert math["katex"] > 50 and math["errors"] == 0 and math["raw"] == 0 and math["dollars"] == 0, math
+        assert math["katex"] > 30 and math["errors"] == 0 and math["raw"] == 0 and math["dollars"] == 0, math
         visit.check_clean(site_url)
     finally:
         visit.close()

@@ -153,6 +153,8 @@ def _content_problems(visit, base, page):
     ("stride", "chapters/01-convolution/"),
     ("cross-correlation", "chapters/01-convolution/"),
     ("im2col", "chapters/01-convolution/"),
+    ("dilation", "chapters/02-padding-stride-dilation/"),
+    ("checkerboard", "chapters/02-padding-stride-dilation/"),
 ])
 def test_offline_search_finds_the_chapter(browser, site_url, query, page):
     visit = Visit(browser, site_url)

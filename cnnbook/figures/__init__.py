@@ -1,4 +1,4 @@
-"""The book's figures: functions that return a matplotlib Figure, registered by name.
+"""The book's figures: functions that return a matplotlib Figure (or an SVG document), registered by name.
 
 A chapter asks for ``{{ figure("ch01.flip") }}``; the build calls
 :func:`render`, which draws the figure in the book's style, saves it
@@ -23,7 +23,7 @@ from cnnbook.cache import cached_bytes
 __all__ = ["FIGURES", "STYLE", "FigureSpec", "names", "register", "render", "spec"]
 
 #: Modules that define figures, imported on first use (one per chapter).
-_MODULES = ("cnnbook.figures.ch01",)
+_MODULES = ("cnnbook.figures.ch01", "cnnbook.figures.ch02")
 
 #: The book's matplotlib style, applied while a figure function runs.
 STYLE = {
@@ -135,8 +135,11 @@ def _draw(figure_spec):
     import matplotlib.pyplot as plt
 
     fig = figure_spec.func()
+    if isinstance(fig, str) and figure_spec.format == "svg":
+        return fig.encode()  # drawn as SVG directly (the convolution-arithmetic animations)
     if not isinstance(fig, matplotlib.figure.Figure):
-        raise TypeError(f"figure {figure_spec.name!r}: the function must return a matplotlib Figure")
+        raise TypeError(f"figure {figure_spec.name!r}: the function must return a matplotlib Figure "
+                        "(or, for an SVG figure, the SVG document as a str)")
     buffer = io.BytesIO()
     metadata = {"Date": None} if figure_spec.format == "svg" else {"Software": None}
     with matplotlib.rc_context(STYLE):

@@ -18,11 +18,17 @@
     if (typeof renderMathInElement === "function") {
       renderMathInElement(root, options);
     }
-    // A formula wider than the column scrolls sideways: let the keyboard reach it too.
-    root.querySelectorAll(".katex-display").forEach(function (el) {
+    focusableScrollers(root);
+    // Material wraps wide tables in a scrolling box of its own, possibly after this runs.
+    window.setTimeout(function () { focusableScrollers(root); }, 0);
+  }
+  // A formula or table wider than the column scrolls sideways: let the keyboard reach it too.
+  function focusableScrollers(root) {
+    root.querySelectorAll(".katex-display, .md-typeset__scrollwrap").forEach(function (el) {
       if (el.scrollWidth > el.clientWidth) { el.tabIndex = 0; }
     });
   }
+  window.addEventListener("resize", function () { focusableScrollers(document.body); });
   if (typeof document$ !== "undefined") {
     document$.subscribe(function (doc) { typeset(doc.body || document.body); });
   } else {

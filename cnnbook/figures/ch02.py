@@ -1,0 +1,226 @@
+"""Figures of chapter 2, "Padding, stride and dilation"."""
+
+from __future__ import annotations
+
+import functools
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cnnbook import functional, kernels, matrices, transforms
+from cnnbook.arithmetic import Arithmetic, animate
+from cnnbook.data import photo
+from cnnbook.figures import register
+from cnnbook.figures.ch01 import ASYMMETRIC_KERNEL
+
+#: The convolution-arithmetic cases drawn in the chapter, after Dumoulin & Visin (2016), and more.
+ANIMATIONS = {
+    "no_padding": Arithmetic(4, 3),
+    "padding": Arithmetic(5, 4, padding=2),
+    "same": Arithmetic(5, 3, padding=1),
+    "full": Arithmetic(5, 3, padding=2),
+    "same_even": Arithmetic(6, 4, padding=(1, 2)),
+    "stride": Arithmetic(5, 3, stride=2),
+    "padding_stride": Arithmetic(5, 3, stride=2, padding=1),
+    "padding_stride_odd": Arithmetic(6, 3, stride=2, padding=1),
+    "dilation": Arithmetic(7, 3, dilation=2),
+    "transposed": Arithmetic(2, 3, transposed=True),
+    "transposed_stride": Arithmetic(2, 3, stride=2, transposed=True),
+    "transposed_padding_stride": Arithmetic(3, 3, stride=2, padding=1, transposed=True),
+    "transposed_output_padding": Arithmetic(3, 3, stride=2, padding=1, output_padding=1, transposed=True),
+}
+
+
+def _animation_alt(a):
+    n, k, o = a.input_size, a.kernel_size, a.output_size
+    before, after = a.pads
+    if a.transposed:
+        where = (f"a {n} by {n} input (blue) spread {a.stride} cells apart with zeros between (white) and "
+                 f"a border of {before} zeros (grey)" + (f", {a.output_padding} more at the bottom and right"
+                                                         if a.output_padding else ""))
+        moves = "one cell at a time"
+    else:
+        pad = (f"padded with {before} zeros on each side" if before == after
+               else f"padded with {before} zeros before and {after} after")
+        where = f"a {n} by {n} input (blue)" + (f" {pad} (grey)" if before or after else "")
+        moves = "one cell at a time" if a.stride == 1 else f"{a.stride} cells at a time"
+    taps = f" with its taps {a.dilation} cells apart" if a.dilation > 1 else ""
+    unused = (f"; the last {a.unused} row and column are never reached because the stride does not fit"
+              if a.unused else "")
+    return (f"Animation: a {k} by {k} kernel (orange){taps} slides over {where}, {moves}, filling a {o} by {o} "
+            f"output (green) one cell per step{unused}. Below it: {a.formula()}.")
+
+
+def _register_animation(key, arith):
+    register(f"ch02.arith_{key}", alt=_animation_alt(arith))(lambda: animate(arith))
+
+
+for _key, _arith in ANIMATIONS.items():
+    _register_animation(_key, _arith)
+
+
+@register(
+    "ch02.transposed_matrix",
+    alt="Two matrices drawn as coloured grids: the 4 by 16 matrix C of a 3 by 3 kernel acting on a flattened "
+    "4 by 4 image, and its 16 by 4 transpose, which maps the 2 by 2 output back to a 4 by 4 grid; each "
+    "colour is one of the kernel's nine weights.",
+)
+def transposed_matrix(n=4):
+    """The convolution matrix C and its transpose, the matrix of the transposed convolution."""
+    c = matrices.conv_matrix(ASYMMETRIC_KERNEL, (n, n))
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.2), gridspec_kw={"width_ratios": [16, 5.5]})
+    for ax, m, title in ((axes[0], c, "convolution $C$: %d×%d"), (axes[1], c.T, "transposed $C^\\top$: %d×%d")):
+        ax.imshow(np.ma.masked_equal(m, 0), cmap="viridis", vmin=1, vmax=9)
+        for (r, col), v in np.ndenumerate(m):
+            if v:
+                ax.text(col, r, f"{v:g}", ha="center", va="center", fontsize=7, color="white" if v < 6 else "black")
+        ax.set_xticks(np.arange(m.shape[1] + 1) - 0.5, minor=True)
+        ax.set_yticks(np.arange(m.shape[0] + 1) - 0.5, minor=True)
+        ax.grid(which="minor", color="#cccccc", linewidth=0.5)
+        ax.tick_params(which="both", bottom=False, left=False, labelbottom=False, labelleft=False)
+        ax.set_title(title % m.shape)
+    axes[0].set_xlabel("input pixel (16)")
+    axes[0].set_ylabel("output pixel (4)")
+    axes[1].set_xlabel("input pixel (4)")
+    axes[1].set_ylabel("output pixel (16)")
+    fig.tight_layout()
+    return fig
+
+
+# ---- the checkerboard of strided transposed convolutions ----
+
+def bilinear_kernel():
+    """The 4×4 kernel of bilinear upsampling by 2: a tent, the outer product of (1, 3, 3, 1)/4."""
+    tent = np.array([1.0, 3.0, 3.0, 1.0]) / 4.0
+    return np.outer(tent, tent)
+
+
+def upsamplers():
+    """Three ways to double an image's size, as ``{label: function(x) -> y}`` on (N, 1, H, W) arrays."""
+    flat3 = np.full((1, 1, 3, 3), 4.0 / 9.0)  # gain 1 on average: 9 taps over 4 output pixels per input
+    blur = kernels.kernel("gaussian blur")[None, None]
+
+    def nearest_then_conv(x):
+        return functional.conv2d(np.repeat(np.repeat(x, 2, axis=-2), 2, axis=-1), blur, padding=1)
+
+    return {
+        "transposed 3×3, stride 2": lambda x: functional.conv_transpose2d(x, flat3, stride=2, padding=1,
+                                                                          output_padding=1),
+        "transposed 4×4 (bilinear), stride 2": lambda x: functional.conv_transpose2d(
+            x, bilinear_kernel()[None, None], stride=2, padding=1),
+        "nearest resize, then 3×3 blur": nearest_then_conv,
+    }
+
+
+@functools.cache
+def checkerboard_images(size=128):
+    """A photograph halved by 2×2 average pooling, and each upsampler's result at the full size."""
+    full = photo("camera", size=size, backend="numpy")[None, None]
+    small = functional.avg_pool2d(full, 2)
+    return full[0, 0], {label: up(small)[0, 0] for label, up in upsamplers().items()}
+
+
+def constant_response(up, n=5):
+    """An upsampler's output on a constant image of ones, inside the border (the overlap pattern)."""
+    return up(np.ones((1, 1, n, n)))[0, 0, 2:-2, 2:-2]
+
+
+@register(
+    "ch02.checkerboard",
+    alt="Top row: a crop of the cameraman photograph upsampled by 2 in three ways; the stride-2 transposed "
+    "convolution with a 3 by 3 kernel is covered in a fine checkerboard, the bilinear 4 by 4 kernel and the "
+    "resize-then-blur are smooth. Bottom row: each method's output for a constant input, a repeating "
+    "pattern of 4 different values for the 3 by 3 kernel and flat for the other two.",
+    format="png",
+)
+def checkerboard():
+    """Uneven overlap makes a checkerboard; even overlap or resize-then-convolve does not."""
+    _, results = checkerboard_images()
+    fig, axes = plt.subplots(2, 3, figsize=(10, 6.6), gridspec_kw={"height_ratios": [3, 2]})
+    crop = (slice(12, 76), slice(34, 98))
+    for col, ((label, image), up) in enumerate(zip(results.items(), upsamplers().values())):
+        axes[0, col].imshow(np.clip(image[crop], 0, 1), cmap="gray", vmin=0, vmax=1)
+        axes[0, col].set_title(label)
+        axes[0, col].set_axis_off()
+        pattern = constant_response(up)
+        axes[1, col].imshow(pattern, cmap="viridis", vmin=0, vmax=2)
+        for (r, c), v in np.ndenumerate(pattern):
+            axes[1, col].text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7,
+                              color="white" if v < 1.2 else "black")
+        axes[1, col].set_title(f"constant input: {pattern.min():.2f} to {pattern.max():.2f}")
+        axes[1, col].set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+# ---- stride and equivariance ----
+
+STRIDE_SHIFTS = tuple(range(0, 9))
+
+
+#: (stride, kernel) of each series: two stride-2 convolutions and the stride-1 control.
+EQUIVARIANCE_SERIES = ((2, "sobel x"), (2, "gaussian blur"), (1, "sobel x"))
+
+
+def _interior_rms(a, margin):
+    return float(np.sqrt(np.mean(a[:, margin:-margin] ** 2)))
+
+
+@functools.cache
+def stride_equivariance(size=128):
+    """For each horizontal shift t, how far conv(shift_t x) is from the best shift of conv(x).
+
+    Two 3×3 kernels (Sobel x and a Gaussian blur) with stride 2 and no
+    padding. An even shift ``t`` should move the output by ``t / 2``; an odd
+    one falls between two output pixels, so both neighbours ``t // 2`` and
+    ``t // 2 + 1`` are tried and the better one kept. The stride-1 Sobel,
+    shifted by ``t``, is the control. Errors are root-mean-square differences
+    away from the borders, relative to the output's own RMS.
+
+    Returns
+    -------
+    dict
+        ``{"shifts": [...], "<label>": [relative errors], ...}``.
+    """
+    x = photo("camera", size=size, backend="numpy")[None, None]
+    margin = max(STRIDE_SHIFTS) + 2
+    result = {"shifts": list(STRIDE_SHIFTS)}
+    for stride, name in EQUIVARIANCE_SERIES:
+        label = f"stride {stride}, {name}"
+        w = kernels.kernel(name)[None, None]
+        base = functional.conv2d(x, w, stride=stride)[0, 0]
+        scale = _interior_rms(base, margin)
+        errors = []
+        for t in STRIDE_SHIFTS:
+            out = functional.conv2d(transforms.translate(x, 0, t), w, stride=stride)[0, 0]
+            candidates = {t // stride, -(-t // stride)}
+            errors.append(min(_interior_rms(out - transforms.translate(base, 0, c), margin) for c in candidates)
+                          / scale)
+        result[label] = errors
+    return result
+
+
+@register(
+    "ch02.stride_equivariance",
+    alt="A bar chart of the relative error between shifting the cameraman photograph by 0 to 8 pixels before a "
+    "stride-2 convolution and shifting the output afterwards, for a Sobel and a blur kernel. Even shifts give "
+    "zero error; every odd shift gives a large error, larger for the Sobel kernel than for the blur. The "
+    "stride-1 Sobel convolution, the control, is zero for every shift.",
+)
+def stride_equivariance_figure():
+    """Stride 2 commutes with even shifts only: measured on a real photograph."""
+    result = stride_equivariance()
+    shifts = np.array(result["shifts"])
+    labels = [k for k in result if k != "shifts"]
+    colours = ("#e8590c", "#f2a65a", "#1f77b4")
+    fig, ax = plt.subplots(figsize=(7.8, 3.2))
+    width = 0.27
+    for n, (label, colour) in enumerate(zip(labels, colours)):
+        ax.bar(shifts + (n - 1) * width, result[label], width=width, color=colour,
+               label=label + (" (control)" if label.startswith("stride 1") else ""))
+    ax.set_xticks(shifts)
+    ax.set_xlabel("horizontal shift of the input (pixels)")
+    ax.set_ylabel("relative RMS error\n(interior)")
+    ax.legend(frameon=False, fontsize=9)
+    fig.tight_layout()
+    return fig
