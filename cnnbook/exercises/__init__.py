@@ -30,7 +30,7 @@ import numpy as np
 __all__ = ["EXERCISES", "AnswerFormatError", "Exercise", "Result", "check", "chapter_exercises", "get",
            "register", "to_markdown"]
 
-_MODULES = ("cnnbook.exercises.ch01", "cnnbook.exercises.ch02")
+_MODULES = ("cnnbook.exercises.ch01", "cnnbook.exercises.ch02", "cnnbook.exercises.ch03")
 KINDS = ("number", "bool", "choice", "shape", "code")
 EXERCISES = {}
 
