@@ -42,10 +42,32 @@ EXTERNAL_SCRIPT = re.compile(
 )
 
 
-def fresh_cnnbook():
-    """Forget every imported ``cnnbook`` module so this build sees the code on disk."""
+def _source_signature():
+    """Path, size and modification time of every file of the package: cheap to read, changes with any edit."""
+    package = ROOT / "cnnbook"
+    return tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(package.rglob("*.py")))
+
+
+def fresh_cnnbook(site_dir=None):
+    """Forget every imported ``cnnbook`` module so this build sees the code on disk.
+
+    Under ``mkdocs serve`` a Markdown edit leaves the package as it was: then the modules already
+    imported are kept (re-importing the figure modules cost 0.4 s of every rebuild).
+    """
+    signature = _source_signature()
+    # Kept on the package module: mkdocs runs this hooks file afresh for every rebuild.
+    if getattr(sys.modules.get("cnnbook"), "_bookbuild_signature", None) == signature:
+        return
     for name in [m for m in sys.modules if m == "cnnbook" or m.startswith("cnnbook.")]:
         del sys.modules[name]
+    # `make serve` rebuilds only edited pages (--dirty); after a code change every page may quote new
+    # numbers, so drop the built pages and let all of them be rebuilt.
+    if site_dir is not None and Path(site_dir).is_dir():
+        for page in Path(site_dir).rglob("*.html"):
+            page.unlink()
+    import cnnbook
+
+    cnnbook._bookbuild_signature = signature
 
 
 def _build_date():
@@ -70,7 +92,7 @@ def on_config(config):
         os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in paths if p])
     os.environ.setdefault("CNNBOOK_CACHE", str(ROOT / ".cache" / "cnnbook"))
     os.environ.setdefault("SOURCE_DATE_EPOCH", _build_date())
-    fresh_cnnbook()
+    fresh_cnnbook(config["site_dir"])
     from cnnbook.cache import source_hash
 
     key = source_hash()[:16]

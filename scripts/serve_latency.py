@@ -66,10 +66,11 @@ class Server:
     def __init__(self, book, cache, extra=()):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        # as `make serve` runs it: without the whole-book print page
-        env = dict(os.environ, CNNBOOK_CACHE=str(cache), NO_MKDOCS_2_WARNING="1", CNNBOOK_PRINT_PAGE="false")
+        # as `make serve` runs it: without the whole-book print page and the search index
+        env = dict(os.environ, CNNBOOK_CACHE=str(cache), NO_MKDOCS_2_WARNING="1", CNNBOOK_PRINT_PAGE="false",
+                   CNNBOOK_SEARCH="false")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dev-addr", f"127.0.0.1:{self.port}", "--livereload", *extra],
+            [sys.executable, "-m", "mkdocs", "serve", "--dirty", "--no-strict", "--dev-addr", f"127.0.0.1:{self.port}", "--livereload", *extra],
             cwd=book, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
         if _wait_for(lambda: _get(self.url) is not None, timeout=START_TIMEOUT, step=0.2) is None:
             self.stop()
