@@ -56,13 +56,14 @@ def fresh_cnnbook(site_dir=None):
     """
     signature = _source_signature()
     # Kept on the package module: mkdocs runs this hooks file afresh for every rebuild.
-    if getattr(sys.modules.get("cnnbook"), "_bookbuild_signature", None) == signature:
+    previous = getattr(sys.modules.get("cnnbook"), "_bookbuild_signature", None)
+    if previous == signature:
         return
     for name in [m for m in sys.modules if m == "cnnbook" or m.startswith("cnnbook.")]:
         del sys.modules[name]
     # `make serve` rebuilds only edited pages (--dirty); after a code change every page may quote new
-    # numbers, so drop the built pages and let all of them be rebuilt.
-    if site_dir is not None and Path(site_dir).is_dir():
+    # numbers, so drop the pages an earlier build of this process wrote and let all of them be rebuilt.
+    if previous is not None and site_dir is not None and Path(site_dir).is_dir():
         for page in Path(site_dir).rglob("*.html"):
             page.unlink()
     import cnnbook

@@ -18,6 +18,13 @@ from cnnbook.backend import gpu_available
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def chapter_figures(number):
+    """Names of the registered figures of chapter ``number`` (``"chNN.*"``)."""
+    from cnnbook import figures
+
+    return [name for name in figures.names() if name.startswith(f"ch{number:02d}.")]
+
+
 def chapter_pages():
     """``{chapter number: "chapters/NN-name"}`` for every chapter page in docs/."""
     return {int(md.stem[:2]): f"chapters/{md.stem}" for md in sorted((ROOT / "docs" / "chapters").glob("[0-9][0-9]-*.md"))}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import chapter_pages
+from tests.conftest import chapter_figures, chapter_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.build]
 
@@ -54,13 +54,11 @@ def _math_report(page):
 
 @pytest.mark.parametrize("number, path", sorted(chapter_pages().items()))
 def test_chapter_page(browser, site_url, number, path):
-    from cnnbook import figures as registry
-
     visit = Visit(browser, f"{site_url}{path}/")
     try:
         images = visit.load_all_images()
         figures = [img for img in images if "/figures/" in img[0]]
-        assert len(figures) == sum(int(name[2:4]) == number for name in registry.names())
+        assert len(figures) == len(chapter_figures(number))
         for src, width, alt in figures:
             assert width > 0, f"{src} did not decode"
             assert len(alt) > 40, f"{src} needs alt text that says what it shows"

@@ -27,8 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["EXERCISES", "AnswerFormatError", "Exercise", "Result", "check", "chapter_exercises", "get",
-           "register", "to_markdown"]
+from cnnbook.facts import format_value
+
+__all__ = ["EXERCISES", "AnswerFormatError", "Exercise", "Result", "check", "chapter_exercises", "code_block",
+           "get", "register", "tex", "to_markdown"]
 
 _MODULES = ("cnnbook.exercises.ch01", "cnnbook.exercises.ch02", "cnnbook.exercises.ch03")
 KINDS = ("number", "bool", "choice", "shape", "code")
@@ -371,6 +373,22 @@ def _indent(text, spaces=4):
 def solution_source(func):
     """The source of a solution function, for the page."""
     return textwrap.dedent(inspect.getsource(func)).strip()
+
+
+def tex(value):
+    """A number formatted for TeX: thousands separated by ``{,}`` (no extra space).
+
+    Examples
+    --------
+    >>> tex(73856)
+    '73{,}856'
+    """
+    return format_value(value).replace(",", "{,}")
+
+
+def code_block(func):
+    """A solution function as a runnable Markdown code block."""
+    return f"```python\nimport numpy as np\n\n\n{solution_source(func)}\n```"
 
 
 def to_markdown(chapter):

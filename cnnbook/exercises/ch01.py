@@ -9,18 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import matrices, reference, shapes
-from cnnbook.exercises import Exercise, register, solution_source
+from cnnbook.exercises import Exercise, code_block, register, tex
 from cnnbook.facts import format_value as fmt
 
-
-def tex(value):
-    """A number formatted for TeX: thousands separated by ``{,}`` (no extra space)."""
-    return fmt(value).replace(",", "{,}")
-
-
-def code_block(func):
-    """A solution function as a runnable Markdown code block."""
-    return f"```python\nimport numpy as np\n\n\n{solution_source(func)}\n```"
 
 # ---- 1.1 output size ----
 N, K = 64, 7

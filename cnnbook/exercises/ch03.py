@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import functional, shapes
-from cnnbook.exercises import Exercise, register
-from cnnbook.exercises.ch01 import code_block, tex
+from cnnbook.exercises import Exercise, code_block, register, tex
 
 # ---- 3.1 overlapping pooling ----
 register(Exercise(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Rectangle
 
 from cnnbook import experiments, functional, kernels, matrices, reference, transforms
-from cnnbook.backend import to_numpy
 from cnnbook.data import photo
 from cnnbook.figures import register
+from cnnbook.figures.common import draw_grid, draw_image
 
 # Small integer grids keep the worked examples readable.
 EXAMPLE_IMAGE = np.array(
@@ -21,37 +20,6 @@ ASYMMETRIC_KERNEL = np.arange(1.0, 10.0).reshape(3, 3)
 EQUIVARIANCE_SHIFT = (6, 10)
 
 
-def _grid(ax, values, title, highlight=None, cmap="Blues", fmt="{:g}", vmin=None, vmax=None):
-    """Draw a small matrix with its numbers written in the cells."""
-    values = np.asarray(values, dtype=float)
-    ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
-    lo, hi = (values.min() if vmin is None else vmin), (values.max() if vmax is None else vmax)
-    for (i, j), v in np.ndenumerate(values):
-        dark = (v - lo) / ((hi - lo) or 1) > 0.6
-        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9, color="white" if dark else "black")
-    ax.set_xticks(np.arange(values.shape[1] + 1) - 0.5, minor=True)
-    ax.set_yticks(np.arange(values.shape[0] + 1) - 0.5, minor=True)
-    ax.grid(which="minor", color="#555555", linewidth=0.6)
-    ax.tick_params(which="both", bottom=False, left=False, labelbottom=False, labelleft=False)
-    for side in ax.spines.values():
-        side.set_visible(False)
-    ax.set_title(title)
-    if highlight is not None:
-        (top, left), (h, w), color = highlight
-        ax.add_patch(Rectangle((left - 0.5, top - 0.5), w, h, fill=False, edgecolor=color, linewidth=2.5))
-
-
-def _image(ax, values, title, signed=False):
-    values = to_numpy(values)
-    if signed:
-        limit = float(np.abs(values).max()) or 1.0
-        ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
-    else:
-        ax.imshow(values, cmap="gray", vmin=0, vmax=1)
-    ax.set_title(title)
-    ax.set_axis_off()
-
-
 @register(
     "ch01.sliding_window",
     alt="A 5 by 5 input grid, a 3 by 3 Sobel kernel and the 3 by 3 output; the window at row 1, column 2 "
@@ -61,9 +29,9 @@ def sliding_window(row=1, col=2):
     """One step of the sliding window: which inputs produce one output value."""
     out = reference.correlate2d(EXAMPLE_IMAGE, EXAMPLE_KERNEL)
     fig, axes = plt.subplots(1, 3, figsize=(8.2, 3.1), gridspec_kw={"width_ratios": [5, 3, 3]})
-    _grid(axes[0], EXAMPLE_IMAGE, "input $I$", highlight=((row, col), (3, 3), "#d62728"))
-    _grid(axes[1], EXAMPLE_KERNEL, "kernel $K$", cmap="RdBu_r", vmin=-2.5, vmax=2.5)
-    _grid(axes[2], out, "output $S = I \\star K$", highlight=((row, col), (1, 1), "#d62728"),
+    draw_grid(axes[0], EXAMPLE_IMAGE, "input $I$", highlight=((row, col), (3, 3), "#d62728"))
+    draw_grid(axes[1], EXAMPLE_KERNEL, "kernel $K$", cmap="RdBu_r", vmin=-2.5, vmax=2.5)
+    draw_grid(axes[2], out, "output $S = I \\star K$", highlight=((row, col), (1, 1), "#d62728"),
           cmap="RdBu_r", vmin=-np.abs(out).max(), vmax=np.abs(out).max())
     window = EXAMPLE_IMAGE[row : row + 3, col : col + 3]
     terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(window.ravel(), EXAMPLE_KERNEL.ravel()) if b != 0)
@@ -84,10 +52,10 @@ def flip():
     corr = reference.correlate2d(np.pad(impulse, 1), ASYMMETRIC_KERNEL)
     conv = reference.convolve2d(np.pad(impulse, 1), ASYMMETRIC_KERNEL)
     fig, axes = plt.subplots(1, 4, figsize=(10, 2.9), gridspec_kw={"width_ratios": [5, 3, 5, 5]})
-    _grid(axes[0], impulse, "impulse $\\delta$")
-    _grid(axes[1], ASYMMETRIC_KERNEL, "kernel $K$")
-    _grid(axes[2], corr, "cross-correlation $\\delta \\star K$", cmap="Oranges")
-    _grid(axes[3], conv, "convolution $\\delta * K$", cmap="Greens")
+    draw_grid(axes[0], impulse, "impulse $\\delta$")
+    draw_grid(axes[1], ASYMMETRIC_KERNEL, "kernel $K$")
+    draw_grid(axes[2], corr, "cross-correlation $\\delta \\star K$", cmap="Oranges")
+    draw_grid(axes[3], conv, "convolution $\\delta * K$", cmap="Greens")
     return fig
 
 
@@ -143,7 +111,7 @@ def feature_maps(size=140):
         k = kernels.kernel(name)
         out = functional.conv2d(cat[None, None], k[None, None])[0, 0]
         shown = out if signed else np.clip(out, 0, 1)
-        _image(ax, shown, name, signed=signed)
+        draw_image(ax, shown, name, signed=signed)
     fig.tight_layout()
     return fig
 
@@ -174,9 +142,9 @@ def equivariance():
     image, a, b = equivariance_maps()
     dy, dx = EQUIVARIANCE_SHIFT
     fig, axes = plt.subplots(1, 4, figsize=(11, 2.7))
-    _image(axes[0], image, "input $x$")
-    _image(axes[1], a, f"conv(shift(x)), shift ({dy}, {dx})", signed=True)
-    _image(axes[2], b, "shift(conv(x))", signed=True)
+    draw_image(axes[0], image, "input $x$")
+    draw_image(axes[1], a, f"conv(shift(x)), shift ({dy}, {dx})", signed=True)
+    draw_image(axes[2], b, "shift(conv(x))", signed=True)
     diff = np.abs(a - b)
     axes[3].imshow(diff, cmap="magma")
     axes[3].set_title(f"|difference|, max {diff.max():.2f}")
@@ -210,8 +178,8 @@ def channels(size=110):
         ax.imshow(channel, cmap=cmap, vmin=0, vmax=1)
         ax.set_title(f"input channel: {name}")
         ax.set_axis_off()
-    _image(axes[3], out[0], "output 0: red − blue", signed=True)
-    _image(axes[4], out[1], "output 1: vertical edges", signed=True)
+    draw_image(axes[3], out[0], "output 0: red − blue", signed=True)
+    draw_image(axes[4], out[1], "output 1: vertical edges", signed=True)
     fig.tight_layout()
     return fig
 

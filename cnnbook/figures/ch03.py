@@ -10,7 +10,7 @@ import numpy as np
 from cnnbook import functional, kernels, transforms
 from cnnbook.data import photo
 from cnnbook.figures import register
-from cnnbook.figures.ch01 import _grid, _image
+from cnnbook.figures.common import draw_grid, draw_image
 
 EXAMPLE = np.array([[1, 3, 2, 0], [4, 6, 1, 1], [0, 2, 5, 7], [1, 1, 3, 2]], dtype=float)
 
@@ -101,9 +101,9 @@ def pooling_example():
     x = EXAMPLE[None, None]
     fig, axes = plt.subplots(1, 3, figsize=(8.4, 2.9), gridspec_kw={"width_ratios": [4, 2, 2]})
     colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
-    _grid(axes[0], EXAMPLE, "input", cmap="Greys", vmin=0, vmax=14)
-    _grid(axes[1], functional.max_pool2d(x, 2)[0, 0], "max pool 2×2", cmap="Greys", vmin=0, vmax=14)
-    _grid(axes[2], functional.avg_pool2d(x, 2)[0, 0], "average pool 2×2", cmap="Greys", vmin=0, vmax=14)
+    draw_grid(axes[0], EXAMPLE, "input", cmap="Greys", vmin=0, vmax=14)
+    draw_grid(axes[1], functional.max_pool2d(x, 2)[0, 0], "max pool 2×2", cmap="Greys", vmin=0, vmax=14)
+    draw_grid(axes[2], functional.avg_pool2d(x, 2)[0, 0], "average pool 2×2", cmap="Greys", vmin=0, vmax=14)
     for n, colour in enumerate(colours):
         r, c = divmod(n, 2)
         for ax, origin, size in ((axes[0], (2 * r, 2 * c), 2), (axes[1], (r, c), 1), (axes[2], (r, c), 1)):
@@ -135,7 +135,7 @@ def pooled_photo():
     top = float(feature.max())
     for ax, (title, y) in zip(axes, panels):
         if y is x:
-            _image(ax, y[0, 0], title)
+            draw_image(ax, y[0, 0], title)
         else:
             ax.imshow(y[0, 0], cmap="magma", vmin=0, vmax=top)
             ax.set_title(title)

@@ -1,0 +1,42 @@
+"""Drawing helpers the chapters' figures share: a matrix with its numbers, an image with a title."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.patches import Rectangle
+
+from cnnbook.backend import to_numpy
+
+__all__ = ["draw_grid", "draw_image"]
+
+
+def draw_grid(ax, values, title, highlight=None, cmap="Blues", fmt="{:g}", vmin=None, vmax=None):
+    """Draw a small matrix with its numbers written in the cells."""
+    values = np.asarray(values, dtype=float)
+    ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
+    lo, hi = (values.min() if vmin is None else vmin), (values.max() if vmax is None else vmax)
+    for (i, j), v in np.ndenumerate(values):
+        dark = (v - lo) / ((hi - lo) or 1) > 0.6
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9, color="white" if dark else "black")
+    ax.set_xticks(np.arange(values.shape[1] + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(values.shape[0] + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="#555555", linewidth=0.6)
+    ax.tick_params(which="both", bottom=False, left=False, labelbottom=False, labelleft=False)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    ax.set_title(title)
+    if highlight is not None:
+        (top, left), (h, w), color = highlight
+        ax.add_patch(Rectangle((left - 0.5, top - 0.5), w, h, fill=False, edgecolor=color, linewidth=2.5))
+
+
+def draw_image(ax, values, title, signed=False):
+    """Show a photograph in grey, or a signed map in red (positive) and blue (negative) around zero."""
+    values = to_numpy(values)
+    if signed:
+        limit = float(np.abs(values).max()) or 1.0
+        ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
+    else:
+        ax.imshow(values, cmap="gray", vmin=0, vmax=1)
+    ax.set_title(title)
+    ax.set_axis_off()
