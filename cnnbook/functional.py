@@ -37,6 +37,7 @@ from cnnbook.ops import (
     softmax_backward,
 )
 from cnnbook.padding import pad2d, resolve_padding
+from cnnbook.unshared import local_conv2d, tiled_conv2d
 from cnnbook.pooling import (
     adaptive_avg_pool2d,
     adaptive_avg_pool2d_backward,
@@ -50,8 +51,8 @@ __all__ = [
     "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
     "batch_norm", "batch_norm_backward", "col2im", "conv2d", "conv2d_backward", "conv_transpose2d",
     "conv_transpose2d_backward", "cross_entropy", "cross_entropy_backward", "dropout", "dropout_backward",
-    "dropout_mask", "im2col", "linear", "linear_backward", "log_softmax", "log_softmax_backward",
-    "max_pool2d", "max_pool2d_backward", "pad2d", "relu", "relu_backward", "softmax", "softmax_backward",
+    "dropout_mask", "im2col", "linear", "linear_backward", "local_conv2d", "log_softmax", "log_softmax_backward",
+    "max_pool2d", "max_pool2d_backward", "pad2d", "relu", "relu_backward", "softmax", "softmax_backward", "tiled_conv2d",
 ]
 
 # Largest column buffer built at once (bytes); bigger batches are processed in chunks.

@@ -20,9 +20,11 @@ __all__ = [
     "conv_output_size",
     "conv_transpose_output_size",
     "linear_params",
+    "local_conv2d_params",
     "pool_output_size",
     "receptive_fields",
     "same_padding",
+    "tiled_conv2d_params",
     "weight_reuse",
 ]
 
@@ -128,6 +130,39 @@ def linear_params(in_features, out_features, bias=True):
     in_features = check_int(in_features, "in_features", "linear_params", minimum=1)
     out_features = check_int(out_features, "out_features", "linear_params", minimum=1)
     return in_features * out_features + (out_features if bias else 0)
+
+
+def local_conv2d_params(in_channels, out_channels, kernel_size, output_size, bias=True):
+    """Parameters of a locally connected (unshared) layer: one filter bank per output position.
+
+    Every one of the ``output_size**2`` positions has its own
+    ``out_channels * in_channels * kernel_size**2`` weights and, with ``bias``,
+    its own ``out_channels`` biases.
+
+    Examples
+    --------
+    >>> local_conv2d_params(3, 16, kernel_size=5, output_size=28)
+    953344
+    """
+    where = "local_conv2d_params"
+    output_size = check_int(output_size, "output_size", where, minimum=1)
+    return output_size * output_size * conv2d_params(in_channels, out_channels, kernel_size, bias=bias)
+
+
+def tiled_conv2d_params(in_channels, out_channels, kernel_size, tiles, bias=True):
+    """Parameters of a tiled convolution with a ``tiles × tiles`` grid of weight sets (shared biases).
+
+    Examples
+    --------
+    >>> tiled_conv2d_params(3, 16, kernel_size=5, tiles=2)
+    4816
+    >>> tiled_conv2d_params(3, 16, kernel_size=5, tiles=1) == conv2d_params(3, 16, 5)
+    True
+    """
+    where = "tiled_conv2d_params"
+    tiles = check_int(tiles, "tiles", where, minimum=1)
+    weights = conv2d_params(in_channels, out_channels, kernel_size, bias=False)
+    return tiles * tiles * weights + (check_int(out_channels, "out_channels", where, minimum=1) if bias else 0)
 
 
 def conv2d_macs(input_shape, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1):

@@ -155,6 +155,7 @@ def _content_problems(visit, base, page):
     ("im2col", "chapters/01-convolution/"),
     ("dilation", "chapters/02-padding-stride-dilation/"),
     ("checkerboard", "chapters/02-padding-stride-dilation/"),
+    ("depthwise", "chapters/04-channels/"),
 ])
 def test_offline_search_finds_the_chapter(browser, site_url, query, page):
     visit = Visit(browser, site_url)

@@ -32,7 +32,7 @@ from cnnbook.facts import format_value
 __all__ = ["EXERCISES", "AnswerFormatError", "Exercise", "Result", "check", "chapter_exercises", "code_block",
            "get", "register", "tex", "to_markdown"]
 
-_MODULES = ("cnnbook.exercises.ch01", "cnnbook.exercises.ch02", "cnnbook.exercises.ch03")
+_MODULES = ("cnnbook.exercises.ch01", "cnnbook.exercises.ch02", "cnnbook.exercises.ch03", "cnnbook.exercises.ch04")
 KINDS = ("number", "bool", "choice", "shape", "code")
 EXERCISES = {}
 
@@ -284,7 +284,18 @@ def _describe(args):
 
 
 def _compare(expected, got):
-    """None if ``got`` matches ``expected``, else a sentence saying how it differs."""
+    """None if ``got`` matches ``expected``, else a sentence saying how it differs.
+
+    A tuple ``expected`` (a function that returns several arrays) is compared item by item.
+    """
+    if isinstance(expected, tuple):
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            return f"expected a tuple of {len(expected)} arrays, got {type(got).__name__}"
+        for position, (e, g) in enumerate(zip(expected, got), start=1):
+            problem = _compare(e, g)
+            if problem:
+                return f"in item {position} of the returned tuple, {problem}"
+        return None
     expected = np.asarray(expected)
     try:
         got = np.asarray(got, dtype=float)

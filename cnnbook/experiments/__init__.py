@@ -17,7 +17,7 @@ from cnnbook.cache import cached_bytes
 __all__ = ["EXPERIMENTS", "experiment", "names", "run"]
 
 #: Modules that define experiments, imported on first use.
-_MODULES = ("cnnbook.experiments.conv_timings",)
+_MODULES = ("cnnbook.experiments.conv_timings", "cnnbook.experiments.layer_costs")
 EXPERIMENTS = {}
 
 
@@ -63,7 +63,7 @@ def run(name, **params):
     >>> run("no such experiment")
     Traceback (most recent call last):
     ...
-    ValueError: run: unknown experiment 'no such experiment'; known: ch01.conv_timings
+    ValueError: run: unknown experiment 'no such experiment'; known: ch01.conv_timings, ch04.layer_costs
     """
     _load()
     if name not in EXPERIMENTS:

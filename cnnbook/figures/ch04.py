@@ -1,0 +1,261 @@
+"""Figures of chapter 4, "Channels"."""
+
+from __future__ import annotations
+
+import functools
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cnnbook import experiments, functional, kernels, shapes, transforms
+from cnnbook.data import photo
+from cnnbook.figures import register
+from cnnbook.figures.common import draw_grid
+
+CHANNELS = ("red", "green", "blue")
+
+
+def opponent_filters():
+    """Two 3-channel filters, weight shape (2, 3, 3, 3).
+
+    Filter 0 finds vertical edges of brightness whatever their colour (Sobel x
+    on every channel, weighted like luminance). Filter 1 is colour-opponent: a
+    blur of the red channel minus a blur of the green one, so it responds to
+    red regions and ignores edges.
+    """
+    sobel, blur = kernels.kernel("sobel x"), kernels.kernel("gaussian blur")
+    luminance = np.array([0.3, 0.6, 0.1])
+    edge = luminance[:, None, None] * sobel
+    redness = np.stack([blur, -blur, 0 * blur])
+    return np.stack([edge, redness])
+
+
+@register(
+    "ch04.multichannel",
+    alt="A colour photograph of a cup of coffee split into its red, green and blue channels (left column). "
+    "Each channel is correlated with its own 3 by 3 slice of two filters (middle and right columns), and the "
+    "three results are added (bottom row). The first filter's sum shows the vertical edges of the cup; the "
+    "second filter's sum is bright where the picture is red.",
+    format="png",
+)
+def multichannel():
+    """One output channel is a sum over input channels of 2-D correlations."""
+    x = photo("coffee", size=96, gray=False, backend="numpy")
+    w = opponent_filters()
+    per_channel = np.array([[functional.conv2d(x[c][None, None], w[o, c][None, None])[0, 0]
+                             for c in range(3)] for o in range(2)])
+    summed = functional.conv2d(x[None], w)[0]
+    fig, axes = plt.subplots(4, 3, figsize=(9, 9.4))
+    limits = [max(float(np.abs(summed[o]).max()), float(np.abs(per_channel[o]).max())) for o in range(2)]
+    for c, name in enumerate(CHANNELS):
+        axes[c, 0].imshow(x[c], cmap="gray", vmin=0, vmax=1)
+        axes[c, 0].set_title(f"input channel {c} ({name})")
+        for o in range(2):
+            axes[c, o + 1].imshow(per_channel[o, c], cmap="RdBu_r", vmin=-limits[o], vmax=limits[o])
+            axes[c, o + 1].set_title(f"x[{c}] ⋆ w[{o}, {c}]")
+    axes[3, 0].imshow(np.moveaxis(x, 0, -1))
+    axes[3, 0].set_title("the photograph")
+    for o, label in enumerate(("filter 0: edges", "filter 1: redness")):
+        axes[3, o + 1].imshow(summed[o], cmap="RdBu_r", vmin=-limits[o], vmax=limits[o])
+        axes[3, o + 1].set_title(f"y[{o}] = sum ({label})")
+    for ax in axes.flat:
+        ax.set_axis_off()
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch04.weights",
+    alt="The weight tensor of the two filters drawn as six 3 by 3 grids of numbers: row 0 holds filter 0's "
+    "slices for the red, green and blue channels (Sobel kernels scaled by 0.3, 0.6 and 0.1), row 1 holds "
+    "filter 1's slices (a blur, a negative blur and zeros).",
+)
+def weights():
+    """The (2, 3, 3, 3) weight tensor of the two filters, slice by slice."""
+    w = opponent_filters()
+    fig, axes = plt.subplots(2, 3, figsize=(8, 5.6))
+    for o in range(2):
+        limit = float(np.abs(w[o]).max())
+        for c, name in enumerate(CHANNELS):
+            draw_grid(axes[o, c], w[o, c], f"w[{o}, {c}] ({name})", cmap="RdBu_r", fmt="{:.2g}",
+                      vmin=-limit * 1.6, vmax=limit * 1.6)
+    fig.tight_layout()
+    return fig
+
+
+def cost_measurements():
+    """The chapter's layer-cost experiment: counted MACs and seconds measured on this machine."""
+    return experiments.run("ch04.layer_costs")
+
+
+@register(
+    "ch04.costs",
+    alt="Two log-log charts against the number of channels, 16 to 256, for a 3 by 3 layer on a 56 by 56 map. "
+    "Left, multiply-accumulates: the standard convolution grows with the square of the channels, the grouped "
+    "convolution is 8 times cheaper, and the depthwise separable one is cheaper still, approaching 9 times "
+    "fewer. Right, the time cnnbook measured when this page was built for the same layers: the same order, "
+    "with smaller gaps than the counts promise.",
+)
+def costs():
+    """Counted cost and measured time of standard, grouped and depthwise separable layers."""
+    result = cost_measurements()
+    c = result["channels"]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    for (label, macs), style in zip(result["macs"].items(), ("-o", "-s", "-^")):
+        axes[0].plot(c, np.array(macs) / 1e6, style, label=label)
+        axes[1].plot(c, np.array(result["seconds"][label]) * 1e3, style, label=label)
+    axes[0].set_ylabel("million multiply-accumulates")
+    axes[0].set_title("counted, one 56×56 image")
+    axes[1].set_ylabel("milliseconds (median)")
+    axes[1].set_title("measured with cnnbook when this page was built")
+    fig.suptitle(result["machine"], fontsize=9, y=0.02, va="bottom", color="#555555")
+    for ax in axes:
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xticks(c, [str(v) for v in c])
+        ax.set_xlabel("channels in = channels out")
+        ax.legend(frameon=False, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+#: VGG-16's convolutional part as (kind, output channels): 3×3 convs with padding 1, 2×2 max pools.
+VGG16_FEATURES = ((("conv", 64),) * 2 + (("pool", None),) + (("conv", 128),) * 2 + (("pool", None),)
+                  + (("conv", 256),) * 3 + (("pool", None),) + (("conv", 512),) * 3 + (("pool", None),)
+                  + (("conv", 512),) * 3 + (("pool", None),))
+
+
+def backbone_layers(spec=VGG16_FEATURES, input_shape=(3, 224, 224)):
+    """Per layer of a conv/pool stack: name, output shape, activations (one image) and parameters."""
+    c, h, w = input_shape
+    rows, stage, index = [], 1, 1
+    for kind, out in spec:
+        if kind == "conv":
+            params = shapes.conv2d_params(c, out, 3)
+            c, h, w = shapes.conv2d_output_shape((c, h, w), out, 3, padding=1)
+            name, index = f"conv{stage}_{index}", index + 1
+        else:
+            params = 0
+            h, w = shapes.pool_output_size(h, 2), shapes.pool_output_size(w, 2)
+            name, stage, index = f"pool{stage}", stage + 1, 1
+        rows.append({"name": name, "shape": (c, h, w), "activations": c * h * w, "params": params})
+    return rows
+
+
+def training_memory(batch, rows=None, bytes_per_value=4, copies_per_weight=3):
+    """Bytes that training a stack needs: (weights with gradients and momentum, stored activations).
+
+    Backpropagation keeps every layer's output until the backward pass reaches it
+    (chapter 5); ReLU is counted as in place, as ``inplace=True`` layers do.
+    """
+    rows = backbone_layers() if rows is None else rows
+    weights = sum(r["params"] for r in rows) * copies_per_weight * bytes_per_value
+    activations = sum(r["activations"] for r in rows) * batch * bytes_per_value
+    return weights, activations
+
+
+@register(
+    "ch04.memory",
+    alt="Left, a bar chart over VGG-16's 13 convolution and 5 pooling layers, on a log scale: activations per "
+    "image are largest in the first layers (3.2 million values) and shrink stage by stage, while parameters "
+    "grow from under two thousand to 2.4 million per layer. Right, training memory in float32 against batch "
+    "size: the weights with their gradients and momentum are a flat line, the stored activations grow "
+    "linearly and overtake the weights at a batch of a few images.",
+)
+def memory():
+    """Activations vs parameters layer by layer, and training memory vs batch size, for VGG-16's features."""
+    rows = backbone_layers()
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.6, 1]})
+    positions = np.arange(len(rows))
+    axes[0].bar(positions - 0.2, [r["activations"] for r in rows], 0.4, label="activations per image")
+    axes[0].bar(positions + 0.2, [max(r["params"], 1) for r in rows], 0.4, label="parameters")
+    axes[0].set_yscale("log")
+    axes[0].set_ylim(bottom=1e3)
+    axes[0].set_xticks(positions, [r["name"] for r in rows], rotation=70, fontsize=8)
+    axes[0].set_ylabel("values (log scale)")
+    axes[0].legend(frameon=False, fontsize=9)
+    axes[0].set_title("VGG-16's convolutional layers, 224×224 input")
+    batches = np.array([1, 2, 4, 8, 16, 32, 64, 128])
+    weight_bytes, _ = training_memory(1, rows)
+    activation_bytes = np.array([training_memory(int(b), rows)[1] for b in batches])
+    mib = 2.0**20
+    axes[1].plot(batches, np.full(len(batches), weight_bytes / mib), "-", label="weights + gradients + momentum")
+    axes[1].plot(batches, activation_bytes / mib, "-o", label="stored activations")
+    axes[1].set_xscale("log", base=2)
+    axes[1].set_yscale("log")
+    axes[1].set_xticks(batches, [str(b) for b in batches])
+    axes[1].set_xlabel("batch size")
+    axes[1].set_ylabel("MiB in float32 (log scale)")
+    axes[1].legend(frameon=False, fontsize=9)
+    axes[1].set_title("training memory")
+    fig.tight_layout()
+    return fig
+
+
+#: The sharing comparison: a single-channel photo, 4 filters of 5×5, at these shifts.
+SHARING_SHIFTS = tuple(range(0, 7))
+SHARING_SIZE = 64
+SHARING_MARGIN = 8
+
+
+def sharing_layers(size=SHARING_SIZE, k=5, c_out=4, seed=0):
+    """Conv, tiled (2×2 and 3×3 tiles) and locally connected layers with random weights.
+
+    Returns ``{label: (function of x, parameter count)}``; every layer maps a
+    (N, 1, size, size) batch to (N, c_out, size, size) with "same" padding.
+    """
+    rng = np.random.default_rng(seed)
+    pad = k // 2
+    out = shapes.conv_output_size(size, k, padding=pad)
+    conv = rng.standard_normal((c_out, 1, k, k))
+    tiled2 = rng.standard_normal((2, 2, c_out, 1, k, k))
+    tiled3 = rng.standard_normal((3, 3, c_out, 1, k, k))
+    local = rng.standard_normal((out, out, c_out, 1, k, k))
+    return {
+        "convolution (shared)": (lambda x: functional.conv2d(x, conv, padding=pad),
+                                 shapes.conv2d_params(1, c_out, k, bias=False)),
+        "tiled, 2×2 tiles": (lambda x: functional.tiled_conv2d(x, tiled2, padding=pad),
+                             shapes.tiled_conv2d_params(1, c_out, k, 2, bias=False)),
+        "tiled, 3×3 tiles": (lambda x: functional.tiled_conv2d(x, tiled3, padding=pad),
+                             shapes.tiled_conv2d_params(1, c_out, k, 3, bias=False)),
+        "locally connected": (lambda x: functional.local_conv2d(x, local, padding=pad),
+                              shapes.local_conv2d_params(1, c_out, k, out, bias=False)),
+    }
+
+
+@functools.cache
+def sharing_equivariance(name="camera"):
+    """How far each layer is from equivariant: ``||f(shift x) - shift f(x)|| / ||f(x)||`` per shift."""
+    x = photo(name, size=SHARING_SIZE, backend="numpy")[None, None]
+    m = SHARING_MARGIN
+    result = {"shifts": list(SHARING_SHIFTS), "photo": name, "layers": {}}
+    for label, (f, params) in sharing_layers().items():
+        base = f(x)
+        scale = np.linalg.norm(base[..., m:-m, m:-m])
+        errors = []
+        for t in SHARING_SHIFTS:
+            moved = f(transforms.translate(x, t, t)) - transforms.translate(base, t, t)
+            errors.append(float(np.linalg.norm(moved[..., m:-m, m:-m]) / scale))
+        result["layers"][label] = {"params": params, "error": errors}
+    return result
+
+
+@register(
+    "ch04.sharing",
+    alt="A line chart of how far four layers are from shift equivariance, for diagonal shifts of 0 to 6 "
+    "pixels of a photograph. The convolution is exactly equivariant at every shift. The tiled convolution "
+    "with 2 by 2 tiles is exact at shifts 0, 2, 4 and 6 and far off at odd shifts; with 3 by 3 tiles it is "
+    "exact at 0, 3 and 6. The locally connected layer is far off at every shift but zero.",
+)
+def sharing():
+    """Equivariance error of shared, tiled and unshared layers on a real photograph."""
+    result = sharing_equivariance()
+    fig, ax = plt.subplots(figsize=(10, 4))
+    for (label, layer), style in zip(result["layers"].items(), ("-o", "-s", "-^", "-D")):
+        ax.plot(result["shifts"], layer["error"], style, label=f"{label} ({layer['params']:,} weights)")
+    ax.set_xlabel("diagonal shift of the input (pixels)")
+    ax.set_ylabel("‖f(shifted x) − shifted f(x)‖ / ‖f(x)‖")
+    ax.set_xticks(result["shifts"])
+    ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    fig.tight_layout()
+    return fig
