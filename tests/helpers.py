@@ -1,23 +1,11 @@
-"""Shared test tools: central finite differences."""
+"""Shared test tools: gradients checked by central finite differences."""
 
 from __future__ import annotations
 
 import numpy as np
 from numpy.testing import assert_allclose
 
-
-def numerical_gradient(f, x, eps=1e-6):
-    """Central differences of the scalar function ``f`` at ``x`` (every entry, changed in place and restored)."""
-    grad = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        old = x[index]
-        x[index] = old + eps
-        up = f()
-        x[index] = old - eps
-        down = f()
-        x[index] = old
-        grad[index] = (up - down) / (2 * eps)
-    return grad
+from cnnbook.gradcheck import numerical_gradient
 
 
 def assert_gradients(forward, inputs, analytic, probe, rtol=1e-5, atol=1e-6):

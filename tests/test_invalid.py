@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from cnnbook import functional as F
 from cnnbook import shapes
+from cnnbook.gradcheck import numerical_gradient, relative_error
 
 
 class FakeCupyArray:
@@ -124,3 +125,15 @@ def test_random_keyword_settings_raise_only_value_or_type_errors(func, args, dat
         func(*args, **kwargs)
     except (ValueError, TypeError) as error:
         assert str(error)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: numerical_gradient(3.0, np.zeros(2)), "numerical_gradient: f must be a function"),
+    (lambda: numerical_gradient(lambda: 0.0, [1.0, 2.0]), "numerical_gradient: x must be a NumPy array of floats"),
+    (lambda: numerical_gradient(lambda: 0.0, np.zeros(2, dtype=int)), "got ndarray of dtype int"),
+    (lambda: numerical_gradient(lambda: 0.0, np.zeros(2), eps=0), "eps must be a positive number"),
+    (lambda: relative_error(np.zeros(2), np.zeros(3)), "relative_error: analytic .* must have the same shape"),
+])
+def test_gradient_check_names_the_argument(call, message):
+    with pytest.raises((ValueError, TypeError), match=message):
+        call()

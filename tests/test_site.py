@@ -156,6 +156,7 @@ def _content_problems(visit, base, page):
     ("dilation", "chapters/02-padding-stride-dilation/"),
     ("checkerboard", "chapters/02-padding-stride-dilation/"),
     ("depthwise", "chapters/04-channels/"),
+    ("gradient check", "chapters/05-backpropagation/"),
 ])
 def test_offline_search_finds_the_chapter(browser, site_url, query, page):
     visit = Visit(browser, site_url)

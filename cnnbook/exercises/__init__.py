@@ -32,7 +32,8 @@ from cnnbook.facts import format_value
 __all__ = ["EXERCISES", "AnswerFormatError", "Exercise", "Result", "check", "chapter_exercises", "code_block",
            "get", "register", "tex", "to_markdown"]
 
-_MODULES = ("cnnbook.exercises.ch01", "cnnbook.exercises.ch02", "cnnbook.exercises.ch03", "cnnbook.exercises.ch04")
+_MODULES = ("cnnbook.exercises.ch01", "cnnbook.exercises.ch02", "cnnbook.exercises.ch03", "cnnbook.exercises.ch04",
+            "cnnbook.exercises.ch05")
 KINDS = ("number", "bool", "choice", "shape", "code")
 EXERCISES = {}
 

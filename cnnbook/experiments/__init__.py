@@ -17,7 +17,8 @@ from cnnbook.cache import cached_bytes
 __all__ = ["EXPERIMENTS", "experiment", "names", "run"]
 
 #: Modules that define experiments, imported on first use.
-_MODULES = ("cnnbook.experiments.conv_timings", "cnnbook.experiments.layer_costs")
+_MODULES = ("cnnbook.experiments.conv_timings", "cnnbook.experiments.layer_costs",
+            "cnnbook.experiments.backward_cost")
 EXPERIMENTS = {}
 
 
@@ -63,7 +64,7 @@ def run(name, **params):
     >>> run("no such experiment")
     Traceback (most recent call last):
     ...
-    ValueError: run: unknown experiment 'no such experiment'; known: ch01.conv_timings, ch04.layer_costs
+    ValueError: run: unknown experiment 'no such experiment'; known: ch01.conv_timings, ch04.layer_costs, ch05.backward_cost
     """
     _load()
     if name not in EXPERIMENTS:

@@ -23,7 +23,8 @@ from cnnbook.cache import cached_bytes
 __all__ = ["FIGURES", "STYLE", "FigureSpec", "names", "register", "render", "spec"]
 
 #: Modules that define figures, imported on first use (one per chapter).
-_MODULES = ("cnnbook.figures.ch01", "cnnbook.figures.ch02", "cnnbook.figures.ch03", "cnnbook.figures.ch04")
+_MODULES = ("cnnbook.figures.ch01", "cnnbook.figures.ch02", "cnnbook.figures.ch03", "cnnbook.figures.ch04",
+            "cnnbook.figures.ch05")
 
 #: The book's matplotlib style, applied while a figure function runs.
 STYLE = {
