@@ -157,6 +157,7 @@ def _content_problems(visit, base, page):
     ("checkerboard", "chapters/02-padding-stride-dilation/"),
     ("depthwise", "chapters/04-channels/"),
     ("gradient check", "chapters/05-backpropagation/"),
+    ("receptive field", "chapters/06-receptive-fields/"),
 ])
 def test_offline_search_finds_the_chapter(browser, site_url, query, page):
     visit = Visit(browser, site_url)
