@@ -22,13 +22,15 @@
     // Material wraps wide tables in a scrolling box of its own, possibly after this runs.
     window.setTimeout(function () { focusableScrollers(root); }, 0);
   }
-  // A formula or table wider than the column scrolls sideways: let the keyboard reach it too.
+  // A formula, table or code listing wider than the column scrolls sideways: let the keyboard reach it
+  // too. (Material does this for code itself, but not always before a long page has finished loading.)
   function focusableScrollers(root) {
-    root.querySelectorAll(".katex-display, .md-typeset__scrollwrap").forEach(function (el) {
+    root.querySelectorAll(".katex-display, .md-typeset__scrollwrap, pre > code").forEach(function (el) {
       if (el.scrollWidth > el.clientWidth) { el.tabIndex = 0; }
     });
   }
   window.addEventListener("resize", function () { focusableScrollers(document.body); });
+  window.addEventListener("load", function () { focusableScrollers(document.body); });
   if (typeof document$ !== "undefined") {
     document$.subscribe(function (doc) { typeset(doc.body || document.body); });
   } else {
