@@ -22,6 +22,9 @@ class Visit:
         self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         response = self.page.goto(url, wait_until="networkidle")
         self.status = response.status if response else None
+        # A long page (the whole book on one page) may still be typesetting its math after the network is idle.
+        self.page.wait_for_function("() => !document.querySelector('script[src$=\"math.js\"]')"
+                                    " || document.body.dataset.typeset === 'done'", timeout=60_000)
 
     def load_all_images(self):
         """Scroll through the page so lazy images load, then wait until each is decoded."""

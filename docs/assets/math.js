@@ -20,7 +20,10 @@
     }
     focusableScrollers(root);
     // Material wraps wide tables in a scrolling box of its own, possibly after this runs.
-    window.setTimeout(function () { focusableScrollers(root); }, 0);
+    window.setTimeout(function () {
+      focusableScrollers(root);
+      document.body.dataset.typeset = "done";  // tests wait for this before they audit a page
+    }, 0);
   }
   // A formula, table or code listing wider than the column scrolls sideways: let the keyboard reach it
   // too. (Material does this for code itself, but not always before a long page has finished loading.)
