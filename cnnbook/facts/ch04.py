@@ -196,8 +196,8 @@ def grouped_time_ratio():
 
 @fact("ch04.separable_limit")
 def separable_limit():
-    """The MAC ratio's limit for many channels: k² for 3×3 kernels."""
-    return 9
+    """The MAC ratio's limit for many channels, 1 / (1/C_out + 1/k²) → k²: the weights of one 3×3 slice."""
+    return shapes.conv2d_params(1, 1, 3, bias=False)
 
 
 #: The seeds' stack: four stages of a 3×3 conv (padding 1) and a 2×2 max pool, channels doubling.
