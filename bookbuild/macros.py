@@ -8,6 +8,7 @@ In a page::
     {{ table("ch01.params") }}
     {{ exercises(1) }}
     {{ source("cnnbook.reference.correlate2d") }}
+    {{ instrument("rf-calculator", "ch06.rf_calculator", "Caption.") }}
 
 Everything is computed by ``cnnbook`` (figures are rendered by the hooks into
 ``figures/``; this module only writes the Markdown that points at them). An
@@ -21,6 +22,7 @@ import inspect
 import posixpath
 import re
 import textwrap
+from pathlib import Path
 
 
 def _chapter_number(name):
@@ -51,9 +53,23 @@ def define_env(env):
         )
 
     @env.macro
+    def instrument(name, figure_name, caption=""):
+        """A live instrument (docs/assets/instruments/NAME.js) mounted over the figure of its default state.
+
+        Without JavaScript the figure is what the reader sees; with it, the instrument takes the image's
+        place and the caption stays, so the figure numbering is the same either way.
+        """
+        script = Path(env.conf["docs_dir"]) / "assets" / "instruments" / f"{name}.js"
+        if not re.fullmatch(r"[a-z][a-z0-9-]*", name) or not script.is_file():
+            raise RuntimeError(f"instrument {name!r}: no script docs/assets/instruments/{name}.js")
+        return (f'<div class="book-instrument" data-instrument="{name}" markdown="1">\n\n'
+                f"{figure(figure_name, caption)}\n</div>\n")
+
+    @env.macro
     def figref(name):
         """'Figure N.M' linking to the figure ``name`` on the same page, before or after the reference."""
-        order = re.findall(r"""\bfigure\(\s*["']([^"']+)["']""", env.markdown)
+        names = r"""\b(?:figure\(|instrument\(\s*["'][^"']+["']\s*,)\s*["']([^"']+)["']"""
+        order = re.findall(names, env.markdown)
         if name not in order:
             raise RuntimeError(f"figref {name!r}: no figure of that name on {env.page.file.src_uri}")
         chapter = _chapter_number(name)

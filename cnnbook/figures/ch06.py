@@ -323,3 +323,44 @@ def erf_growth_figure():
     ax.legend(frameon=False, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+#: The receptive-field calculator's default state: a VGG-style stack on a 64-pixel input, unit (0, 0).
+CALCULATOR_DEFAULT = ([(3, 1, 1), (3, 1, 1), (2, 2)] * 3, 64)
+
+
+@register(
+    "ch06.rf_calculator",
+    alt="The receptive-field calculator in its default state: a table of nine layers, three times conv 3 by 3 "
+    "with padding 1, conv 3 by 3 with padding 1 and pool 2 by 2, with each layer's output size, receptive "
+    "field, jump and effective padding, ending at 8 by 8 with a 36-pixel field, jump 8 and padding 14; beside "
+    "it a 64 by 64 input grid on which the field of unit (0, 0) is shaded, hanging 14 pixels over the top and "
+    "left edges into the padding.",
+)
+def rf_calculator():
+    """The calculator's default state, for readers without JavaScript."""
+    layers, n = CALCULATOR_DEFAULT
+    fields = shapes.receptive_fields(layers)
+    fig, (table_ax, grid_ax) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.5, 1]})
+    rows, size = [], n
+    for index, ((k, s, *rest), field) in enumerate(zip(layers, fields), start=1):
+        p = rest[0] if rest else 0
+        size = shapes.conv_output_size(size, k, s, p)
+        name = f"conv {k}×{k}, pad {p}" if s == 1 else f"pool {k}×{k}/{s}"
+        rows.append([str(index), name, f"{size}×{size}", str(field.size), str(field.jump), str(field.padding)])
+    table_ax.axis("off")
+    table = table_ax.table(cellText=rows, colLabels=["#", "layer", "output", "r", "jump j", "padding P"],
+                           loc="center", cellLoc="center")
+    table.scale(1, 1.3)
+    field = fields[-1]
+    grid_ax.add_patch(Rectangle((0, 0), n, n, facecolor="#eeeeee", edgecolor="#999999"))
+    grid_ax.add_patch(Rectangle((-field.padding, -field.padding), field.size, field.size, facecolor="#ff6e42",
+                                alpha=0.35, edgecolor="#ff6e42", linewidth=2))
+    lo = -field.padding - 2
+    grid_ax.set_xlim(lo, n + 2)
+    grid_ax.set_ylim(n + 2, lo)
+    grid_ax.set_aspect("equal")
+    grid_ax.set_title(f"{n}×{n} input: the field of unit (0, 0)", fontsize=10)
+    grid_ax.tick_params(labelsize=8)
+    fig.tight_layout()
+    return fig

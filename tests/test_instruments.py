@@ -1,0 +1,171 @@
+"""The interactive instruments, driven in a real browser and checked number by number against cnnbook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cnnbook import shapes
+from tests.test_browser import Visit
+
+ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = ROOT / "build" / "screenshots"  # for a person to look at; build/ is never committed
+RF_PAGE = "chapters/06-receptive-fields/"
+XSS = '<img src=x onerror="window.__xss = 1">'
+
+
+@pytest.fixture
+def rf(browser, site_url):
+    visit = Visit(browser, site_url + RF_PAGE)
+    visit.page.wait_for_selector('[data-instrument="rf-calculator"][data-mounted="yes"]')
+    yield visit
+    visit.close()
+
+
+def _results(page):
+    """The calculator's per-layer results table as a list of dicts."""
+    return page.evaluate("""() => [...document.querySelectorAll('[data-table="results"] tbody tr')].map(tr =>
+        Object.fromEntries([...tr.querySelectorAll('[data-field]')].map(td => [td.dataset.field, td.textContent])))""")
+
+
+def _expected(layers, n):
+    """What the calculator must show for ``layers`` of (type, k, s, p, d) on an n-pixel input, from cnnbook."""
+    fields = shapes.receptive_fields([(k, s, p, d) for _, k, s, p, d in layers])
+    rows, size = [], n
+    for (_, k, s, p, d), field in zip(layers, fields):
+        out = None if size is None else (size + 2 * p - d * (k - 1) - 1) // s + 1
+        if out is not None and out >= 1:
+            assert out == shapes.conv_output_size(size, k, s, p, d)
+        size = out if out is not None and out >= 1 else None
+        rows.append({"size": "–" if size is None else f"{size}×{size}", "r": str(field.size), "j": str(field.jump),
+                     "P": str(field.padding), "centre": f"{field.centre:g}"})
+    return rows
+
+
+def _set_stack(page, layers, n):
+    """Build a stack through the calculator's own controls: remove every layer, then add and fill each one."""
+    root = page.locator('[data-instrument="rf-calculator"]')
+    while root.locator('[data-table="layers"] tbody tr').count():
+        root.get_by_role("button", name="Remove this layer").first.click()
+    for kind, k, s, p, d in layers:
+        root.get_by_role("button", name=f"Add {kind}").click()
+        row = root.locator('[data-table="layers"] tbody tr').last
+        for name, value in (("kernel", k), ("stride", s), ("padding", p), ("dilation", d)):
+            field = row.locator(f'input[data-name="{name}"]')
+            if field.is_enabled():
+                field.fill(str(value))
+    root.locator('input[data-name="input size"]').fill(str(n))
+
+
+PRESETS = {
+    "vgg": ([("conv", 3, 1, 1, 1), ("conv", 3, 1, 1, 1), ("pool", 2, 2, 0, 1)] * 3, 64),
+    "seed": ([("conv", 3, 1, 0, 1), ("pool", 2, 2, 0, 1), ("conv", 3, 1, 0, 1), ("pool", 2, 2, 0, 1),
+              ("conv", 3, 1, 0, 1)], 32),
+    "lenet": ([("conv", 5, 1, 0, 1), ("pool", 2, 2, 0, 1)] * 2 + [("conv", 5, 1, 0, 1)], 32),
+    "resnet18": ([("conv", 7, 2, 3, 1), ("pool", 3, 2, 1, 1)] + [("conv", 3, 1, 1, 1)] * 4
+                 + ([("conv", 3, 2, 1, 1)] + [("conv", 3, 1, 1, 1)] * 3) * 3, 224),
+    "dilated": ([("conv", 3, 1, d, d) for d in (1, 2, 4, 8)], 40),
+}
+
+
+@pytest.mark.parametrize("preset", sorted(PRESETS))
+def test_rf_presets_agree_with_cnnbook(rf, preset):
+    rf.page.select_option('[data-instrument="rf-calculator"] select >> nth=0', preset)
+    layers, n = PRESETS[preset]
+    assert _results(rf.page) == _expected(layers, n)
+    rf.check_clean(rf.page.url.split(RF_PAGE)[0])
+
+
+STACKS = [
+    ("stride that does not fit", [("conv", 3, 2, 0, 1), ("pool", 3, 2, 0, 1), ("conv", 2, 3, 0, 1)], 10),
+    ("dilation with padding", [("conv", 3, 1, 3, 3), ("conv", 5, 2, 4, 2), ("pool", 2, 2, 1, 1)], 17),
+    ("no output left", [("conv", 5, 1, 0, 1), ("conv", 5, 1, 0, 1), ("pool", 2, 2, 0, 1)], 8),
+    ("one layer", [("conv", 1, 1, 0, 1)], 1),
+]
+
+
+@pytest.mark.parametrize("label, layers, n", STACKS, ids=[s[0] for s in STACKS])
+def test_rf_custom_stacks_agree_with_cnnbook(rf, label, layers, n):
+    _set_stack(rf.page, layers, n)
+    assert _results(rf.page) == _expected(layers, n)
+    message = rf.page.locator('[data-instrument="rf-calculator"] .instrument-message').text_content()
+    if label == "no output left":
+        assert "there is no output from here on" in message
+
+
+@pytest.mark.parametrize("i, j", [(0, 0), (3, 5), (7, 7)])
+def test_rf_region_of_a_unit(rf, i, j):
+    root = rf.page.locator('[data-instrument="rf-calculator"]')
+    root.locator('input[data-name="unit row"]').fill(str(i))
+    root.locator('input[data-name="unit column"]').fill(str(j))
+    field = shapes.receptive_fields([(3, 1, 1), (3, 1, 1), (2, 2)] * 3)[-1]
+    region = root.locator("[data-region]").get_attribute("data-region")
+    assert region == f"{field.start + i * field.jump},{field.start + j * field.jump},{field.size}"
+    root.locator('input[data-name="unit row"]').fill("8")  # the last layer is 8×8: units 0 to 7
+    assert "from 0 to 7" in root.locator(".instrument-message").text_content()
+
+
+def test_rf_keyboard_only(rf):
+    page = rf.page
+    root = page.locator('[data-instrument="rf-calculator"]')
+    root.locator("select").first.focus()
+    page.keyboard.press("End")  # the last option of the preset list: custom
+    page.keyboard.press("Home")  # back to the first preset
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.name") == "input size"
+    page.keyboard.press("Control+A")
+    page.keyboard.type("100")
+    assert _results(page) == _expected(PRESETS["vgg"][0], 100)
+    focusable = page.evaluate("""() => [...document.querySelectorAll(
+        '[data-instrument] button, [data-instrument] input, [data-instrument] select')]
+        .every(e => e.tabIndex >= 0 && (e.labels?.length || e.getAttribute('aria-label') || e.textContent.trim()))""")
+    assert focusable, "every control must be reachable with Tab and have a label"
+    for _ in range(100):  # Tab on to "Add conv" and press it with the keyboard
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Add conv":
+            break
+    page.keyboard.press("Enter")
+    assert len(_results(page)) == len(PRESETS["vgg"][0]) + 1
+
+
+def test_rf_typed_html_is_never_markup(rf):
+    page = rf.page
+    root = page.locator('[data-instrument="rf-calculator"]')
+    inputs = root.locator('input[type="text"]:not([disabled])')
+    for index in range(inputs.count()):
+        inputs.nth(index).fill(XSS)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__xss") is None
+    assert root.locator('img[src="x"]').count() == 0
+    assert root.locator('input[aria-invalid="true"]').count() == inputs.count()
+    assert "whole number" in root.locator(".instrument-error").first.text_content()
+
+
+def test_rf_without_javascript_shows_the_static_figure(browser, site_url):
+    context = browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(site_url + RF_PAGE)
+        image = page.locator('[data-instrument="rf-calculator"] img')
+        assert image.count() == 1 and "ch06.rf_calculator" in image.get_attribute("src")
+        assert page.locator(".instrument-live").count() == 0
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_instrument_screenshots(browser, site_url, width):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for name, path in (("rf-calculator", RF_PAGE),):
+        context = browser.new_context(viewport={"width": width, "height": 900})
+        try:
+            page = context.new_page()
+            page.goto(site_url + path, wait_until="networkidle")
+            host = page.locator(f'[data-instrument="{name}"][data-mounted="yes"]')
+            host.wait_for()
+            host.screenshot(path=str(SCREENSHOTS / f"{name}-{width}px.png"))
+            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            assert overflow <= 0, f"{name} makes the page scroll sideways by {overflow}px at {width}px"
+        finally:
+            context.close()
