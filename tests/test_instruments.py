@@ -12,6 +12,7 @@ from tests.test_browser import Visit
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "build" / "screenshots"  # for a person to look at; build/ is never committed
 RF_PAGE = "chapters/06-receptive-fields/"
+SHAPES_PAGE = "chapters/04-channels/"
 XSS = '<img src=x onerror="window.__xss = 1">'
 
 
@@ -129,26 +130,15 @@ def test_rf_keyboard_only(rf):
     assert len(_results(page)) == len(PRESETS["vgg"][0]) + 1
 
 
-def test_rf_typed_html_is_never_markup(rf):
-    page = rf.page
-    root = page.locator('[data-instrument="rf-calculator"]')
-    inputs = root.locator('input[type="text"]:not([disabled])')
-    for index in range(inputs.count()):
-        inputs.nth(index).fill(XSS)
-    page.wait_for_timeout(300)
-    assert page.evaluate("window.__xss") is None
-    assert root.locator('img[src="x"]').count() == 0
-    assert root.locator('input[aria-invalid="true"]').count() == inputs.count()
-    assert "whole number" in root.locator(".instrument-error").first.text_content()
-
-
-def test_rf_without_javascript_shows_the_static_figure(browser, site_url):
+@pytest.mark.parametrize("name, path, figure", [("rf-calculator", RF_PAGE, "ch06.rf_calculator"),
+                                                ("shape-visualizer", SHAPES_PAGE, "ch04.shape_visualizer")])
+def test_without_javascript_the_static_figure_shows(browser, site_url, name, path, figure):
     context = browser.new_context(java_script_enabled=False)
     try:
         page = context.new_page()
-        page.goto(site_url + RF_PAGE)
-        image = page.locator('[data-instrument="rf-calculator"] img')
-        assert image.count() == 1 and "ch06.rf_calculator" in image.get_attribute("src")
+        page.goto(site_url + path)
+        image = page.locator(f'[data-instrument="{name}"] img')
+        assert image.count() == 1 and figure in image.get_attribute("src") and image.is_visible()
         assert page.locator(".instrument-live").count() == 0
     finally:
         context.close()
@@ -157,7 +147,7 @@ def test_rf_without_javascript_shows_the_static_figure(browser, site_url):
 @pytest.mark.parametrize("width", [1280, 390])
 def test_instrument_screenshots(browser, site_url, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for name, path in (("rf-calculator", RF_PAGE),):
+    for name, path in (("rf-calculator", RF_PAGE), ("shape-visualizer", SHAPES_PAGE)):
         context = browser.new_context(viewport={"width": width, "height": 900})
         try:
             page = context.new_page()
@@ -169,3 +159,103 @@ def test_instrument_screenshots(browser, site_url, width):
             assert overflow <= 0, f"{name} makes the page scroll sideways by {overflow}px at {width}px"
         finally:
             context.close()
+
+
+# ---- the feature-map shape visualizer (chapter 4) ----
+
+@pytest.fixture
+def shapes_page(browser, site_url):
+    visit = Visit(browser, site_url + SHAPES_PAGE)
+    visit.page.wait_for_selector('[data-instrument="shape-visualizer"][data-mounted="yes"]')
+    yield visit
+    visit.close()
+
+
+def _stage_rows(page):
+    return page.evaluate("""() => [...document.querySelectorAll('[data-table="stages"] tbody tr')].map(tr =>
+        Object.fromEntries([...tr.querySelectorAll('[data-field]')].map(td => [td.dataset.field, td.textContent])))""")
+
+
+def _expected_stages(input_size, channels, first, stages, convs, kernel, pool):
+    """The visualizer's table for a setting whose maps never vanish, from cnnbook.shapes alone."""
+    rows, side, c = [], input_size, channels
+    for stage in range(stages):
+        out, params, activations = first * 2**stage, 0, 0
+        for _ in range(convs):
+            params += shapes.conv2d_params(c, out, kernel)
+            side, c = shapes.conv_output_size(side, kernel, padding=kernel // 2), out
+            activations += c * side * side
+        conv_side = side
+        if pool > 1:
+            side = shapes.pool_output_size(side, pool)
+            activations += c * side * side
+        rows.append({"conv": f"{conv_side}×{conv_side}×{c}",
+                     "pool": f"{side}×{side}×{c}" if pool > 1 else "(no pool)",
+                     "activations": f"{activations:,}", "params": f"{params:,}"})
+    return rows
+
+
+SETTINGS = [  # input size, input channels, first channels, stages, convs per stage, kernel, pool window
+    (224, 3, 64, 4, 1, 3, 2),     # the default: the source material's stack
+    (57, 1, 16, 3, 2, 3, 2),      # odd sizes: the pool floors
+    (100, 3, 8, 2, 3, 5, 3),      # 5x5 kernels, 3x3 pools
+    (32, 3, 32, 3, 1, 4, 2),      # even kernel: "same" by k // 2 grows the map by one
+    (64, 4, 12, 5, 2, 7, 1),      # no pooling
+]
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=[str(s) for s in SETTINGS])
+def test_shape_visualizer_agrees_with_cnnbook(shapes_page, setting):
+    root = shapes_page.page.locator('[data-instrument="shape-visualizer"]')
+    names = ("input size", "input channels", "first channels", "stages", "convs per stage", "kernel size",
+             "pool window")
+    for name, value in zip(names, setting):
+        root.locator(f'input[data-name="{name}"]').fill(str(value))
+    expected = _expected_stages(*setting)
+    assert _stage_rows(shapes_page.page) == expected
+    total = root.locator("[data-params]")
+    assert int(total.get_attribute("data-params")) == sum(int(r["params"].replace(",", "")) for r in expected)
+    shapes_page.check_clean(shapes_page.page.url.split(SHAPES_PAGE)[0])
+
+
+def test_shape_visualizer_says_when_the_maps_vanish(shapes_page):
+    from cnnbook.figures.ch04 import stage_shapes
+
+    root = shapes_page.page.locator('[data-instrument="shape-visualizer"]')
+    root.locator('input[data-name="input size"]').fill("8")
+    root.locator('input[data-name="stages"]').fill("6")
+    rows = stage_shapes(8, 3, 64, 6, 1, 3, 2)
+    assert len(_stage_rows(shapes_page.page)) == len(rows) < 6
+    assert "no output left" in root.locator(".instrument-message").text_content()
+
+
+@pytest.mark.parametrize("name, path", [("rf-calculator", RF_PAGE), ("shape-visualizer", SHAPES_PAGE)])
+def test_typed_html_is_never_markup(browser, site_url, name, path):
+    visit = Visit(browser, site_url + path)
+    try:
+        page = visit.page
+        root = page.locator(f'[data-instrument="{name}"][data-mounted="yes"]')
+        root.wait_for()
+        inputs = root.locator('input[type="text"]:not([disabled])')
+        for index in range(inputs.count()):
+            inputs.nth(index).fill(XSS)
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__xss") is None
+        assert root.locator('img[src="x"]').count() == 0
+        assert root.locator('input[aria-invalid="true"]').count() == inputs.count() > 0
+        assert "whole number" in root.locator(".instrument-error").first.text_content()
+    finally:
+        visit.close()
+
+
+def test_shape_visualizer_keyboard_only(shapes_page):
+    page = shapes_page.page
+    page.locator('[data-instrument="shape-visualizer"] input').first.focus()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("128")
+    for _ in range(2):
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.dataset.name") == "first channels"
+    page.keyboard.press("Control+A")
+    page.keyboard.type("32")
+    assert _stage_rows(page) == _expected_stages(128, 3, 32, 4, 1, 3, 2)

@@ -259,3 +259,57 @@ def sharing():
     ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
+
+
+def stage_shapes(input_size=224, channels=3, first=64, stages=4, convs=1, kernel=3, pool=2):
+    """Stages of ``convs`` "same" k×k convolutions and a pool, channels doubling: what each stage outputs.
+
+    The feature-map shape visualizer of chapter 4 computes the same in the browser. Returns one dict per
+    stage: ``conv_side`` (after the convolutions), ``side`` (after the pool), ``channels``,
+    ``activations`` (every conv output and the pooled output, one image) and ``params``. Stops early when
+    the maps shrink below one pixel.
+    """
+    rows, side, c = [], input_size, channels
+    for stage in range(1, stages + 1):
+        out, params, activations = first * 2 ** (stage - 1), 0, 0
+        for _ in range(convs):
+            params += shapes.conv2d_params(c, out, kernel)
+            side = side + 2 * (kernel // 2) - kernel + 1  # conv_output_size, also when it drops below 1
+            c = out
+            activations += c * side * side
+        conv_side = side
+        if pool > 1:
+            side = (side - pool) // pool + 1
+            activations += c * side * side
+        rows.append({"stage": stage, "conv_side": conv_side, "side": side, "channels": c,
+                     "activations": activations, "params": params})
+        if side < 1:
+            break
+    return rows
+
+
+@register(
+    "ch04.shape_visualizer",
+    alt="The feature-map shape visualizer in its default state: a 224 by 224 by 3 input and four stages of a "
+    "3 by 3 convolution and a 2 by 2 pool, drawn as rectangles whose height is the map's side and whose "
+    "width is its number of channels: 112 by 112 by 64, 56 by 56 by 128, 28 by 28 by 256 and 14 by 14 by 512, "
+    "each half as tall and twice as wide as the one before.",
+)
+def shape_visualizer():
+    """The visualizer's default state (the seeds' four stages), for readers without JavaScript."""
+    rows = stage_shapes()
+    maps = [(224, 3, "input")] + [(r["side"], r["channels"], f"stage {r['stage']}") for r in rows]
+    fig, ax = plt.subplots(figsize=(11, 3.6))
+    x, scale = 0.0, 1.0
+    for side, c, label in maps:
+        width = max(c * scale, 2)
+        ax.add_patch(plt.Rectangle((x, 0), width, side, facecolor="#3f51b5", alpha=0.35, edgecolor="#3f51b5"))
+        ax.text(x + width / 2, -18, label, ha="center", fontsize=10)
+        ax.text(x + width / 2, -36, f"{side}×{side}×{c}", ha="center", fontsize=9, color="#444444")
+        x += width + 60
+    ax.set_xlim(-20, x)
+    ax.set_ylim(-45, 235)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    fig.tight_layout()
+    return fig

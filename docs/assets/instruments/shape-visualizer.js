@@ -1,0 +1,117 @@
+// Feature-map shape visualizer (chapter 4): stages of "same" convolutions and a pool, with the channels
+// doubling at every stage. It shows each stage's output shape, activations and parameters, and draws the
+// maps to scale. The arithmetic is cnnbook.shapes (conv_output_size, pool_output_size, conv2d_params);
+// the browser tests compare the two on every setting they try.
+import { colours, el, intField, svg } from "./ui.js";
+
+export function stages(s) {
+  const rows = [];
+  let h = s.input, c = s.channels;
+  for (let stage = 1; stage <= s.stages; stage++) {
+    const out = s.first * 2 ** (stage - 1);
+    const pad = Math.floor(s.kernel / 2);
+    let params = 0, activations = 0;
+    for (let n = 0; n < s.convs; n++) {
+      params += (s.kernel * s.kernel * c + 1) * out;
+      h = h + 2 * pad - s.kernel + 1;
+      c = out;
+      activations += c * h * h;
+    }
+    const convSide = h;
+    if (s.pool > 1) {
+      h = Math.floor((h - s.pool) / s.pool) + 1;
+      activations += c * h * h;
+    }
+    rows.push({ stage, convSide, side: h, channels: c, activations, params });
+    if (h < 1) break;
+  }
+  return rows;
+}
+
+const fmt = (n) => n.toLocaleString("en-US");
+
+export function mount(root) {
+  const fields = {
+    input: intField("Input size", 224, 8, 512, update, { name: "input size" }),
+    channels: intField("Input channels", 3, 1, 16, update, { name: "input channels", size: 2 }),
+    first: intField("Channels of stage 1", 64, 1, 512, update, { name: "first channels" }),
+    stages: intField("Stages", 4, 1, 6, update, { name: "stages", size: 2 }),
+    convs: intField("Convs per stage", 1, 1, 4, update, { name: "convs per stage", size: 2 }),
+    kernel: intField("Kernel size", 3, 1, 11, update, { name: "kernel size", size: 2 }),
+    pool: intField("Pool window (1: none)", 2, 1, 4, update, { name: "pool window", size: 2 }),
+  };
+  const message = el("p", { class: "instrument-message", role: "status", "aria-live": "polite" });
+  const body = el("tbody");
+  const total = el("p", { class: "instrument-summary", "aria-live": "polite" });
+  const drawing = svg("svg", { class: "instrument-drawing instrument-wide", role: "img", viewBox: "0 0 640 220" });
+  root.append(
+    el("div", { class: "instrument-controls" }, Object.values(fields).map((f) => f.wrapper)),
+    message,
+    drawing,
+    el("div", { class: "instrument-scroll", tabindex: "0", role: "region", "aria-label": "Stages" }, [
+      el("table", { class: "instrument-table", "data-table": "stages" }, [
+        el("caption", { text: "Each stage: convolutions with \"same\" padding, then the pool" }),
+        el("thead", {}, [el("tr", {}, ["stage", "after the convs", "after the pool", "activations", "parameters"]
+          .map((t) => el("th", { scope: "col", text: t })))]),
+        body,
+      ]),
+    ]),
+    total,
+  );
+
+  function update() {
+    const s = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.value()]));
+    body.replaceChildren();
+    drawing.replaceChildren();
+    total.textContent = "";
+    const bad = Object.entries(s).filter(([, v]) => v === null).map(([k]) => fields[k].input.dataset.name);
+    if (bad.length) {
+      message.textContent = `Check: ${bad.join(", ")}.`;
+      return;
+    }
+    const rows = stages(s);
+    const last = rows[rows.length - 1];
+    message.textContent = last.side < 1 || last.convSide < 1
+      ? `Stage ${last.stage} has no output left: the maps shrank below one pixel.` : "";
+    for (const r of rows) {
+      body.append(el("tr", { "data-stage": String(r.stage) }, [
+        el("td", { text: String(r.stage) }),
+        el("td", { "data-field": "conv", text: `${r.convSide}×${r.convSide}×${r.channels}` }),
+        el("td", { "data-field": "pool", text: s.pool > 1 ? `${r.side}×${r.side}×${r.channels}` : "(no pool)" }),
+        el("td", { "data-field": "activations", text: fmt(r.activations) }),
+        el("td", { "data-field": "params", text: fmt(r.params) }),
+      ]));
+    }
+    const params = rows.reduce((a, r) => a + r.params, 0);
+    const acts = rows.reduce((a, r) => a + r.activations, 0) + s.channels * s.input * s.input;
+    total.dataset.params = String(params);
+    total.dataset.activations = String(acts);
+    total.textContent = `In total: ${fmt(params)} parameters, and ${fmt(acts)} activations per image including the `
+      + `input (${(acts * 4 / 2 ** 20).toFixed(1)} MiB in float32): the early stages hold the activations, the `
+      + `late ones the parameters.`;
+    draw(s, rows);
+  }
+
+  // Each map drawn to scale: height ∝ its side, width ∝ its channels (the input first).
+  function draw(s, rows) {
+    const c = colours();
+    const maps = [{ side: s.input, channels: s.channels, label: "input" }]
+      .concat(rows.filter((r) => r.side >= 1).map((r) => ({ side: r.side, channels: r.channels, label: `stage ${r.stage}` })));
+    const maxSide = Math.max(...maps.map((m) => m.side));
+    const maxChannels = Math.max(...maps.map((m) => m.channels));
+    const slot = 640 / maps.length;  // one slot per map, so the labels never collide
+    drawing.append(svg("title", { text: `Feature maps to scale: ${maps.map((m) => `${m.label} ${m.side}×${m.side}×${m.channels}`).join(", ")}` }));
+    maps.forEach((m, index) => {
+      const h = 170 * m.side / maxSide, w = Math.max(1.5, (slot - 12) * m.channels / maxChannels);
+      const centre = slot * (index + 0.5);
+      drawing.append(svg("rect", { x: centre - w / 2, y: 180 - h, width: w, height: h, fill: c.primary,
+                                   "fill-opacity": 0.35, stroke: c.primary }));
+      drawing.append(svg("text", { x: centre, y: 198, "text-anchor": "middle", "font-size": 11, fill: c.fg,
+                                   text: m.label }));
+      drawing.append(svg("text", { x: centre, y: 213, "text-anchor": "middle", "font-size": 10, fill: c.fg,
+                                   text: `${m.side}×${m.side}×${m.channels}` }));
+    });
+  }
+
+  update();
+}
