@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOTS = ROOT / "build" / "screenshots"  # for a person to look at; build/ is never committed
 RF_PAGE = "chapters/06-receptive-fields/"
 SHAPES_PAGE = "chapters/04-channels/"
+ARITH_PAGE = "chapters/02-padding-stride-dilation/"
 XSS = '<img src=x onerror="window.__xss = 1">'
 
 
@@ -131,7 +132,8 @@ def test_rf_keyboard_only(rf):
 
 
 @pytest.mark.parametrize("name, path, figure", [("rf-calculator", RF_PAGE, "ch06.rf_calculator"),
-                                                ("shape-visualizer", SHAPES_PAGE, "ch04.shape_visualizer")])
+                                                ("shape-visualizer", SHAPES_PAGE, "ch04.shape_visualizer"),
+                                                ("conv-arithmetic", ARITH_PAGE, "ch02.arith_instrument")])
 def test_without_javascript_the_static_figure_shows(browser, site_url, name, path, figure):
     context = browser.new_context(java_script_enabled=False)
     try:
@@ -147,7 +149,7 @@ def test_without_javascript_the_static_figure_shows(browser, site_url, name, pat
 @pytest.mark.parametrize("width", [1280, 390])
 def test_instrument_screenshots(browser, site_url, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for name, path in (("rf-calculator", RF_PAGE), ("shape-visualizer", SHAPES_PAGE)):
+    for name, path in (("rf-calculator", RF_PAGE), ("shape-visualizer", SHAPES_PAGE), ("conv-arithmetic", ARITH_PAGE)):
         context = browser.new_context(viewport={"width": width, "height": 900})
         try:
             page = context.new_page()
@@ -229,7 +231,8 @@ def test_shape_visualizer_says_when_the_maps_vanish(shapes_page):
     assert "no output left" in root.locator(".instrument-message").text_content()
 
 
-@pytest.mark.parametrize("name, path", [("rf-calculator", RF_PAGE), ("shape-visualizer", SHAPES_PAGE)])
+@pytest.mark.parametrize("name, path", [("rf-calculator", RF_PAGE), ("shape-visualizer", SHAPES_PAGE),
+                                        ("conv-arithmetic", ARITH_PAGE)])
 def test_typed_html_is_never_markup(browser, site_url, name, path):
     visit = Visit(browser, site_url + path)
     try:
@@ -259,3 +262,84 @@ def test_shape_visualizer_keyboard_only(shapes_page):
     page.keyboard.press("Control+A")
     page.keyboard.type("32")
     assert _stage_rows(page) == _expected_stages(128, 3, 32, 4, 1, 3, 2)
+
+
+# ---- the convolution arithmetic animator (chapter 2) ----
+
+@pytest.fixture
+def arith(browser, site_url):
+    visit = Visit(browser, site_url + ARITH_PAGE)
+    visit.page.wait_for_selector('[data-instrument="conv-arithmetic"][data-mounted="yes"]')
+    yield visit
+    visit.close()
+
+
+def _set_arith(page, i, k, p, s, d, transposed, output_padding):
+    root = page.locator('[data-instrument="conv-arithmetic"] .instrument-live')
+    box = root.locator('input[type="checkbox"]')
+    if box.is_checked() != transposed:
+        box.click()
+    for name, value in (("input size", i), ("kernel", k), ("padding", p), ("stride", s), ("dilation", d)):
+        root.locator(f'input[data-name="{name}"]').fill(str(value))
+    if transposed:
+        root.locator('input[data-name="output padding"]').fill(str(output_padding))
+    return root
+
+
+ARITH_SETTINGS = [  # input size, kernel, padding, stride, dilation, transposed, output padding
+    (4, 3, 0, 1, 1, False, 0), (5, 3, 1, 2, 1, False, 0), (6, 3, 1, 2, 1, False, 0), (7, 3, 0, 1, 2, False, 0),
+    (5, 4, 2, 3, 2, False, 0), (8, 2, 0, 3, 1, False, 0), (2, 3, 0, 2, 1, True, 0), (3, 3, 1, 2, 1, True, 1),
+    (3, 4, 2, 3, 2, True, 2),
+]
+
+
+@pytest.mark.parametrize("setting", ARITH_SETTINGS, ids=[str(s) for s in ARITH_SETTINGS])
+def test_arithmetic_animator_agrees_with_cnnbook(arith, setting):
+    from cnnbook.arithmetic import Arithmetic
+
+    i, k, p, s, d, transposed, op = setting
+    expected = Arithmetic(i, k, stride=s, padding=p, dilation=d, transposed=transposed, output_padding=op)
+    root = _set_arith(arith.page, *setting)
+    assert int(root.get_attribute("data-output-size")) == expected.output_size
+    assert int(root.get_attribute("data-canvas-size")) == expected.canvas_size
+    assert int(root.get_attribute("data-unused")) == expected.unused
+    assert root.locator("[data-formula]").text_content() == expected.formula()
+    message = root.locator(".instrument-message").text_content()
+    assert ("stride does not fit" in message) == (expected.unused > 0)
+    windows = [(r, c) for r in expected.positions for c in expected.positions]
+    for number, window in enumerate(windows[:12]):
+        assert root.get_attribute("data-window") == f"{window[0]},{window[1]}", f"step {number + 1}"
+        root.get_by_role("button", name="Step ▶").click()
+    arith.check_clean(arith.page.url.split(ARITH_PAGE)[0])
+
+
+@pytest.mark.parametrize("setting", [(2, 3, 0, 1, 1, False, 0), (3, 3, 3, 1, 1, True, 0), (3, 3, 1, 2, 1, True, 2)])
+def test_arithmetic_animator_refuses_what_cnnbook_refuses(arith, setting):
+    from cnnbook.arithmetic import Arithmetic
+
+    i, k, p, s, d, transposed, op = setting
+    with pytest.raises(ValueError):
+        Arithmetic(i, k, stride=s, padding=p, dilation=d, transposed=transposed, output_padding=op)
+    root = _set_arith(arith.page, *setting)
+    assert root.get_attribute("data-output-size") == ""
+    assert root.locator(".instrument-message").text_content().strip()
+    assert root.get_by_role("button", name="Step ▶").is_disabled()
+
+
+def test_arithmetic_animator_plays_and_works_from_the_keyboard(arith):
+    page = arith.page
+    root = page.locator('[data-instrument="conv-arithmetic"] .instrument-live')
+    root.get_by_role("button", name="Play").click()
+    page.wait_for_timeout(1800)
+    root.get_by_role("button", name="Pause").click()
+    assert int(root.get_attribute("data-step")) >= 3
+    root.get_by_role("button", name="Reset").focus()
+    page.keyboard.press("Enter")
+    assert root.get_attribute("data-step") == "1"
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Shift+Tab")  # Reset ← Play ← Step ▶ ← Step back: now on "Step ▶"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Step ▶"
+    page.keyboard.press("Space")
+    assert root.get_attribute("data-step") == "2"

@@ -58,6 +58,9 @@ def _register_animation(key, arith):
 for _key, _arith in ANIMATIONS.items():
     _register_animation(_key, _arith)
 
+#: The convolution arithmetic animator's default state, drawn for readers without JavaScript.
+_register_animation("instrument", Arithmetic(5, 3, stride=2, padding=1))
+
 
 @register(
     "ch02.transposed_matrix",

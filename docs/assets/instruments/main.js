@@ -4,6 +4,7 @@
 const MODULES = {
   "rf-calculator": () => import("./rf-calculator.js"),
   "shape-visualizer": () => import("./shape-visualizer.js"),
+  "conv-arithmetic": () => import("./conv-arithmetic.js"),
 };
 
 async function mountAll(root) {
