@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import posixpath
 import re
 import textwrap
@@ -53,16 +54,27 @@ def define_env(env):
         )
 
     @env.macro
-    def instrument(name, figure_name, caption=""):
+    def instrument(name, figure_name, caption="", data=None):
         """A live instrument (docs/assets/instruments/NAME.js) mounted over the figure of its default state.
 
         Without JavaScript the figure is what the reader sees; with it, the instrument takes the image's
-        place and the caption stays, so the figure numbering is the same either way.
+        place and the caption stays, so the figure numbering is the same either way. ``data`` names a
+        cnnbook function (``"cnnbook.instruments.kernel_explorer_data"``) whose JSON result the page embeds
+        for the instrument.
         """
         script = Path(env.conf["docs_dir"]) / "assets" / "instruments" / f"{name}.js"
         if not re.fullmatch(r"[a-z][a-z0-9-]*", name) or not script.is_file():
             raise RuntimeError(f"instrument {name!r}: no script docs/assets/instruments/{name}.js")
-        return (f'<div class="book-instrument" data-instrument="{name}" markdown="1">\n\n'
+        embedded = ""
+        if data is not None:
+            module, _, attribute = data.rpartition(".")
+            try:
+                payload = json.dumps(getattr(importlib.import_module(module), attribute)(), separators=(",", ":"))
+            except Exception as error:
+                raise RuntimeError(f"instrument {name!r}: data {data!r} failed: {error}") from error
+            payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            embedded = f'<script type="application/json" class="instrument-data">{payload}</script>\n'
+        return (f'<div class="book-instrument" data-instrument="{name}" markdown="1">\n{embedded}\n'
                 f"{figure(figure_name, caption)}\n</div>\n")
 
     @env.macro

@@ -14,6 +14,7 @@ SCREENSHOTS = ROOT / "build" / "screenshots"  # for a person to look at; build/ 
 RF_PAGE = "chapters/06-receptive-fields/"
 SHAPES_PAGE = "chapters/04-channels/"
 ARITH_PAGE = "chapters/02-padding-stride-dilation/"
+EXPLORER_PAGE = "chapters/01-convolution/"
 XSS = '<img src=x onerror="window.__xss = 1">'
 
 
@@ -133,7 +134,8 @@ def test_rf_keyboard_only(rf):
 
 @pytest.mark.parametrize("name, path, figure", [("rf-calculator", RF_PAGE, "ch06.rf_calculator"),
                                                 ("shape-visualizer", SHAPES_PAGE, "ch04.shape_visualizer"),
-                                                ("conv-arithmetic", ARITH_PAGE, "ch02.arith_instrument")])
+                                                ("conv-arithmetic", ARITH_PAGE, "ch02.arith_instrument"),
+                                                ("kernel-explorer", EXPLORER_PAGE, "ch01.kernel_explorer")])
 def test_without_javascript_the_static_figure_shows(browser, site_url, name, path, figure):
     context = browser.new_context(java_script_enabled=False)
     try:
@@ -149,7 +151,8 @@ def test_without_javascript_the_static_figure_shows(browser, site_url, name, pat
 @pytest.mark.parametrize("width", [1280, 390])
 def test_instrument_screenshots(browser, site_url, width):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    for name, path in (("rf-calculator", RF_PAGE), ("shape-visualizer", SHAPES_PAGE), ("conv-arithmetic", ARITH_PAGE)):
+    for name, path in (("rf-calculator", RF_PAGE), ("shape-visualizer", SHAPES_PAGE), ("conv-arithmetic", ARITH_PAGE),
+                       ("kernel-explorer", EXPLORER_PAGE)):
         context = browser.new_context(viewport={"width": width, "height": 900})
         try:
             page = context.new_page()
@@ -232,7 +235,7 @@ def test_shape_visualizer_says_when_the_maps_vanish(shapes_page):
 
 
 @pytest.mark.parametrize("name, path", [("rf-calculator", RF_PAGE), ("shape-visualizer", SHAPES_PAGE),
-                                        ("conv-arithmetic", ARITH_PAGE)])
+                                        ("conv-arithmetic", ARITH_PAGE), ("kernel-explorer", EXPLORER_PAGE)])
 def test_typed_html_is_never_markup(browser, site_url, name, path):
     visit = Visit(browser, site_url + path)
     try:
@@ -240,13 +243,15 @@ def test_typed_html_is_never_markup(browser, site_url, name, path):
         root = page.locator(f'[data-instrument="{name}"][data-mounted="yes"]')
         root.wait_for()
         inputs = root.locator('input[type="text"]:not([disabled])')
+        assert inputs.count() > 0
         for index in range(inputs.count()):
             inputs.nth(index).fill(XSS)
         page.wait_for_timeout(300)
         assert page.evaluate("window.__xss") is None
         assert root.locator('img[src="x"]').count() == 0
         assert root.locator('input[aria-invalid="true"]').count() == inputs.count() > 0
-        assert "whole number" in root.locator(".instrument-error").first.text_content()
+        errors = root.locator(".instrument-error, .instrument-message").all_text_contents()
+        assert any("number" in text for text in errors), errors
     finally:
         visit.close()
 
@@ -343,3 +348,84 @@ def test_arithmetic_animator_plays_and_works_from_the_keyboard(arith):
     assert page.evaluate("document.activeElement.textContent") == "Step ▶"
     page.keyboard.press("Space")
     assert root.get_attribute("data-step") == "2"
+
+
+# ---- the kernel explorer (chapter 1) ----
+
+@pytest.fixture
+def explorer(browser, site_url):
+    visit = Visit(browser, site_url + EXPLORER_PAGE)
+    visit.page.wait_for_selector('[data-instrument="kernel-explorer"][data-mounted="yes"]')
+    yield visit
+    visit.close()
+
+
+def _grid_values(page, label):
+    return page.evaluate(f"""() => [...document.querySelector('[data-instrument="kernel-explorer"] [aria-label^="{label}"]')
+        .querySelectorAll('[role="gridcell"]')].map(c => Number(c.dataset.value))""")
+
+
+def _feature_map(x, w):
+    import numpy as np
+
+    from cnnbook import functional
+
+    return functional.conv2d(np.asarray(x, dtype=float)[None, None], np.asarray(w, dtype=float)[None, None])[0, 0]
+
+
+@pytest.mark.parametrize("kernel", ["sobel x", "gaussian blur", "sharpen", "edge", "identity"])
+def test_explorer_feature_maps_agree_with_cnnbook(explorer, kernel):
+    import numpy as np
+
+    from cnnbook import kernels
+    from cnnbook.instruments import explorer_inputs
+
+    root = explorer.page.locator('[data-instrument="kernel-explorer"]')
+    for label, x in explorer_inputs().items():
+        root.locator("select").nth(0).select_option(label)
+        root.locator("select").nth(1).select_option(kernel)
+        got = np.array(_grid_values(explorer.page, "Feature map")).reshape(10, 10)
+        np.testing.assert_allclose(got, _feature_map(x, kernels.kernel(kernel)), rtol=0, atol=1e-12)
+    explorer.check_clean(explorer.page.url.split(EXPLORER_PAGE)[0])
+
+
+def test_explorer_typed_kernel_drawn_pixels_and_the_sum(explorer):
+    import numpy as np
+
+    page = explorer.page
+    root = page.locator('[data-instrument="kernel-explorer"]')
+    root.locator("select").nth(0).select_option("blank (draw your own)")
+    w = np.array([[0.5, -1, 0], [2, 0.25, 0], [0, 0, -3]])
+    for (m, l), value in np.ndenumerate(w):
+        root.locator(f'input[data-name="w{m}{l}"]').fill(f"{value:g}")
+    x = np.zeros((12, 12))
+    for i, j in [(0, 0), (2, 3), (5, 5), (6, 5), (11, 11)]:
+        root.locator(f'[aria-label^="Input image"] [data-row="{i}"][data-col="{j}"]').click()
+        x[i, j] = 1.0
+    got = np.array(_grid_values(page, "Feature map")).reshape(10, 10)
+    np.testing.assert_allclose(got, _feature_map(x, w), rtol=0, atol=1e-12)
+    root.locator('[aria-label^="Feature map"] [data-row="4"][data-col="4"]').hover()
+    text = root.locator(".explorer-sum").text_content()
+    assert text.startswith("output (4, 4) = ") and text.endswith(f"= {_feature_map(x, w)[4, 4]:g}")
+    assert "100 positions" in root.locator(".instrument-summary").text_content()
+
+
+def test_explorer_keyboard_only(explorer):
+    import numpy as np
+
+    page = explorer.page
+    root = page.locator('[data-instrument="kernel-explorer"]')
+    root.locator("select").nth(0).select_option("blank (draw your own)")
+    root.locator('[aria-label^="Input image"] [role="gridcell"][tabindex="0"]').focus()
+    for key in ("ArrowRight", "ArrowRight", "ArrowDown", "Enter", "ArrowDown", "Space"):
+        page.keyboard.press(key)
+    x = np.zeros((12, 12))
+    x[1, 2] = x[2, 2] = 1.0
+    got = np.array(_grid_values(page, "Input image")).reshape(12, 12)
+    np.testing.assert_array_equal(got, x)
+    page.keyboard.press("Tab")  # on to the kernel's first weight
+    assert page.evaluate("document.activeElement.dataset.name") == "w00"
+    output = root.locator('[aria-label^="Feature map"] [role="gridcell"][tabindex="0"]')
+    output.focus()
+    page.keyboard.press("ArrowDown")
+    assert root.locator(".explorer-sum").get_attribute("data-cell") == "1,0"

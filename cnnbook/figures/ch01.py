@@ -240,3 +240,29 @@ def timings():
     fig.suptitle(f"measured on {result['machine']}", fontsize=9, color="#444444")
     fig.tight_layout()
     return fig
+
+
+@register(
+    "ch01.kernel_explorer",
+    alt="The kernel explorer in its default state: a 12 by 12 crop of the cameraman photograph (his dark hat on "
+    "a light sky), the Sobel-x kernel with weights -1 0 1, -2 0 2, -1 0 1, and the 10 by 10 feature map with "
+    "its values written in: positive where the picture gets brighter from left to right, at the right edge "
+    "of the hat, and negative at its left edge.",
+)
+def kernel_explorer():
+    """The explorer's default state, for readers without JavaScript."""
+    from cnnbook.instruments import explorer_inputs
+
+    x = next(iter(explorer_inputs().values()))
+    w = kernels.kernel("sobel x")
+    y = functional.conv2d(x[None, None], w[None, None])[0, 0]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), gridspec_kw={"width_ratios": [12, 4, 10]})
+    draw_grid(axes[0], x, "input 12×12 (pixel values)", cmap="Blues", fmt="{:.1f}", vmin=0, vmax=1.3)
+    draw_grid(axes[1], w, "kernel: Sobel x", cmap="RdBu_r", vmin=-3, vmax=3)
+    limit = float(np.abs(y).max())
+    draw_grid(axes[2], y, "feature map 10×10", cmap="RdBu_r", fmt="{:.1f}", vmin=-limit * 1.5, vmax=limit * 1.5)
+    for ax in axes:
+        for text in ax.texts:
+            text.set_fontsize(6.5)
+    fig.tight_layout()
+    return fig

@@ -65,9 +65,9 @@ def loss():
 
 
 grad_x, grad_w = conv2d_backward_single(x, w, p)
-for eps in (1e-2, 1e-6, 1e-12):
-    print(f"eps = {eps:g}: relative error of grad_x {relative_error(grad_x, numerical_gradient(loss, x, eps)):.1e}"
-          f", of grad_w {relative_error(grad_w, numerical_gradient(loss, w, eps)):.1e}")
+lines = [f"eps = {eps:g}: relative error of grad_x {relative_error(grad_x, numerical_gradient(loss, x, eps)):.1e}, "
+         f"of grad_w {relative_error(grad_w, numerical_gradient(loss, w, eps)):.1e}" for eps in (1e-2, 1e-6, 1e-12)]
+print("\n".join(lines))
 
 # %% [markdown]
 # The loss is linear in $x$ and in $w$, so even a large $\varepsilon$ is exact up to rounding; the tiny one

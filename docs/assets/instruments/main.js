@@ -5,6 +5,7 @@ const MODULES = {
   "rf-calculator": () => import("./rf-calculator.js"),
   "shape-visualizer": () => import("./shape-visualizer.js"),
   "conv-arithmetic": () => import("./conv-arithmetic.js"),
+  "kernel-explorer": () => import("./kernel-explorer.js"),
 };
 
 async function mountAll(root) {
@@ -26,7 +27,8 @@ async function mountAll(root) {
     } else {
       host.appendChild(live);
     }
-    module.mount(live);
+    const data = host.querySelector("script.instrument-data");
+    module.mount(live, data ? JSON.parse(data.textContent) : null);
     host.dataset.mounted = "yes";
   }
 }
