@@ -429,3 +429,40 @@ def test_explorer_keyboard_only(explorer):
     output.focus()
     page.keyboard.press("ArrowDown")
     assert root.locator(".explorer-sum").get_attribute("data-cell") == "1,0"
+
+
+def test_instruments_mount_after_instant_navigation(browser, site_url):
+    """Material swaps the page content without a reload and emits on ``document$``: new instruments must mount.
+
+    The test server's port differs from ``site_url``, so Material would reload instead; the swap is done the
+    way Material does it, by replacing the content and emitting the document.
+    """
+    visit = Visit(browser, site_url + EXPLORER_PAGE)
+    try:
+        page = visit.page
+        page.wait_for_selector('[data-instrument="kernel-explorer"][data-mounted="yes"]')
+        page.evaluate("""async (url) => {
+            const html = await (await fetch(url)).text();
+            const next = new DOMParser().parseFromString(html, "text/html");
+            document.querySelector(".md-content").replaceWith(next.querySelector(".md-content"));
+            window.__samePage = true;
+            document$.next(document);
+        }""", site_url + ARITH_PAGE)
+        page.wait_for_selector('[data-instrument="conv-arithmetic"][data-mounted="yes"]', timeout=10_000)
+        assert page.evaluate("window.__samePage") is True
+        assert page.locator('[data-instrument="conv-arithmetic"] .instrument-live').count() == 1
+        visit.check_clean(site_url)
+    finally:
+        visit.close()
+
+
+def test_drawings_follow_the_colour_scheme(rf):
+    """Switching between light and dark redraws the drawing in the new scheme's colours."""
+    page = rf.page
+    fills = """() => [...document.querySelectorAll('[data-instrument="rf-calculator"] svg rect')]
+        .map(r => r.getAttribute('fill')).join()"""
+    before = page.evaluate(fills)
+    scheme = page.evaluate("document.body.getAttribute('data-md-color-scheme')")
+    page.evaluate(f"document.body.setAttribute('data-md-color-scheme', '{'default' if scheme == 'slate' else 'slate'}')")
+    page.wait_for_timeout(200)
+    assert page.evaluate(fills) != before

@@ -161,4 +161,5 @@ export function mount(root) {
   }
 
   reset();
+  return () => { if (a && !a.error) go(position); };
 }

@@ -8,6 +8,11 @@ const MODULES = {
   "kernel-explorer": () => import("./kernel-explorer.js"),
 };
 
+// Drawings read the theme's colours when they are drawn: redraw them when the reader switches scheme.
+const redraws = new Set();
+new MutationObserver(() => redraws.forEach((redraw) => redraw()))
+  .observe(document.body, { attributes: true, attributeFilter: ["data-md-color-scheme"] });
+
 async function mountAll(root) {
   for (const host of root.querySelectorAll("[data-instrument]")) {
     if (host.dataset.mounted) continue;
@@ -28,7 +33,8 @@ async function mountAll(root) {
       host.appendChild(live);
     }
     const data = host.querySelector("script.instrument-data");
-    module.mount(live, data ? JSON.parse(data.textContent) : null);
+    const redraw = module.mount(live, data ? JSON.parse(data.textContent) : null);
+    if (typeof redraw === "function") redraws.add(redraw);
     host.dataset.mounted = "yes";
   }
 }

@@ -216,4 +216,5 @@ export function mount(root) {
   }
 
   load(PRESETS.vgg);
+  return update;
 }

@@ -114,4 +114,5 @@ export function mount(root) {
   }
 
   update();
+  return update;
 }
