@@ -18,12 +18,17 @@ EXPLORER_PAGE = "chapters/01-convolution/"
 XSS = '<img src=x onerror="window.__xss = 1">'
 
 
-@pytest.fixture
-def rf(browser, site_url):
-    visit = Visit(browser, site_url + RF_PAGE)
-    visit.page.wait_for_selector('[data-instrument="rf-calculator"][data-mounted="yes"]')
+def _mounted(browser, site_url, path, name):
+    """A visit to ``path`` once the instrument ``name`` has mounted; closed afterwards."""
+    visit = Visit(browser, site_url + path)
+    visit.page.wait_for_selector(f'[data-instrument="{name}"][data-mounted="yes"]')
     yield visit
     visit.close()
+
+
+@pytest.fixture
+def rf(browser, site_url):
+    yield from _mounted(browser, site_url, RF_PAGE, "rf-calculator")
 
 
 def _results(page):
@@ -170,10 +175,7 @@ def test_instrument_screenshots(browser, site_url, width):
 
 @pytest.fixture
 def shapes_page(browser, site_url):
-    visit = Visit(browser, site_url + SHAPES_PAGE)
-    visit.page.wait_for_selector('[data-instrument="shape-visualizer"][data-mounted="yes"]')
-    yield visit
-    visit.close()
+    yield from _mounted(browser, site_url, SHAPES_PAGE, "shape-visualizer")
 
 
 def _stage_rows(page):
@@ -273,10 +275,7 @@ def test_shape_visualizer_keyboard_only(shapes_page):
 
 @pytest.fixture
 def arith(browser, site_url):
-    visit = Visit(browser, site_url + ARITH_PAGE)
-    visit.page.wait_for_selector('[data-instrument="conv-arithmetic"][data-mounted="yes"]')
-    yield visit
-    visit.close()
+    yield from _mounted(browser, site_url, ARITH_PAGE, "conv-arithmetic")
 
 
 def _set_arith(page, i, k, p, s, d, transposed, output_padding):
@@ -354,10 +353,7 @@ def test_arithmetic_animator_plays_and_works_from_the_keyboard(arith):
 
 @pytest.fixture
 def explorer(browser, site_url):
-    visit = Visit(browser, site_url + EXPLORER_PAGE)
-    visit.page.wait_for_selector('[data-instrument="kernel-explorer"][data-mounted="yes"]')
-    yield visit
-    visit.close()
+    yield from _mounted(browser, site_url, EXPLORER_PAGE, "kernel-explorer")
 
 
 def _grid_values(page, label):

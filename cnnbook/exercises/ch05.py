@@ -17,6 +17,8 @@ def _small_grads():
     return gx[0, 0], gw[0, 0]
 
 
+SMALL_GX, SMALL_GW = _small_grads()
+
 # ---- 5.1 shape of the weight gradient ----
 register(Exercise(
     id="5.1", kind="shape", title="The shape of a gradient",
@@ -38,10 +40,10 @@ register(Exercise(
     hint="$\\partial L/\\partial w_{m,n} = \\sum_{i,j} g_{i,j}\\, x_{i+m,\\, j+n}$: which inputs does $w_{0,0}$ "
          "multiply?",
     solution=f"$w_{{0,0}}$ multiplies the top-left entry of each window: $1 + 2 + 4 + 5 = "
-             f"{_small_grads()[1][0, 0]:g}$. The whole gradient is the correlation of $x$ with $g$: "
-             f"$\\begin{{pmatrix}}{_small_grads()[1][0, 0]:g}&{_small_grads()[1][0, 1]:g}\\\\"
-             f"{_small_grads()[1][1, 0]:g}&{_small_grads()[1][1, 1]:g}\\end{{pmatrix}}$.",
-    answer=float(_small_grads()[1][0, 0]),
+             f"{SMALL_GW[0, 0]:g}$. The whole gradient is the correlation of $x$ with $g$: "
+             f"$\\begin{{pmatrix}}{SMALL_GW[0, 0]:g}&{SMALL_GW[0, 1]:g}\\\\"
+             f"{SMALL_GW[1, 0]:g}&{SMALL_GW[1, 1]:g}\\end{{pmatrix}}$.",
+    answer=float(SMALL_GW[0, 0]),
     wrong=(1.0, 4.0, 45.0),
 ))
 
@@ -52,10 +54,10 @@ register(Exercise(
            "$\\partial L / \\partial x_{1,1}$, the gradient at the centre of the input?",
     hint="The centre pixel lies in all four windows, each time under a different weight.",
     solution=f"It meets $w_{{1,1}}, w_{{1,0}}, w_{{0,1}}, w_{{0,0}}$ in the four windows, so "
-             f"$\\partial L/\\partial x_{{1,1}} = 4 + 3 + 2 + 1 = {_small_grads()[0][1, 1]:g}$; a corner pixel "
+             f"$\\partial L/\\partial x_{{1,1}} = 4 + 3 + 2 + 1 = {SMALL_GX[1, 1]:g}$; a corner pixel "
              f"lies in one window and gets a single weight (the top-left one gets "
-             f"${_small_grads()[0][0, 0]:g}$). The whole gradient is the full convolution of $g$ with $w$.",
-    answer=float(_small_grads()[0][1, 1]),
+             f"${SMALL_GX[0, 0]:g}$). The whole gradient is the full convolution of $g$ with $w$.",
+    answer=float(SMALL_GX[1, 1]),
     wrong=(4.0, 1.0, 5.0),
 ))
 

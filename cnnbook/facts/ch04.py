@@ -13,6 +13,7 @@ from cnnbook.figures.ch04 import (
     backbone_layers,
     cost_measurements,
     sharing_equivariance,
+    stage_shapes,
     training_memory,
 )
 
@@ -200,38 +201,22 @@ def separable_limit():
     return shapes.conv2d_params(1, 1, 3, bias=False)
 
 
-#: The seeds' stack: four stages of a 3×3 conv (padding 1) and a 2×2 max pool, channels doubling.
-SEED_STAGES = (64, 128, 256, 512)
-
-
-def seed_stages(input_shape=(3, 224, 224)):
-    """(stage, conv output shape, pool output shape, parameters) per stage of the seeds' stack."""
-    c, h, w = input_shape
-    rows = []
-    for stage, out in enumerate(SEED_STAGES, start=1):
-        params = shapes.conv2d_params(c, out, 3)
-        c, h, w = shapes.conv2d_output_shape((c, h, w), out, 3, padding=1)
-        conv = (h, w, c)
-        h, w = shapes.pool_output_size(h, 2), shapes.pool_output_size(w, 2)
-        rows.append((stage, conv, (h, w, c), params))
-    return rows
-
-
 @table("ch04.stages")
 def stages_table():
     lines = ["| stage | after the 3×3 conv (H×W×C) | after the 2×2 pool | activations after the pool | parameters |",
              "| :---: | :---: | :---: | ---: | ---: |"]
-    for stage, conv, pool, params in seed_stages():
-        lines.append(f"| {stage} | {conv[0]}×{conv[1]}×{conv[2]} | {pool[0]}×{pool[1]}×{pool[2]} "
-                     f"| {format_value(math.prod(pool))} | {format_value(params)} |")
+    for r in stage_shapes():  # the seeds' stack is the visualizer's default: 224×224×3, 64 channels, 4 stages
+        c, conv, pool = r["channels"], r["conv_side"], r["side"]
+        lines.append(f"| {r['stage']} | {conv}×{conv}×{c} | {pool}×{pool}×{c} "
+                     f"| {format_value(c * pool * pool)} | {format_value(r['params'])} |")
     return "\n".join(lines)
 
 
 @fact("ch04.stage_shrink")
 def stage_shrink():
     """How many times fewer activations leave each stage than the one before (channels ×2, positions ÷4)."""
-    rows = seed_stages()
-    return math.prod(rows[0][2]) / math.prod(rows[1][2])
+    first, second = stage_shapes()[:2]
+    return (first["channels"] * first["side"] ** 2) / (second["channels"] * second["side"] ** 2)
 
 
 def _vgg_totals():

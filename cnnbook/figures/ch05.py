@@ -175,7 +175,8 @@ def gradient_check(eps=1e-6):
         and buggy.
     """
     result = {"eps": eps, "errors": {}}
-    for label, (forward, probe, arguments) in gradient_cases().items():
+    cases = gradient_cases()
+    for label, (forward, probe, arguments) in cases.items():
         result["errors"][label] = {}
         for name, (array, analytic) in arguments.items():
             numeric = numerical_gradient(lambda: float(np.sum(forward() * probe)), array, eps)
@@ -183,7 +184,7 @@ def gradient_check(eps=1e-6):
             if label == "conv 3×3" and name == "input":
                 result["scatter"] = (analytic.ravel().tolist(), numeric.ravel().tolist())
     # the same layer, forward in float32: rounding swamps the central difference
-    forward, probe, arguments = gradient_cases()["conv 3×3"]
+    forward, probe, arguments = cases["conv 3×3"]
     x, gx = arguments["input"]
     w = arguments["weight"][0]
     x32, w32 = x.astype(np.float32), w.astype(np.float32)
