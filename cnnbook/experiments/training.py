@@ -1,0 +1,165 @@
+"""Chapter 7's training runs on the MNIST digits: LeNet-5, CNN vs MLP vs random features, depth and shortcuts.
+
+Every run is seeded; the results are plain JSON that the figures and facts read.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from cnnbook import data, functional, models, nn, optim, train
+from cnnbook.experiments import experiment
+from cnnbook.models import spec
+from cnnbook.timing import machine_label
+
+#: Training-set sizes of the data-efficiency study, and its fixed budget of optimizer steps per run.
+SIZES = (100, 300, 1000, 4000)
+STEPS = 375
+#: Depths of the plain vs residual study, and its steps.
+DEPTHS = (8, 16, 32)
+DEPTH_STEPS = 100
+
+
+def _round(values, digits=5):
+    return [None if v is None else round(float(v), digits) for v in values]
+
+
+@experiment("ch07.lenet")
+def lenet(seed=0):
+    """LeNet-5 trained by its recipe (:data:`cnnbook.train.RECIPES`) on the 4,000 training digits.
+
+    Returns the per-epoch history, the total wall time, the learned (and the
+    initial) first-layer kernels, every test prediction with its probability,
+    and one test digit's feature maps after each conv and pool layer.
+    """
+    initial = models.build("lenet5", rng=seed)[0].params["weight"].copy()
+    start = time.perf_counter()
+    model, history, recipe = train.run_recipe("lenet5", seed=seed, progress=False, backend="numpy")
+    seconds = time.perf_counter() - start
+    digits = data.mnist(backend="numpy")
+    logits = train.predict(model, digits.x_test)
+    probs = functional.softmax(logits.astype(np.float64), dim=1)
+    example = int(np.flatnonzero(digits.y_test == 4)[0])
+    maps, x = {}, digits.x_test[example : example + 1]
+    for index, layer in enumerate(model.children[:6]):
+        x = layer(x)
+        if index in (1, 2, 4, 5):  # after each ReLU and each pool
+            maps[["conv1", "pool1", "conv2", "pool2"][[1, 2, 4, 5].index(index)]] = np.round(x[0], 4).tolist()
+    return {
+        "machine": machine_label(), "recipe": recipe.describe(), "seconds": round(seconds, 2),
+        "history": {key: _round(values) for key, values in history.items()},
+        "kernels": np.round(model[0].params["weight"][:, 0], 5).tolist(),
+        "initial_kernels": np.round(initial[:, 0], 5).tolist(),
+        "predictions": logits.argmax(axis=1).tolist(), "confidence": _round(probs.max(axis=1), 4),
+        "example": example, "maps": maps, "params": nn.count_parameters(model),
+    }
+
+
+def _subset(digits, n, permutation=None):
+    x_train, x_test = digits.x_train[:n], digits.x_test
+    if permutation is not None:
+        def scramble(x):
+            return x.reshape(len(x), -1)[:, permutation].reshape(x.shape)
+        x_train, x_test = scramble(x_train), scramble(x_test)
+    return data.Digits(x_train, digits.y_train[:n], x_test, digits.y_test, digits.mean, digits.std, True)
+
+
+def _train_for_steps(model, digits, steps, seed, batch_size=32, lr=2e-3):
+    epochs = math.ceil(steps / math.ceil(len(digits.x_train) / batch_size))
+    history = train.fit(model, digits, optim.Adam(model, lr=lr), epochs, batch_size, seed=seed, progress=False,
+                        eval_every=epochs)
+    return history["test_accuracy"][-1], history["train_loss"][-1]
+
+
+@experiment("ch07.data_efficiency")
+def data_efficiency(seed=0):
+    """Test accuracy vs training-set size for LeNet-5, an MLP of the same size and LeNet-5 with frozen random
+    convolutions, on the digits and on the digits with their pixels in a fixed random order.
+
+    Each run takes :data:`STEPS` Adam steps (learning rate 2e-3, batches of
+    32), so the small sets are seen many times; no augmentation.
+    """
+    digits = data.mnist(backend="numpy")
+    permutation = np.random.default_rng(seed + 1).permutation(28 * 28)
+    runs = {"lenet5": ("lenet5", False), "mlp": ("mlp", False), "random features": ("lenet5", True)}
+    result = {"sizes": list(SIZES), "steps": STEPS, "accuracy": {}, "params": {}, "seconds": {}}
+    for label, (name, frozen) in runs.items():
+        for order in ("original", "permuted"):
+            if frozen and order == "permuted":
+                continue
+            key = f"{label}, {order}"
+            result["accuracy"][key], result["seconds"][key] = [], 0.0
+            for n in SIZES:
+                model = models.build(name, rng=seed)
+                if frozen:
+                    for module in model.children[:6]:  # both convolutions stay as initialized
+                        module.freeze()
+                start = time.perf_counter()
+                acc, _ = _train_for_steps(model, _subset(digits, n, permutation if order == "permuted" else None),
+                                          STEPS, seed)
+                result["seconds"][key] += time.perf_counter() - start
+                result["accuracy"][key].append(round(acc, 4))
+            result["seconds"][key] = round(result["seconds"][key], 2)
+            result["params"][label] = sum(int(p.size) for _, p, _ in model.parameters(trainable_only=True))
+    return result
+
+
+def _digits14():
+    """The digits averaged down to 14×14: a quarter of the work for the depth study."""
+    digits = data.mnist(backend="numpy")
+
+    def shrink(x):
+        return functional.avg_pool2d(x, 2).astype(np.float32)
+
+    return data.Digits(shrink(digits.x_train), digits.y_train, shrink(digits.x_test), digits.y_test, digits.mean,
+                       digits.std, True)
+
+
+def _depth_net(depth, residual, batch_norm, seed):
+    return spec.instantiate(models.resnet_small(depth=depth, width=0.5, residual=residual, batch_norm=batch_norm),
+                            (1, 14, 14), rng=seed)
+
+
+def _conv_gradient_norms(model, x, y):
+    """‖∂L/∂W‖ of every 3×3 convolution, input to output, after one backward pass in training mode."""
+    train.train_step(model, x, y)
+    return [float(np.linalg.norm(m.grads["weight"])) for _, m in model.modules()
+            if isinstance(m, nn.Conv2d) and m.params["weight"].shape[-1] == 3]
+
+
+@experiment("ch07.depth")
+def depth(seed=0):
+    """Plain vs residual stacks of 3×3 convolutions (:func:`cnnbook.models.resnet_small`, width 0.5, 14×14 digits).
+
+    ``gradients``: per-layer weight-gradient norms at initialization on one
+    batch of 128, for depths 8, 16 and 32, with and without batch
+    normalization. ``training``: loss every 5 steps over :data:`DEPTH_STEPS`
+    SGD steps (momentum 0.9, learning rate 0.05, batches of 32) with batch
+    normalization, and the test accuracy at the end.
+    """
+    digits = _digits14()
+    x, y = digits.x_train[:128], digits.y_train[:128]
+    result = {"depths": list(DEPTHS), "steps": DEPTH_STEPS, "gradients": {}, "training": {}}
+    for d in DEPTHS:
+        for residual in (False, True):
+            for batch_norm in (True, False):
+                key = f"{'residual' if residual else 'plain'}-{d}{'' if batch_norm else ', no BN'}"
+                result["gradients"][key] = _round(_conv_gradient_norms(_depth_net(d, residual, batch_norm, seed),
+                                                                       x, y), 6)
+    subset = data.Digits(digits.x_train[: DEPTH_STEPS * 32], digits.y_train[: DEPTH_STEPS * 32], digits.x_test,
+                         digits.y_test, digits.mean, digits.std, True)
+    for d in DEPTHS:
+        for residual in (False, True):
+            key = f"{'residual' if residual else 'plain'}-{d}"
+            model = _depth_net(d, residual, True, seed)
+            start = time.perf_counter()
+            history = train.fit(model, subset, optim.SGD(model, lr=0.05, momentum=0.9), 1, 32, seed=seed,
+                                progress=False, log_every=5)
+            result["training"][key] = {"step_loss": _round(history["step_loss"], 4),
+                                       "test_accuracy": round(history["test_accuracy"][-1], 4),
+                                       "seconds": round(time.perf_counter() - start, 2),
+                                       "params": nn.count_parameters(model)}
+    return result

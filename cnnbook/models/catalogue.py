@@ -1,0 +1,267 @@
+"""The classic architectures as layer specifications (chapter 7).
+
+Each function returns a :class:`~cnnbook.models.spec.Seq`. ``width`` scales
+every hidden layer's channels (and dense units), ``num_classes`` sets the last
+layer, so the same description gives the published network (``width=1``) and a
+small one that trains on a CPU. Where published versions differ, the variant is
+named in the docstring and in :data:`MODELS`; the tests check each total
+against the published count.
+"""
+
+from __future__ import annotations
+
+from cnnbook.models.spec import BN, Add, Cat, Conv, Dropout, Flatten, GlobalAvgPool, Identity, Linear, Pool, ReLU, Seq
+
+__all__ = ["alexnet", "densenet121", "googlenet", "lenet5", "mlp", "mobilenet_v1", "resnet", "resnet18", "resnet50",
+           "resnet_small", "vgg16", "vgg_small"]
+
+
+def _scale(width):
+    return lambda channels: max(1, round(channels * width))
+
+
+def _conv_bn_relu(out, k, stride=1, padding=0, groups=1, eps=1e-5):
+    """The modern unit: a convolution without bias (batch normalization's shift replaces it), BN, ReLU."""
+    return (Conv(out, k, stride, padding, groups=groups, bias=False), BN(eps), ReLU())
+
+
+def lenet5(num_classes=10, width=1.0):
+    """LeNet-5 as drawn in chapter 7, for 28×28 digits (LeCun et al. 1998, modernized).
+
+    Two 5×5 convolutions (6 and 16 maps) each followed by 2×2 max pooling, then
+    dense layers of 120 and 84 units. The first convolution pads by 2, which
+    is the paper's 32×32 input with the digit in the middle. Differences from
+    1998: ReLU instead of scaled tanh, max instead of trainable subsampling,
+    every C3 map connected to all six S2 maps, and a softmax output instead of
+    RBF units. With 10 classes it has 61,706 parameters.
+    """
+    c = _scale(width)
+    return Seq(Conv(c(6), 5, padding=2), ReLU(), Pool("max", 2), Conv(c(16), 5), ReLU(), Pool("max", 2), Flatten(),
+               Linear(c(120)), ReLU(), Linear(c(84)), ReLU(), Linear(num_classes))
+
+
+def mlp(num_classes=10, width=1.0, hidden=(72, 64)):
+    """A multilayer perceptron: flatten the image, then dense layers with ReLU.
+
+    With 28×28 inputs its default (784 → 72 → 64 → 10) has 61,842 parameters,
+    within 0.3% of LeNet-5's 61,706: chapter 7 compares the two at equal size.
+    """
+    c = _scale(width)
+    layers = [Flatten()]
+    for units in hidden:
+        layers += [Linear(c(units)), ReLU()]
+    return Seq(*layers, Linear(num_classes))
+
+
+def alexnet(num_classes=1000, width=1.0):
+    """AlexNet as torchvision builds it (the single-tower "one weird trick" variant, Krizhevsky 2014).
+
+    The 2012 paper's network was split over two GPUs and had 96/256/384/384/256
+    kernels with local response normalization; this variant has 64/192/384/256/256
+    and no LRN, and is the one with published weights: 61,100,840 parameters.
+    """
+    c = _scale(width)
+    return Seq(Conv(c(64), 11, 4, 2), ReLU(), Pool("max", 3, 2), Conv(c(192), 5, padding=2), ReLU(),
+               Pool("max", 3, 2), Conv(c(384), 3, padding=1), ReLU(), Conv(c(256), 3, padding=1), ReLU(),
+               Conv(c(256), 3, padding=1), ReLU(), Pool("max", 3, 2), GlobalAvgPool(6), Flatten(), Dropout(),
+               Linear(c(4096)), ReLU(), Dropout(), Linear(c(4096)), ReLU(), Linear(num_classes))
+
+
+def _vgg_features(config, c, batch_norm=False):
+    layers = []
+    for item in config:
+        if item == "M":
+            layers.append(Pool("max", 2))
+        elif batch_norm:
+            layers += _conv_bn_relu(c(item), 3, padding=1)
+        else:
+            layers += [Conv(c(item), 3, padding=1), ReLU()]
+    return layers
+
+
+def vgg16(num_classes=1000, width=1.0):
+    """VGG-16, configuration D of Simonyan & Zisserman (2015): thirteen 3×3 convolutions and three dense layers.
+
+    138,357,544 parameters with 1,000 classes, as the paper's 138 M and torchvision's ``vgg16``.
+    """
+    c = _scale(width)
+    config = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
+    return Seq(*_vgg_features(config, c), GlobalAvgPool(7), Flatten(), Linear(c(4096)), ReLU(), Dropout(),
+               Linear(c(4096)), ReLU(), Dropout(), Linear(num_classes))
+
+
+def vgg_small(num_classes=10, width=1.0):
+    """A VGG-style network for 28×28 digits: three stages of two 3×3 convolutions with BN, then a dense layer."""
+    c = _scale(width)
+    config = (16, 16, "M", 32, 32, "M", 64, 64, "M")
+    return Seq(*_vgg_features(config, c, batch_norm=True), Flatten(), Linear(c(128)), ReLU(), Linear(num_classes))
+
+
+def _inception(c, ones, reduce3, threes, reduce5, fives, pool_proj, unit, five_k):
+    """Inception module: 1×1, 1×1→3×3, 1×1→5×5 and 3×3 max pool→1×1 branches, concatenated."""
+    return Cat(Seq(*unit(c(ones), 1)),
+               Seq(*unit(c(reduce3), 1), *unit(c(threes), 3, padding=1)),
+               Seq(*unit(c(reduce5), 1), *unit(c(fives), five_k, padding=five_k // 2)),
+               Seq(Pool("max", 3, 1, 1, ceil_mode=True), *unit(c(pool_proj), 1)))
+
+
+#: The nine Inception modules of GoogLeNet (Szegedy et al. 2015, table 1): #1×1, #3×3 reduce, #3×3,
+#: #5×5 reduce, #5×5, pool proj.
+GOOGLENET_MODULES = {
+    "3a": (64, 96, 128, 16, 32, 32), "3b": (128, 128, 192, 32, 96, 64),
+    "4a": (192, 96, 208, 16, 48, 64), "4b": (160, 112, 224, 24, 64, 64), "4c": (128, 128, 256, 24, 64, 64),
+    "4d": (112, 144, 288, 32, 64, 64), "4e": (256, 160, 320, 32, 128, 128),
+    "5a": (256, 160, 320, 32, 128, 128), "5b": (384, 192, 384, 48, 128, 128),
+}
+
+
+def googlenet(num_classes=1000, width=1.0, variant="paper"):
+    """GoogLeNet (Inception v1) without its two auxiliary classifiers.
+
+    ``variant="paper"``: the layers of Szegedy et al. (2015), table 1, with
+    biases and ReLU and without local response normalization (it has no
+    parameters). ``variant="torchvision"``: torchvision's ``googlenet``, which
+    adds batch normalization, drops the biases, uses a 3×3 kernel where the
+    paper's branch says 5×5 (kept for compatibility with its weights) and a 2×2
+    pool before stage 5: 6,624,904 parameters.
+    """
+    if variant not in ("paper", "torchvision"):
+        raise ValueError(f"googlenet: variant must be 'paper' or 'torchvision'; got {variant!r}")
+    c = _scale(width)
+    if variant == "paper":
+        def unit(out, k, stride=1, padding=0):
+            return (Conv(out, k, stride, padding), ReLU())
+        five_k, last_pool = 5, Pool("max", 3, 2, ceil_mode=True)
+    else:
+        def unit(out, k, stride=1, padding=0):
+            return _conv_bn_relu(out, k, stride, padding, eps=1e-3)
+        five_k, last_pool = 3, Pool("max", 2, 2, ceil_mode=True)
+    blocks = {name: Seq(_inception(c, *sizes, unit=unit, five_k=five_k), name=f"inception{name}")
+              for name, sizes in GOOGLENET_MODULES.items()}
+    return Seq(*unit(c(64), 7, 2, 3), Pool("max", 3, 2, ceil_mode=True), *unit(c(64), 1), *unit(c(192), 3, 1, 1),
+               Pool("max", 3, 2, ceil_mode=True), blocks["3a"], blocks["3b"], Pool("max", 3, 2, ceil_mode=True),
+               blocks["4a"], blocks["4b"], blocks["4c"], blocks["4d"], blocks["4e"], last_pool, blocks["5a"],
+               blocks["5b"], GlobalAvgPool(), Flatten(), Dropout(0.4), Linear(num_classes))
+
+
+def _basic_block(c_in, c_out, stride, name):
+    body = Seq(*_conv_bn_relu(c_out, 3, stride, 1), Conv(c_out, 3, 1, 1, bias=False), BN())
+    shortcut = Seq(Conv(c_out, 1, stride, bias=False), BN()) if stride != 1 or c_in != c_out else None
+    return Seq(Add(body, shortcut), ReLU(), name=name)
+
+
+def _bottleneck(c_in, width, stride, name, stride_on_3x3=True):
+    c_out = 4 * width
+    s1, s3 = (1, stride) if stride_on_3x3 else (stride, 1)
+    body = Seq(*_conv_bn_relu(width, 1, s1), *_conv_bn_relu(width, 3, s3, 1), Conv(c_out, 1, bias=False), BN())
+    shortcut = Seq(Conv(c_out, 1, stride, bias=False), BN()) if stride != 1 or c_in != c_out else None
+    return Seq(Add(body, shortcut), ReLU(), name=name)
+
+
+def resnet(blocks, bottleneck, num_classes=1000, width=1.0, stride_on_3x3=True):
+    """A ResNet for 224×224 images (He et al. 2016): a 7×7 stem, four stages of residual blocks, global pooling.
+
+    ``blocks`` gives the blocks per stage, e.g. (2, 2, 2, 2) for ResNet-18.
+    Bottleneck blocks (1×1, 3×3, 1×1 with 4× expansion) for ResNet-50 and
+    deeper. ``stride_on_3x3`` puts a downsampling bottleneck's stride on its
+    3×3 convolution, as torchvision does ("ResNet v1.5"); the paper put it on
+    the first 1×1. The shortcut is the identity, or a 1×1 convolution with
+    batch normalization where the shape changes (option B of the paper).
+    """
+    c = _scale(width)
+    layers = [*_conv_bn_relu(c(64), 7, 2, 3), Pool("max", 3, 2, 1)]
+    c_in = c(64)
+    for stage, count in enumerate(blocks):
+        for block in range(count):
+            stride = 2 if stage > 0 and block == 0 else 1
+            name = f"layer{stage + 1}.{block}"
+            if bottleneck:
+                layers.append(_bottleneck(c_in, c(64 * 2**stage), stride, name, stride_on_3x3))
+                c_in = 4 * c(64 * 2**stage)
+            else:
+                layers.append(_basic_block(c_in, c(64 * 2**stage), stride, name))
+                c_in = c(64 * 2**stage)
+    return Seq(*layers, GlobalAvgPool(), Flatten(), Linear(num_classes))
+
+
+def resnet18(num_classes=1000, width=1.0):
+    """ResNet-18, as torchvision's ``resnet18``: 11,689,512 parameters."""
+    return resnet((2, 2, 2, 2), False, num_classes, width)
+
+
+def resnet50(num_classes=1000, width=1.0, stride_on_3x3=True):
+    """ResNet-50, as torchvision's ``resnet50`` (v1.5): 25,557,032 parameters (the same with the stride moved)."""
+    return resnet((3, 4, 6, 3), True, num_classes, width, stride_on_3x3)
+
+
+def resnet_small(depth=8, num_classes=10, width=1.0, residual=True, batch_norm=True):
+    """A ResNet-style network for 28×28 digits, or its plain twin (``residual=False``), for chapter 7's depth study.
+
+    A 3×3 stem to 16 channels, then ``depth`` 3×3 convolutions in three stages
+    (16, 32, 64 channels; the second and third start with stride 2), global
+    average pooling and a dense layer. ``depth`` must be even (blocks of two
+    convolutions); with ``residual=False`` the same layers are stacked without
+    shortcuts. ``batch_norm=False`` leaves batch normalization out.
+    """
+    if depth < 2 or depth % 2:
+        raise ValueError(f"resnet_small: depth must be an even number >= 2; got {depth!r}")
+    c = _scale(width)
+    norm = (BN(),) if batch_norm else ()
+
+    def conv(out, stride=1):
+        return (Conv(out, 3, stride, 1, bias=not batch_norm), *norm)
+
+    layers, c_in = [*conv(c(16)), ReLU()], c(16)
+    blocks = depth // 2
+    per_stage = [blocks // 3 + (1 if i < blocks % 3 else 0) for i in range(3)]
+    for stage, count in enumerate(per_stage):
+        for block in range(count):
+            out, stride = c(16 * 2**stage), 2 if stage > 0 and block == 0 else 1
+            body = Seq(*conv(out, stride), ReLU(), *conv(out))
+            if residual:
+                shortcut = Seq(Conv(out, 1, stride, bias=not batch_norm), *norm) if stride != 1 or c_in != out else None
+                layers.append(Seq(Add(body, shortcut), ReLU(), name=f"block{stage + 1}.{block}"))
+            else:
+                layers.append(Seq(*body.layers, ReLU(), name=f"block{stage + 1}.{block}"))
+            c_in = out
+    return Seq(*layers, GlobalAvgPool(), Flatten(), Linear(num_classes))
+
+
+def densenet121(num_classes=1000, width=1.0, growth=32):
+    """DenseNet-121 (Huang et al. 2017), as torchvision's ``densenet121``: 7,978,856 parameters.
+
+    Four dense blocks of 6, 12, 24 and 16 layers. Each layer (BN, ReLU, 1×1 to
+    4·growth channels, BN, ReLU, 3×3 to ``growth``) sees the concatenation of
+    everything before it in its block; transitions halve the channels with a
+    1×1 convolution and the resolution with 2×2 average pooling.
+    """
+    c = _scale(width)
+    k = c(growth)
+    layers, channels = [*_conv_bn_relu(c(64), 7, 2, 3), Pool("max", 3, 2, 1)], c(64)
+    for index, count in enumerate((6, 12, 24, 16)):
+        for i in range(count):
+            new = Seq(BN(), ReLU(), Conv(4 * k, 1, bias=False), BN(), ReLU(), Conv(k, 3, padding=1, bias=False))
+            layers.append(Seq(Cat(Seq(Identity()), new), name=f"denseblock{index + 1}.{i}"))
+            channels += k
+        if index < 3:
+            channels //= 2
+            layers.append(Seq(BN(), ReLU(), Conv(channels, 1, bias=False), Pool("avg", 2),
+                              name=f"transition{index + 1}"))
+    return Seq(*layers, BN(), ReLU(), GlobalAvgPool(), Flatten(), Linear(num_classes))
+
+
+def mobilenet_v1(num_classes=1000, width=1.0):
+    """MobileNet v1 (Howard et al. 2017) at width 1.0, as Keras Applications builds it: 4,231,976 parameters.
+
+    A 3×3 convolution, then 13 depthwise separable layers (a 3×3 depthwise
+    convolution and a 1×1 pointwise one, each with BN and ReLU6), global
+    pooling and the classifier. (Keras's model also holds 21,888 batch-norm
+    running statistics, which are not trained.)
+    """
+    c = _scale(width)
+    layers = [*_conv_bn_relu(c(32), 3, 2, 1)]
+    plan = ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)) + ((512, 1),) * 5 + ((1024, 2), (1024, 1))
+    for i, (out, stride) in enumerate(plan):
+        layers.append(Seq(Conv(0, 3, stride, 1, groups=0, bias=False), BN(), ReLU(), *_conv_bn_relu(c(out), 1),
+                          name=f"separable{i + 1}"))
+    return Seq(*layers, GlobalAvgPool(), Flatten(), Dropout(1e-3), Linear(num_classes))

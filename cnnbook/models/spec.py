@@ -1,0 +1,379 @@
+"""Networks described once, as data: layer specifications, their analysis and their instantiation (chapter 7).
+
+A specification is a tree of small frozen records: leaves (:class:`Conv`,
+:class:`BN`, :class:`ReLU`, :class:`Pool`, :class:`Linear`, ...) and three
+containers: :class:`Seq` (one after another), :class:`Add` (a residual sum)
+and :class:`Cat` (parallel branches concatenated along the channels). From the
+same tree :func:`summary` computes every layer's output shape, parameters,
+multiply-accumulates and receptive field with integer arithmetic only (no
+arrays: VGG-16's 138 million weights are counted, never allocated), and
+:func:`instantiate` builds the :mod:`cnnbook.nn` modules that train.
+
+>>> spec = Seq(Conv(8, 3, padding=1), ReLU(), Pool("max", 2), Flatten(), Linear(10))
+>>> table = summary(spec, (1, 28, 28))
+>>> [(row.name, row.output, row.params) for row in table.rows]
+[('0', (8, 28, 28), 80), ('1', (8, 28, 28), 0), ('2', (8, 14, 14), 0), ('3', (1568,), 0), ('4', (10,), 15690)]
+>>> table.params, table.macs
+(15770, 72128)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+
+from cnnbook import nn, shapes
+
+__all__ = ["BN", "Add", "Cat", "Conv", "Dropout", "Flatten", "GlobalAvgPool", "Identity", "Linear", "Pool", "ReLU",
+           "Row", "Seq", "Summary", "instantiate", "summary"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Conv:
+    """A convolution with ``out`` filters of size ``k``; ``groups=0`` means depthwise (one group per input channel)."""
+
+    out: int
+    k: int
+    stride: int = 1
+    padding: int = 0
+    dilation: int = 1
+    groups: int = 1
+    bias: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class BN:
+    """Batch normalization: a scale and a shift per channel (running statistics are buffers, not parameters)."""
+
+    eps: float = 1e-5
+
+
+@dataclasses.dataclass(frozen=True)
+class ReLU:
+    """Rectified linear unit (MobileNet's ReLU6 counts the same: no parameters, no MACs)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Pool:
+    """Max or average pooling; ``stride`` defaults to ``k``."""
+
+    kind: str
+    k: int
+    stride: int | None = None
+    padding: int = 0
+    ceil_mode: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class GlobalAvgPool:
+    """Adaptive average pooling to ``size × size`` (1: one number per channel)."""
+
+    size: int = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class Flatten:
+    """``(C, H, W)`` → ``(C·H·W,)``."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Dropout:
+    """Dropout with probability ``p`` (training only; nothing to count)."""
+
+    p: float = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class Linear:
+    """A fully connected layer with ``out`` units."""
+
+    out: int
+    bias: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class Identity:
+    """The input unchanged: DenseNet's "keep what came in" branch."""
+
+
+@dataclasses.dataclass(frozen=True, init=False)
+class Seq:
+    """Layers one after another; ``name`` labels the block in summaries (``"layer1.0"``)."""
+
+    layers: tuple
+    name: str | None
+
+    def __init__(self, *layers, name=None):
+        object.__setattr__(self, "layers", tuple(layers))
+        object.__setattr__(self, "name", name)
+
+
+@dataclasses.dataclass(frozen=True)
+class Add:
+    """``body(x) + shortcut(x)``: a residual connection; ``shortcut=None`` is the identity."""
+
+    body: Seq
+    shortcut: Seq | None = None
+
+
+@dataclasses.dataclass(frozen=True, init=False)
+class Cat:
+    """Parallel branches on one input, concatenated along the channels (Inception's module)."""
+
+    branches: tuple
+
+    def __init__(self, *branches):
+        object.__setattr__(self, "branches", tuple(branches))
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One leaf layer of a summary: where it is, what it outputs, what it costs, what it sees.
+
+    ``rf`` and ``jump`` are the receptive field and the input-pixel distance
+    between neighbouring units of its output (chapter 6), along the longest path.
+    """
+
+    name: str
+    layer: object
+    output: tuple
+    params: int
+    macs: int
+    rf: int
+    jump: int
+
+    @property
+    def kind(self):
+        return type(self.layer).__name__
+
+    @property
+    def activations(self):
+        return math.prod(self.output)
+
+
+@dataclasses.dataclass(frozen=True)
+class Summary:
+    """Every leaf layer's :class:`Row` and the network's totals (for one image)."""
+
+    input: tuple
+    rows: tuple
+
+    @property
+    def output(self):
+        return self.rows[-1].output
+
+    @property
+    def params(self):
+        return sum(r.params for r in self.rows)
+
+    @property
+    def macs(self):
+        return sum(r.macs for r in self.rows)
+
+    @property
+    def activations(self):
+        """Values stored by the convolution, dense and pooling layers for one image.
+
+        Batch normalization and ReLU outputs are left out: frameworks fuse them
+        or compute them in place. Chapter 4 counts VGG-16's the same way.
+        """
+        return sum(r.activations for r in self.rows if r.kind in ("Conv", "Linear", "Pool", "GlobalAvgPool"))
+
+    @property
+    def rf(self):
+        """Receptive field of the deepest convolution or pooling layer (global pooling sees everything).
+
+        A network without either (an MLP) sees its whole input from its first layer.
+        """
+        return max((r.rf for r in self.rows if r.kind in ("Conv", "Pool")), default=max(self.input[1:]))
+
+    def by_kind(self):
+        """``{kind: (params, macs)}`` summed over the layers of each kind."""
+        out = {}
+        for r in self.rows:
+            p, m = out.get(r.kind, (0, 0))
+            out[r.kind] = (p + r.params, m + r.macs)
+        return out
+
+
+class _State:
+    """What flows through the walk: the shape, the receptive field and jump, and where we are."""
+
+    def __init__(self, shape, rf=1, jump=1):
+        self.shape, self.rf, self.jump = tuple(shape), rf, jump
+
+
+def _error(name, layer, message):
+    raise ValueError(f"summary: layer {name} ({type(layer).__name__}): {message}")
+
+
+def _leaf(layer, state, name):
+    """Output state, params and MACs of one leaf layer."""
+    shape = state.shape
+    spatial = len(shape) == 3
+    if isinstance(layer, (Conv, Pool)) and not spatial:
+        _error(name, layer, f"needs a (C, H, W) input; got {shape}")
+    if isinstance(layer, Conv):
+        c, h, w = shape
+        groups = c if layer.groups == 0 else layer.groups
+        out = c if layer.groups == 0 and layer.out == 0 else layer.out
+        if c % groups or out % groups:
+            _error(name, layer, f"groups={groups} must divide {c} input and {out} output channels")
+        try:
+            size = [shapes.conv_output_size(s, layer.k, layer.stride, layer.padding, layer.dilation) for s in (h, w)]
+        except ValueError:
+            size = [0]
+        if min(size) < 1:
+            _error(name, layer, f"the input {h}×{w} is too small")
+        params = out * (c // groups) * layer.k**2 + (out if layer.bias else 0)
+        macs = out * (c // groups) * layer.k**2 * size[0] * size[1]
+        rf = state.rf + (layer.k - 1) * layer.dilation * state.jump
+        return _State((out, *size), rf, state.jump * layer.stride), params, macs
+    if isinstance(layer, Pool):
+        if layer.kind not in ("max", "avg"):
+            _error(name, layer, f"kind must be 'max' or 'avg'; got {layer.kind!r}")
+        c, h, w = shape
+        stride = layer.stride or layer.k
+        try:
+            size = [shapes.pool_output_size(s, layer.k, stride, layer.padding, ceil_mode=layer.ceil_mode)
+                    for s in (h, w)]
+        except ValueError:
+            size = [0]
+        if min(size) < 1:
+            _error(name, layer, f"the input {h}×{w} is too small")
+        return _State((c, *size), state.rf + (layer.k - 1) * state.jump, state.jump * stride), 0, 0
+    if isinstance(layer, GlobalAvgPool):
+        c, h, w = shape
+        # Adaptive pooling's windows run from floor(i·n/s) to ceil((i+1)·n/s): the widest sets the field.
+        n, s = max(h, w), layer.size
+        k = max(-(-(i + 1) * n // s) - i * n // s for i in range(s))
+        return _State((c, s, s), state.rf + (k - 1) * state.jump, state.jump * max(1, n // s)), 0, 0
+    if isinstance(layer, BN):
+        return _State(shape, state.rf, state.jump), 2 * shape[0], 0
+    if isinstance(layer, (ReLU, Dropout, Identity)):
+        return _State(shape, state.rf, state.jump), 0, 0
+    if isinstance(layer, Flatten):
+        return _State((math.prod(shape),), state.rf, state.jump), 0, 0
+    if isinstance(layer, Linear):
+        if len(shape) != 1:
+            _error(name, layer, f"needs a flat input (put a Flatten before it); got {shape}")
+        return (_State((layer.out,), state.rf, state.jump), shape[0] * layer.out + (layer.out if layer.bias else 0),
+                shape[0] * layer.out)
+    raise TypeError(f"summary: layer {name} is not a layer specification: {layer!r}")
+
+
+def _walk(layer, state, name, rows):
+    if isinstance(layer, Seq):
+        for i, child in enumerate(layer.layers):
+            label = child.name if isinstance(child, Seq) and child.name else str(i)
+            state = _walk(child, state, f"{name}.{label}" if name else label, rows)
+        return state
+    if isinstance(layer, Add):
+        body = _walk(layer.body, state, f"{name}.body" if name else "body", rows)
+        short = state if layer.shortcut is None else _walk(layer.shortcut, state, f"{name}.shortcut", rows)
+        if body.shape != short.shape:
+            _error(name, layer, f"the body gives {body.shape} but the shortcut {short.shape}")
+        return _State(body.shape, max(body.rf, short.rf), body.jump)
+    if isinstance(layer, Cat):
+        outs = [_walk(b, state, f"{name}.{i}" if name else str(i), rows) for i, b in enumerate(layer.branches)]
+        if len({o.shape[1:] for o in outs}) != 1:
+            _error(name, layer, f"branches give different sizes {[o.shape for o in outs]}")
+        return _State((sum(o.shape[0] for o in outs), *outs[0].shape[1:]), max(o.rf for o in outs), outs[0].jump)
+    out, params, macs = _leaf(layer, state, name)
+    rows.append(Row(name, layer, out.shape, params, macs, out.rf, out.jump))
+    return out
+
+
+def summary(spec, input_shape):
+    """Per-layer output shapes, parameters, MACs and receptive fields of ``spec`` on one ``input_shape`` image.
+
+    Parameters
+    ----------
+    spec : Seq
+    input_shape : tuple (C, H, W)
+
+    Returns
+    -------
+    Summary
+        ``rows`` (one :class:`Row` per leaf layer, in order), and the totals
+        ``params``, ``macs``, ``activations``, ``rf``.
+    """
+    if len(tuple(input_shape)) != 3 or not all(isinstance(s, int) and s > 0 for s in input_shape):
+        raise ValueError(f"summary: input_shape must be (C, H, W) positive integers; got {input_shape!r}")
+    rows = []
+    _walk(spec, _State(input_shape), "", rows)
+    return Summary(tuple(input_shape), tuple(rows))
+
+
+def _module(layer, state, rng, xp):
+    """The cnnbook.nn module for ``layer`` and the state after it."""
+    if isinstance(layer, Seq):
+        modules = []
+        for child in layer.layers:
+            module, state = _module(child, state, rng, xp)
+            modules.append(module)
+        return nn.Sequential(*modules), state
+    if isinstance(layer, Add):
+        body, out = _module(layer.body, state, rng, xp)
+        short = None if layer.shortcut is None else _module(layer.shortcut, state, rng, xp)[0]
+        return nn.Residual(body, short), out
+    if isinstance(layer, Cat):
+        built = [_module(b, state, rng, xp) for b in layer.branches]
+        out = _State((sum(s.shape[0] for _, s in built), *built[0][1].shape[1:]))
+        return nn.Concat(*(m for m, _ in built)), out
+    out, _, _ = _leaf(layer, state, "?")
+    c = state.shape[0]
+    if isinstance(layer, Conv):
+        groups = c if layer.groups == 0 else layer.groups
+        module = nn.Conv2d(c, out.shape[0], layer.k, layer.stride, layer.padding, layer.dilation, groups,
+                           bias=layer.bias, rng=rng, xp=xp)
+    elif isinstance(layer, Pool):
+        cls = nn.MaxPool2d if layer.kind == "max" else nn.AvgPool2d
+        module = cls(layer.k, layer.stride, layer.padding, ceil_mode=layer.ceil_mode)
+    elif isinstance(layer, GlobalAvgPool):
+        module = nn.AdaptiveAvgPool2d(layer.size)
+    elif isinstance(layer, BN):
+        module = nn.BatchNorm2d(c, eps=layer.eps, xp=xp)
+    elif isinstance(layer, ReLU):
+        module = nn.ReLU()
+    elif isinstance(layer, Dropout):
+        module = nn.Dropout(layer.p, rng=rng)
+    elif isinstance(layer, Flatten):
+        module = nn.Flatten()
+    elif isinstance(layer, Identity):
+        module = nn.Sequential()
+    else:
+        module = nn.Linear(state.shape[0], layer.out, bias=layer.bias, rng=rng, xp=xp)
+    return module, out
+
+
+def instantiate(spec, input_shape, rng=None, xp=None):
+    """A :mod:`cnnbook.nn` network built from ``spec`` for inputs of ``input_shape`` (C, H, W).
+
+    Weights are drawn in layer order from one generator, so ``rng`` (a seed)
+    fixes the whole network. The first convolution skips the gradient of the
+    images (``input_grad=False``).
+
+    Examples
+    --------
+    >>> net = instantiate(Seq(Conv(4, 3), ReLU(), Flatten(), Linear(2)), (1, 5, 5), rng=0)
+    >>> net(np.zeros((3, 1, 5, 5), np.float32)).shape
+    (3, 2)
+    >>> nn.count_parameters(net) == summary(Seq(Conv(4, 3), ReLU(), Flatten(), Linear(2)), (1, 5, 5)).params
+    True
+    """
+    summary(spec, input_shape)  # refuses a spec that does not fit the input, naming the layer
+    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    module, _ = _module(spec, _State(input_shape), generator, xp)
+    first = next((m for _, m in module.modules() if isinstance(m, nn.Conv2d)), None)
+    if first is not None and first is _first_leaf(module):
+        first.input_grad = False
+    return module
+
+
+def _first_leaf(module):
+    while module.children and isinstance(module, nn.Sequential):
+        module = module.children[0]
+    return module

@@ -1,0 +1,41 @@
+"""`cnnbook train` and `cnnbook models` from the command line, as a learner runs them after installing."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+
+def _cnnbook(*args):
+    return subprocess.run([sys.executable, "-m", "cnnbook.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_train_lenet_reaches_the_stated_accuracy():
+    done = _cnnbook("train", "lenet", "--quiet")
+    assert done.returncode == 0, done.stderr
+    accuracy = float(re.search(r"test accuracy ([\d.]+)%", done.stdout).group(1))
+    assert accuracy >= 97.0, done.stdout
+    assert "after 15 epochs" in done.stdout
+
+
+def test_train_saves_weights_that_load(tmp_path):
+    from cnnbook import data, models, train
+
+    path = tmp_path / "mlp.npz"
+    done = _cnnbook("train", "mlp", "--epochs", "1", "--seed", "3", "--save", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "batch/s" in done.stderr  # tqdm's bar
+    net = train.load(models.build("mlp"), path)
+    digits = data.mnist(backend="numpy")
+    shown = float(re.search(r"test accuracy ([\d.]+)%", done.stdout).group(1))
+    assert round(train.evaluate(net, digits.x_test, digits.y_test)[1] * 100, 2) == shown
+
+
+def test_unknown_model_and_catalogue():
+    done = _cnnbook("train", "alexnet")
+    assert done.returncode == 2 and "choose from lenet" in done.stderr
+    listing = _cnnbook("models").stdout
+    assert re.search(r"vgg16\s+138,357,544", listing) and re.search(r"resnet18\s+11,689,512", listing)
+    table = _cnnbook("models", "lenet5").stdout
+    assert re.search(r"total\s+61,706", table)
