@@ -81,6 +81,29 @@ def _build_date():
         return "0"
 
 
+def _coalesce_streams_after_execution():
+    """Merge each cell's consecutive stdout (or stderr) chunks into one output after the kernel ran it.
+
+    How a kernel splits a cell's printing into messages depends on timing (it flushes on a clock), and
+    each message becomes its own output block: two builds of a lab that prints between computations
+    would differ. nbconvert's own coalescing runs *before* execution, so it is applied again here,
+    after, through mkdocs-jupyter's last preprocessor.
+    """
+    from mkdocs_jupyter.preprocessors import SubCell
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    if getattr(SubCell, "cnnbook_coalesces", False):
+        return
+    original = SubCell.preprocess
+
+    def preprocess(self, nb, resources):
+        nb, resources = original(self, nb, resources)
+        return CoalesceStreamsPreprocessor().preprocess(nb, resources)
+
+    SubCell.preprocess = preprocess
+    SubCell.cnnbook_coalesces = True
+
+
 def on_config(config):
     import matplotlib
 
@@ -99,6 +122,7 @@ def on_config(config):
     key = source_hash()[:16]
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:
+        _coalesce_streams_after_execution()
         notebook_cache = Path(os.environ["CNNBOOK_CACHE"]).parent / "mkdocs-jupyter"
         for old in notebook_cache.glob("*"):  # outputs made by other versions of cnnbook are stale
             if old.is_dir() and old.name != key:

@@ -47,7 +47,8 @@ def test_no_page_loads_anything_from_another_host(built_site):
 
 
 def test_cold_build_within_budget(built_site):
-    assert built_site["seconds"] <= 60, f"cold build took {built_site['seconds']:.1f} s (budget 60 s)"
+    # DESIGN.md's budget for a cold build with every experiment (chapter 7 trains networks) on 2 cores.
+    assert built_site["seconds"] <= 120, f"cold build took {built_site['seconds']:.1f} s (budget 120 s)"
 
 
 def test_warm_rebuild_reuses_everything(built_site, build_dir):

@@ -28,3 +28,19 @@ def test_lab_runs_within_30_seconds(lab, tmp_path, monkeypatch):
     assert seconds <= 30, f"{lab.name} took {seconds:.1f} s (budget 30 s on 2 cores)"
     outputs = [o for c in notebook.cells if c.cell_type == "code" for o in c.get("outputs", [])]
     assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
+
+
+def test_build_merges_a_cells_printing_into_one_output():
+    """Kernels split printing into messages by timing; the build must not show that split (two builds differ)."""
+    import nbformat
+    from mkdocs_jupyter.preprocessors import SubCell
+
+    from bookbuild import hooks
+
+    hooks._coalesce_streams_after_execution()
+    cell = nbformat.v4.new_code_cell("print(1); time.sleep(1); print(2)")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="2\n")]
+    notebook = nbformat.v4.new_notebook(cells=[cell])
+    merged, _ = SubCell(start=0, end=None).preprocess(notebook, {})
+    assert [o.text for o in merged.cells[0].outputs] == ["1\n2\n"]

@@ -20,7 +20,7 @@ SIZES = (100, 300, 1000, 4000)
 STEPS = 375
 #: Depths of the plain vs residual study, and its steps.
 DEPTHS = (8, 16, 32)
-DEPTH_STEPS = 100
+DEPTH_STEPS = 70
 
 
 def _round(values, digits=5):

@@ -17,7 +17,7 @@ from cnnbook.cache import cached_bytes
 __all__ = ["FACTS", "TABLES", "fact", "format_value", "get_fact", "get_table", "names", "table"]
 
 _MODULES = ("cnnbook.facts.ch01", "cnnbook.facts.ch02", "cnnbook.facts.ch03", "cnnbook.facts.ch04", "cnnbook.facts.ch05",
-            "cnnbook.facts.ch06")
+            "cnnbook.facts.ch06", "cnnbook.facts.ch07")
 FACTS = {}
 TABLES = {}
 

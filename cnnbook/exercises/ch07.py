@@ -1,0 +1,245 @@
+"""Exercises of chapter 7, "Training CNNs and the classic architectures"."""
+
+from __future__ import annotations
+
+from cnnbook import functional, models, shapes
+from cnnbook.exercises import Exercise, code_block, register, tex
+
+
+def _params(name, **options):
+    return models.summary(name, **options).params
+
+
+# ---- 7.1 LeNet's second convolution ----
+register(Exercise(
+    id="7.1", kind="number", title="LeNet-5's second convolution",
+    prompt="LeNet-5's second convolution maps 6 feature maps to 16 with 5×5 kernels, each with a bias. How many "
+           "parameters does it have?",
+    hint="Each of the 16 filters spans all 6 input maps.",
+    solution=f"$(5 \\cdot 5 \\cdot 6 + 1) \\cdot 16 = {tex(shapes.conv2d_params(6, 16, 5))}$. LeCun et al. connected "
+             "each C3 map to only some S2 maps (1,516 weights), to break symmetry and save computation; the "
+             "version in this chapter connects all of them.",
+    answer=shapes.conv2d_params(6, 16, 5),
+    wrong=(2400, 150, 1516),
+))
+
+# ---- 7.2 LeNet's shape after the second pool ----
+register(Exercise(
+    id="7.2", kind="shape", title="What reaches the dense layers",
+    prompt="A 28×28 digit enters LeNet-5 as drawn in this chapter: a 5×5 convolution with 6 filters and padding 2, "
+           "2×2 max pooling, a 5×5 convolution with 16 filters and no padding, 2×2 max pooling. What is the shape "
+           "(C, H, W) of the output of the second pool?",
+    hint="Padding 2 keeps 28; a valid 5×5 convolution takes 4 off; each pool halves.",
+    solution="$28 \\to 28 \\to 14 \\to 10 \\to 5$, so $(16, 5, 5)$: the 400 numbers the first dense layer reads.",
+    answer=models.summary("lenet5").rows[5].output,
+    wrong=((16, 4, 4), (16, 7, 7), (6, 5, 5)),
+))
+
+# ---- 7.3 VGG-16's first dense layer ----
+_VGG_FC = next(r.params for r in models.summary("vgg16").rows if r.kind == "Linear")
+register(Exercise(
+    id="7.3", kind="number", title="VGG-16's first dense layer",
+    prompt="VGG-16's last pool outputs 512 maps of 7×7, which are flattened into the first dense layer of 4,096 "
+           "units (with biases). How many parameters does that one layer have?",
+    hint="Count the inputs first.",
+    solution=f"$7 \\cdot 7 \\cdot 512 = {tex(25088)}$ inputs, so $({tex(25088)} + 1) \\cdot {tex(4096)} = "
+             f"{tex(_VGG_FC)}$: three quarters of the whole network's {tex(_params('vgg16'))}. Global average "
+             "pooling, which GoogLeNet and ResNet use instead of flattening, cuts this layer to 512 inputs.",
+    answer=_VGG_FC,
+    wrong=(25088 * 4096, 512 * 4096 + 4096, 4096 * 4096 + 4096),
+))
+
+# ---- 7.4 AlexNet's first layer ----
+register(Exercise(
+    id="7.4", kind="number", title="AlexNet's first layer",
+    prompt="AlexNet's first convolution (torchvision's version) has 11×11 kernels, stride 4 and padding 2, on a "
+           "224×224 image. How wide is its output?",
+    hint="$\\lfloor (i + 2p - k)/s \\rfloor + 1$.",
+    solution=f"$\\lfloor (224 + 4 - 11)/4 \\rfloor + 1 = \\lfloor 54.25 \\rfloor + 1 = "
+             f"{shapes.conv_output_size(224, 11, 4, 2)}$. The 2012 paper says 224 and 55, which only fits a "
+             "227-pixel input without padding, a well-known inconsistency.",
+    answer=shapes.conv_output_size(224, 11, 4, 2),
+    wrong=(54, 56, 53),
+))
+
+# ---- 7.5 a basic residual block ----
+_BLOCK = 2 * shapes.conv2d_params(64, 64, 3, bias=False) + 2 * 2 * 64
+register(Exercise(
+    id="7.5", kind="number", title="The cost of a shortcut",
+    prompt="A ResNet-18 basic block at 64 channels has two 3×3 convolutions without biases, each followed by "
+           "batch normalization (a scale and a shift per channel), and an identity shortcut. How many "
+           "parameters does the block have?",
+    hint="The identity shortcut has none.",
+    solution=f"$2 \\cdot 3 \\cdot 3 \\cdot 64 \\cdot 64 + 2 \\cdot 2 \\cdot 64 = {tex(_BLOCK)}$. The shortcut "
+             "costs nothing at all: a residual network has exactly the parameters of its plain twin, which is "
+             "what makes the comparison in section 7.4 fair.",
+    answer=_BLOCK,
+    wrong=(2 * shapes.conv2d_params(64, 64, 3, bias=False), _BLOCK + 64 * 64, 2 * shapes.conv2d_params(64, 64, 3)),
+))
+
+# ---- 7.6 Inception 3a ----
+register(Exercise(
+    id="7.6", kind="number", title="Inception 3a",
+    prompt="GoogLeNet's module 3a has four branches: 64 1×1 filters; 96 1×1 then 128 3×3; 16 1×1 then 32 5×5; "
+           "3×3 max pooling then 32 1×1. How many channels does it output?",
+    hint="The branches are concatenated along the channels; only each branch's last layer counts.",
+    solution="$64 + 128 + 32 + 32 = 256$. The 1×1 reductions (96 and 16) are internal: they shrink the input of "
+             "the expensive 3×3 and 5×5 convolutions, which is where their saving comes from (chapter 4).",
+    answer=sum(models.catalogue.GOOGLENET_MODULES["3a"][i] for i in (0, 2, 4, 5)),
+    wrong=(352, 192, 480),
+))
+
+# ---- 7.7 DenseNet's growth ----
+register(Exercise(
+    id="7.7", kind="number", title="Dense growth",
+    prompt="DenseNet-121's first dense block receives 64 channels and has 6 layers, each adding 32 new channels "
+           "to everything before it. How many channels leave the block (before the transition halves them)?",
+    hint="Nothing is ever dropped inside a block.",
+    solution=f"$64 + 6 \\cdot 32 = {64 + 6 * 32}$. The transition's 1×1 convolution then halves that to 128 "
+             "and its pooling halves the resolution.",
+    answer=64 + 6 * 32,
+    wrong=(32, 224, 64 * 2**6),
+))
+
+# ---- 7.8 which model ignores the permutation ----
+register(Exercise(
+    id="7.8", kind="choice", title="Scrambled pixels",
+    prompt="Every training and test image is rearranged by the same fixed random permutation of its pixels. "
+           "Which model can reach the same accuracy as on the original images?",
+    choices={
+        "a": "the CNN, because its filters are learned",
+        "b": "the MLP, because its first layer connects every pixel to every unit in any order",
+        "c": "both",
+        "d": "neither",
+    },
+    hint="Which model's first layer treats neighbouring pixels differently from distant ones?",
+    solution="(b). Permuting the inputs of a dense layer is the same as permuting the columns of its weight "
+             "matrix, which learning can do as easily as anything else: the MLP has no notion of neighbours to "
+             "lose. The CNN's 5×5 windows only combine pixels that *were* neighbours, and after the permutation "
+             "they are not. Section 7.3 measures it.",
+    answer="b",
+    wrong=("a", "c", "d"),
+))
+
+# ---- 7.9 the gradient through a shortcut ----
+register(Exercise(
+    id="7.9", kind="bool", title="Through the shortcut",
+    prompt="True or false: in a block $y = x + F(x)$, if every weight of $F$ is zero, the gradient "
+           "$\\partial L/\\partial x$ still equals $\\partial L/\\partial y$.",
+    hint="Differentiate: $\\partial y/\\partial x = I + \\partial F/\\partial x$.",
+    solution="True. With $F$'s weights at zero, $\\partial F/\\partial x = 0$ and the Jacobian of the block is "
+             "the identity, so the gradient passes unchanged. A plain block $y = F(x)$ would pass nothing back. "
+             "This is why residual networks can start as (nearly) the identity and why a deep one trains.",
+    answer=True,
+    wrong=(False,),
+))
+
+
+# ---- 7.10 code: a basic residual block ----
+
+
+def basic_block(x, w1, w2):
+    """ReLU(conv(ReLU(conv(x, w1)), w2) + x), 3×3 convolutions with padding 1 (no batch norm)."""
+    from cnnbook import functional as F
+
+    h = F.relu(F.conv2d(x, w1, padding=1))
+    return F.relu(F.conv2d(h, w2, padding=1) + x)
+
+
+def _block_cases(rng, n):
+    for _ in range(n):
+        c, size = int(rng.integers(1, 5)), int(rng.integers(3, 8))
+        yield (rng.standard_normal((int(rng.integers(1, 3)), c, size, size)),
+               rng.standard_normal((c, c, 3, 3)) / 3, rng.standard_normal((c, c, 3, 3)) / 3)
+
+
+def _block_no_final_relu(x, w1, w2):
+    return functional.conv2d(functional.relu(functional.conv2d(x, w1, padding=1)), w2, padding=1) + x
+
+
+def _block_relu_before_add(x, w1, w2):
+    h = functional.relu(functional.conv2d(x, w1, padding=1))
+    return functional.relu(functional.conv2d(h, w2, padding=1)) + x
+
+
+def _block_plain(x, w1, w2):
+    return functional.relu(functional.conv2d(functional.relu(functional.conv2d(x, w1, padding=1)), w2, padding=1))
+
+
+register(Exercise(
+    id="7.10", kind="code", title="A residual block",
+    prompt="Write `basic_block(x, w1, w2)`: ResNet's basic block without batch normalization. `x` has shape "
+           "$(N, C, H, W)$, `w1` and `w2` shape $(C, C, 3, 3)$. Apply a 3×3 convolution with `w1` (padding 1), "
+           "ReLU, a 3×3 convolution with `w2` (padding 1), add the block's input `x`, and apply a last ReLU. "
+           "You may use `cnnbook.functional`.",
+    hint="The shortcut is added *before* the last ReLU; padding 1 keeps the shapes equal so the sum is defined.",
+    solution=f"{code_block(basic_block)}\n\nThe order matters: adding after the last ReLU would make the block's "
+             "output grow at every block (it could only ever add non-negative values), and a ReLU before the "
+             "sum on the body alone is a different block (the \"pre-activation\" design of He et al. 2016b "
+             "moves the ReLUs differently).",
+    function="basic_block", signature="basic_block(x, w1, w2)",
+    reference=basic_block, cases=_block_cases,
+    wrong=(_block_no_final_relu, _block_relu_before_add, _block_plain),
+))
+
+
+# ---- 7.11 code: SGD with momentum ----
+
+
+def sgd_momentum_step(w, grad, velocity, lr, momentum):
+    """One step of SGD with heavy-ball momentum; returns (new weights, new velocity)."""
+    velocity = momentum * velocity + grad
+    return w - lr * velocity, velocity
+
+
+def _sgd_cases(rng, n):
+    for _ in range(n):
+        shape = tuple(int(s) for s in rng.integers(1, 5, size=int(rng.integers(1, 3))))
+        yield (rng.standard_normal(shape), rng.standard_normal(shape), rng.standard_normal(shape),
+               float(rng.uniform(0.001, 0.5)), float(rng.uniform(0.5, 0.99)))
+
+
+def _sgd_old_velocity(w, grad, velocity, lr, momentum):
+    return w - lr * velocity, momentum * velocity + grad
+
+
+def _sgd_no_momentum(w, grad, velocity, lr, momentum):
+    return w - lr * grad, grad
+
+
+def _sgd_damped(w, grad, velocity, lr, momentum):
+    velocity = momentum * velocity + (1 - momentum) * grad
+    return w - lr * velocity, velocity
+
+
+register(Exercise(
+    id="7.11", kind="code", title="SGD with momentum",
+    prompt="Write `sgd_momentum_step(w, grad, velocity, lr, momentum)` returning the tuple `(new_w, "
+           "new_velocity)` of one step of SGD with momentum, in the form `cnnbook.optim.SGD` and PyTorch use: "
+           "$v \\leftarrow \\mu v + g$, then $w \\leftarrow w - \\eta v$.",
+    hint="Update the velocity first, then step along the *new* velocity.",
+    solution=f"{code_block(sgd_momentum_step)}\n\nThe velocity is a running sum of past gradients, each "
+             "weighted by $\\mu^{\\text{age}}$: along a direction where the gradient keeps its sign the steps "
+             "grow towards $\\eta g/(1 - \\mu)$, ten times the plain step for $\\mu = 0.9$, while components that "
+             "flip sign from step to step cancel.",
+    function="sgd_momentum_step", signature="sgd_momentum_step(w, grad, velocity, lr, momentum)",
+    reference=sgd_momentum_step, cases=_sgd_cases,
+    wrong=(_sgd_old_velocity, _sgd_no_momentum, _sgd_damped),
+))
+
+# ---- 7.12 bottleneck ----
+_BASIC_256 = 2 * shapes.conv2d_params(256, 256, 3, bias=False)
+_BOTTLENECK_256 = (shapes.conv2d_params(256, 64, 1, bias=False) + shapes.conv2d_params(64, 64, 3, bias=False)
+                   + shapes.conv2d_params(64, 256, 1, bias=False))
+register(Exercise(
+    id="7.12", kind="number", title="Why ResNet-50 uses bottlenecks",
+    prompt="At 256 channels, how many times more convolution weights does a basic block (two 3×3 convolutions, "
+           "256 → 256) have than a bottleneck block (1×1 to 64, 3×3 at 64, 1×1 back to 256)? Ignore batch "
+           "normalization. Give the ratio to two decimals.",
+    hint="$2 \\cdot 9 \\cdot 256^2$ against $256 \\cdot 64 + 9 \\cdot 64^2 + 64 \\cdot 256$.",
+    solution=f"${tex(_BASIC_256)} / {tex(_BOTTLENECK_256)} \\approx {_BASIC_256 / _BOTTLENECK_256:.2f}$. The "
+             "bottleneck does its spatial mixing at a quarter of the width, which is how ResNet-50 is deeper "
+             "than ResNet-34 at almost the same cost.",
+    answer=round(_BASIC_256 / _BOTTLENECK_256, 2), rel_tol=0.01,
+    wrong=(4.0, 9.0, round(_BOTTLENECK_256 / _BASIC_256, 2)),
+))

@@ -1,0 +1,285 @@
+"""Figures of chapter 7, "Training CNNs and the classic architectures"."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cnnbook import data, experiments, models
+from cnnbook.figures import register
+from cnnbook.figures.common import draw_image
+
+#: Catalogue models on the comparison figure (the trainable small ones are drawn elsewhere).
+PUBLISHED_MODELS = ("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121", "mobilenet_v1")
+
+
+def lenet_run():
+    return experiments.run("ch07.lenet")
+
+
+def efficiency_run():
+    return experiments.run("ch07.data_efficiency")
+
+
+def depth_run():
+    return experiments.run("ch07.depth")
+
+
+def test_digits():
+    """The 1,000 held-out digits as raw [0, 1] images, and their labels."""
+    digits = data.mnist(normalize=False, backend="numpy")
+    return digits.x_test[:, 0], digits.y_test
+
+
+def confusion(run=None):
+    """10×10 counts: row = true digit, column = predicted digit."""
+    run = run or lenet_run()
+    _, labels = test_digits()
+    matrix = np.zeros((10, 10), dtype=int)
+    np.add.at(matrix, (labels, np.asarray(run["predictions"])), 1)
+    return matrix
+
+
+def mistakes(run=None):
+    """Indices of the misclassified test digits, most confident mistakes first."""
+    run = run or lenet_run()
+    _, labels = test_digits()
+    wrong = np.flatnonzero(np.asarray(run["predictions"]) != labels)
+    confidence = np.asarray(run["confidence"])[wrong]
+    return wrong[np.argsort(-confidence, kind="stable")]
+
+
+@register(
+    "ch07.curves",
+    alt="Two line charts over the training epochs of LeNet-5 on the MNIST digits: the training and test "
+        "cross-entropy fall together, and the test accuracy climbs above 97% while the running training "
+        "accuracy approaches it.",
+)
+def curves():
+    run = lenet_run()
+    history = run["history"]
+    epochs = np.arange(1, len(history["train_loss"]) + 1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    left.plot(epochs, history["train_loss"], "-o", ms=3, label="training (shifted digits)")
+    left.plot(epochs, history["test_loss"], "-o", ms=3, label="test (1,000 held out)")
+    left.set_xlabel("epoch")
+    left.set_ylabel("cross-entropy")
+    left.set_yscale("log")
+    left.legend()
+    right.plot(epochs, 100 * np.asarray(history["train_accuracy"]), "-o", ms=3, label="training")
+    right.plot(epochs, 100 * np.asarray(history["test_accuracy"]), "-o", ms=3, label="test")
+    right.set_xlabel("epoch")
+    right.set_ylabel("accuracy (%)")
+    right.set_ylim(100 * min(history["train_accuracy"] + history["test_accuracy"]) - 1, 100)
+    right.legend(loc="lower right")
+    fig.suptitle(f"LeNet-5, {run['params']:,} parameters: {run['seconds']:.0f} s of training on {run['machine']}",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def kernel_change(run=None):
+    """‖trained − initial‖ / ‖initial‖ over LeNet-5's six first-layer kernels."""
+    run = run or lenet_run()
+    initial, trained = np.asarray(run["initial_kernels"]), np.asarray(run["kernels"])
+    return float(np.linalg.norm(trained - initial) / np.linalg.norm(initial))
+
+
+@register(
+    "ch07.kernels",
+    alt="Three rows of LeNet-5's six 5×5 first-layer kernels, red for positive and blue for negative weights: "
+        "as initialized (random), after training, and the change between the two on its own scale. The trained "
+        "kernels still look much like their random start; the changes are smooth strokes.",
+    format="png",
+)
+def kernels():
+    run = lenet_run()
+    initial, trained = np.asarray(run["initial_kernels"]), np.asarray(run["kernels"])
+    rows = (("initial", initial), ("trained", trained), ("change", trained - initial))
+    fig, axes = plt.subplots(3, 6, figsize=(7.5, 4.3))
+    for row, (label, values) in enumerate(rows):
+        for i, ax in enumerate(axes[row]):
+            draw_image(ax, values[i], f"{label} {i + 1}", signed=True)
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch07.feature_maps",
+    alt="A test digit 4 and what LeNet-5 makes of it: six 28×28 maps after the first convolution and ReLU, "
+        "the same pooled to 14×14, sixteen 10×10 maps after the second convolution, and those pooled to 5×5.",
+    format="png",
+)
+def feature_maps():
+    run = lenet_run()
+    images, _ = test_digits()
+    stages = [("conv1", 6), ("pool1", 6), ("conv2", 16), ("pool2", 16)]
+    fig, axes = plt.subplots(4, 18, figsize=(10, 3.4), gridspec_kw={"width_ratios": [1.8, 0.9] + [1] * 16})
+    for ax in axes.flat:
+        ax.set_axis_off()
+    axes[0, 0].imshow(images[run["example"]], cmap="gray", vmin=0, vmax=1)
+    axes[0, 0].set_title("input", fontsize=8)
+    for row, (name, count) in enumerate(stages):
+        maps = np.asarray(run["maps"][name])
+        axes[row, 1].text(0.9, 0.5, f"{name}\n{maps.shape[1]}×{maps.shape[2]}", fontsize=7, ha="right",
+                          va="center", transform=axes[row, 1].transAxes)
+        for i in range(count):
+            axes[row, 2 + i].imshow(maps[i], cmap="magma", vmin=0)
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.02, wspace=0.08, hspace=0.12)
+    return fig
+
+
+@register(
+    "ch07.confusion",
+    alt="A 10×10 confusion matrix of LeNet-5 on the 1,000 test digits: nearly all counts on the diagonal, "
+        "with a few off-diagonal confusions such as 4 read as 9 or 7 read as 2.",
+)
+def confusion_matrix():
+    matrix = confusion()
+    fig, ax = plt.subplots(figsize=(4.8, 4.4))
+    ax.imshow(np.log1p(matrix), cmap="Blues")
+    for (i, j), count in np.ndenumerate(matrix):
+        if count:
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
+                    color="white" if i == j else "black")
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title(f"{int(np.trace(matrix))} of {int(matrix.sum())} correct")
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch07.mistakes",
+    alt="The test digits LeNet-5 gets wrong with the most confidence, each with its true label, the "
+        "network's answer and its probability; many are badly written or ambiguous even to a person.",
+    format="png",
+)
+def mistake_gallery(count=12):
+    run = lenet_run()
+    images, labels = test_digits()
+    chosen = mistakes(run)[:count]
+    fig, axes = plt.subplots(2, (count + 1) // 2, figsize=(9, 3.6))
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, index in zip(axes.flat, chosen):
+        ax.imshow(images[index], cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(f"{labels[index]} read as {run['predictions'][index]}\n{run['confidence'][index]:.0%} sure",
+                     fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch07.permutation",
+    alt="Three test digits and the same digits with their 784 pixels put in one fixed random order: "
+        "the scrambled images look like noise to a person, yet hold exactly the same numbers.",
+    format="png",
+)
+def permutation():
+    images, _ = test_digits()
+    order = np.random.default_rng(1).permutation(28 * 28)  # the experiment's permutation (seed + 1)
+    fig, axes = plt.subplots(2, 3, figsize=(5.4, 3.8))
+    for col, index in enumerate((3, 250, 720)):
+        draw_image(axes[0, col], images[index], "original")
+        draw_image(axes[1, col], images[index].reshape(-1)[order].reshape(28, 28), "pixels permuted")
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch07.data_efficiency",
+    alt="Test accuracy against the number of training digits, from 100 to 4,000, on a log axis. LeNet-5 is "
+        "above an MLP of the same size at every size; with the pixels permuted the MLP is unchanged but LeNet-5 "
+        "falls below it; LeNet-5 with frozen random convolutions is close to the trained LeNet-5.",
+)
+def efficiency():
+    run = efficiency_run()
+    sizes = run["sizes"]
+    styles = {"lenet5, original": ("C0", "-", "LeNet-5"), "lenet5, permuted": ("C0", "--", "LeNet-5, pixels permuted"),
+              "mlp, original": ("C1", "-", "MLP"), "mlp, permuted": ("C1", "--", "MLP, pixels permuted"),
+              "random features, original": ("C2", ":", "LeNet-5, random frozen convolutions")}
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for key, (colour, line, label) in styles.items():
+        ax.plot(sizes, 100 * np.asarray(run["accuracy"][key]), line, marker="o", ms=4, color=colour, label=label)
+    ax.set_xscale("log")
+    ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+    ax.set_xlabel(f"training digits (each run: {run['steps']} steps of 32)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch07.gradients",
+    alt="Gradient norm of each 3×3 convolution's weights at initialization, layer by layer, on a log axis, "
+        "for plain and residual stacks of 8, 16 and 32 layers. Left, with batch normalization, all stay "
+        "within about two orders of magnitude. Right, without it, the plain stacks' gradients vanish towards "
+        "the input and the residual stacks' explode.",
+)
+def gradients():
+    run = depth_run()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
+    for ax, suffix, title in ((axes[0], "", "with batch normalization"), (axes[1], ", no BN", "without")):
+        for depth_index, depth in enumerate(run["depths"]):
+            for kind, line in (("plain", "--"), ("residual", "-")):
+                norms = run["gradients"][f"{kind}-{depth}{suffix}"]
+                ax.plot(range(1, len(norms) + 1), norms, line, color=f"C{depth_index}",
+                        label=f"{kind}, {depth} layers")
+        ax.set_yscale("log")
+        ax.set_xlabel("layer (input → output)")
+        ax.set_title(title)
+    axes[0].set_ylabel("‖∂L/∂W‖ at initialization")
+    axes[1].legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch07.depth_training",
+    alt="Training loss over a short run for plain and residual stacks of 8, 16 and 32 layers with "
+        "batch normalization: the plain 32-layer stack stays far above the others, while the residual "
+        "32-layer stack trains as well as the shallow ones.",
+)
+def depth_training():
+    run = depth_run()
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    for depth_index, depth in enumerate(run["depths"]):
+        for kind, line in (("plain", "--"), ("residual", "-")):
+            losses = run["training"][f"{kind}-{depth}"]["step_loss"]
+            ax.plot(5 * np.arange(1, len(losses) + 1), losses, line, color=f"C{depth_index}",
+                    label=f"{kind}, {depth} layers")
+    ax.set_xlabel("step (batches of 32, SGD with momentum)")
+    ax.set_ylabel("training loss (mean of 5 steps)")
+    ax.set_yscale("log")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch07.architectures",
+    alt="A scatter plot of the classic ImageNet networks: multiply-accumulates per image against parameters, "
+        "both on log axes, each point labelled with the network and its year. VGG-16 is top right; "
+        "MobileNet v1 and GoogLeNet have few parameters; ResNet-50 has fewer parameters than AlexNet but "
+        "six times its computation.",
+)
+def architectures():
+    fig, ax = plt.subplots(figsize=(6.8, 4.4))
+    for name in PUBLISHED_MODELS:
+        info, table = models.MODELS[name], models.summary(name)
+        ax.scatter(table.params / 1e6, table.macs / 1e9, s=30 + table.activations / 1e5, alpha=0.6)
+        ax.annotate(f"{info.title} ({info.year})", (table.params / 1e6, table.macs / 1e9), fontsize=8,
+                    xytext=(6, 4), textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("parameters (millions)")
+    ax.set_ylabel("multiply-accumulates per 224×224 image (billions)")
+    ax.set_title("marker area: activations stored per image", fontsize=9)
+    ax.set_xlim(2, 400)
+    ax.set_ylim(0.3, 40)
+    fig.tight_layout()
+    return fig

