@@ -11,12 +11,18 @@ def _cnnbook(*args):
     return subprocess.run([sys.executable, "-m", "cnnbook.cli", *args], capture_output=True, text=True, timeout=300)
 
 
-def test_train_lenet_reaches_the_stated_accuracy():
+def test_train_lenet_reaches_the_stated_accuracy(tmp_path, monkeypatch):
+    """The command a learner runs prints the accuracy chapter 7 states: the same seeded run."""
+    from cnnbook import experiments
+
     done = _cnnbook("train", "lenet", "--quiet")
     assert done.returncode == 0, done.stderr
     accuracy = float(re.search(r"test accuracy ([\d.]+)%", done.stdout).group(1))
     assert accuracy >= 97.0, done.stdout
     assert "after 15 epochs" in done.stdout
+    monkeypatch.setenv("CNNBOOK_CACHE", str(tmp_path))  # the chapter's experiment, computed afresh
+    stated = experiments.run("ch07.lenet")["history"]["test_accuracy"][-1]
+    assert f"{stated:.2%}" == f"{accuracy:.2f}%"
 
 
 def test_train_saves_weights_that_load(tmp_path):
