@@ -7,7 +7,7 @@ from cnnbook.facts import fact, format_value, table
 from cnnbook.figures.ch06 import (
     NETWORKS,
     SEED_STACK,
-    resnet_path,
+    model_path,
     effective_fields,
     erf_growth,
     mass_radius,
@@ -69,7 +69,7 @@ def resnet18_size():
 @fact("ch06.resnet50_v1_size")
 def resnet50_v1_size():
     """The original ResNet-50, stride on the first 1×1 of each downsampling block."""
-    return network_fields(resnet_path((3, 4, 6, 3), True, stride_on_3x3=False))[-1].size
+    return network_fields(model_path("resnet50", stride_on_3x3=False))[-1].size
 
 
 @fact("ch06.mobilenet_size")

@@ -31,38 +31,11 @@ def _unnamed(layers):
 SEED_STACK = (_conv(3), _pool(2, 2), _conv(3), _pool(2, 2), _conv(3))
 
 
-def resnet_path(blocks, bottleneck, stride_on_3x3=True):
-    """The longest path through a ResNet: the stem, then every block's convolutions.
+def model_path(name, **options):
+    """The layers on the longest path of a network of the catalogue (:mod:`cnnbook.models`), described there once."""
+    from cnnbook import models
 
-    torchvision's bottleneck ("v1.5") puts a downsampling block's stride on its
-    3×3 convolution; the original (``stride_on_3x3=False``) on the first 1×1.
-    """
-    layers = [_conv(7, 2, 3), _pool(3, 2, 1, "max pool")]
-    for stage, count in enumerate(blocks):
-        for block in range(count):
-            stride = 2 if stage > 0 and block == 0 else 1
-            if bottleneck and stride_on_3x3:
-                layers += [_conv(1), _conv(3, stride, 1), _conv(1)]
-            elif bottleneck:
-                layers += [_conv(1, stride), _conv(3, 1, 1), _conv(1)]
-            else:
-                layers += [_conv(3, stride, 1), _conv(3, 1, 1)]
-    return tuple(layers)
-
-
-def _mobilenet_v1():
-    strides = (1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1)
-    layers = [_conv(3, 2, 1)]
-    for s in strides:
-        layers += [_conv(3, s, 1, name="depthwise"), _conv(1, name="pointwise")]
-    return tuple(layers)
-
-
-def _vgg16():
-    layers = []
-    for convs in (2, 2, 3, 3, 3):
-        layers += [_conv(3, 1, 1)] * convs + [_pool(2, 2, name="max pool")]
-    return tuple(layers)
+    return models.spec.receptive_path(models.MODELS[name].make(**options))
 
 
 #: Classic networks as the layers on their longest path: (name, variant, input size, layers).
@@ -70,13 +43,11 @@ NETWORKS = (
     ("the source material's stack", "conv, pool, conv, pool, conv", None, SEED_STACK),
     ("LeNet-5", "C1 to C5 (LeCun et al. 1998)", 32,
      (_conv(5), _pool(2, 2), _conv(5), _pool(2, 2), _conv(5))),
-    ("AlexNet", "torchvision's single-GPU variant, to the last pool", 224,
-     (_conv(11, 4, 2), _pool(3, 2), _conv(5, 1, 2), _pool(3, 2), _conv(3, 1, 1), _conv(3, 1, 1),
-      _conv(3, 1, 1), _pool(3, 2))),
-    ("VGG-16", "to pool5", 224, _vgg16()),
-    ("ResNet-18", "torchvision, to the last block", 224, resnet_path((2, 2, 2, 2), False)),
-    ("ResNet-50", "torchvision (v1.5: stride on the 3×3)", 224, resnet_path((3, 4, 6, 3), True)),
-    ("MobileNet v1", "width 1.0, to the last pointwise conv", 224, _mobilenet_v1()),
+    ("AlexNet", "torchvision's single-GPU variant, to the last pool", 224, model_path("alexnet")),
+    ("VGG-16", "to pool5", 224, model_path("vgg16")),
+    ("ResNet-18", "torchvision, to the last block", 224, model_path("resnet18")),
+    ("ResNet-50", "torchvision (v1.5: stride on the 3×3)", 224, model_path("resnet50")),
+    ("MobileNet v1", "width 1.0, to the last pointwise conv", 224, model_path("mobilenet_v1")),
 )
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from cnnbook import nn, shapes
 
 __all__ = ["BN", "Add", "Cat", "Conv", "Dropout", "Flatten", "GlobalAvgPool", "Identity", "Linear", "Pool", "ReLU",
-           "Row", "Seq", "Summary", "instantiate", "summary"]
+           "Row", "Seq", "Summary", "instantiate", "receptive_path", "summary"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -377,3 +377,46 @@ def _first_leaf(module):
     while module.children and isinstance(module, nn.Sequential):
         module = module.children[0]
     return module
+
+
+def _path(layer, rf, jump):
+    """``(rf, jump, layers)`` along the path that sets the receptive field, from ``(rf, jump)`` in."""
+    if isinstance(layer, Seq):
+        steps = []
+        for child in layer.layers:
+            rf, jump, more = _path(child, rf, jump)
+            steps += more
+        return rf, jump, steps
+    if isinstance(layer, (Add, Cat)):
+        branches = (layer.body, layer.shortcut) if isinstance(layer, Add) else layer.branches
+        options = [_path(b, rf, jump) if b is not None else (rf, jump, []) for b in branches]
+        return max(options, key=lambda option: option[0])  # the first of the widest, as summary's rf
+    if isinstance(layer, Conv):
+        step = {"name": f"{'depthwise conv' if layer.groups == 0 else 'conv'} {layer.k}×{layer.k}"
+                        + (f"/{layer.stride}" if layer.stride > 1 else ""),
+                "kernel_size": layer.k, "stride": layer.stride, "padding": layer.padding, "dilation": layer.dilation}
+        return rf + (layer.k - 1) * layer.dilation * jump, jump * layer.stride, [step]
+    if isinstance(layer, Pool):
+        stride = layer.stride or layer.k
+        step = {"name": f"{layer.kind} pool {layer.k}×{layer.k}/{stride}", "kernel_size": layer.k, "stride": stride,
+                "padding": layer.padding}
+        return rf + (layer.k - 1) * jump, jump * stride, [step]
+    return rf, jump, []  # no window: BN, ReLU, dropout; global pooling and dense layers end the path
+
+
+def receptive_path(spec):
+    """The convolutions and pools on the path that sets ``spec``'s receptive field, input first.
+
+    Each is a dict with ``name``, ``kernel_size``, ``stride``, ``padding`` (and
+    ``dilation``), the form :func:`cnnbook.shapes.receptive_fields` takes. Where
+    branches meet, the path follows the one with the widest field: a ResNet
+    block's body rather than its shortcut, an Inception module's largest kernel.
+    Global pooling and dense layers, which see everything, are left out.
+
+    Examples
+    --------
+    >>> block = Seq(Conv(8, 7, 2, 3), Add(Seq(Conv(8, 3, padding=1), Conv(8, 3, padding=1)), Seq(Conv(8, 1))))
+    >>> [step["name"] for step in receptive_path(block)]
+    ['conv 7×7/2', 'conv 3×3', 'conv 3×3']
+    """
+    return tuple(_path(spec, 1, 1)[2])
