@@ -32,6 +32,8 @@ CELL_ID = re.compile(r'id="cell-id=[0-9a-zA-Z_-]+"')
 ROOT = Path(__file__).resolve().parent.parent
 KATEX_DIST = ROOT / "node_modules" / "katex" / "dist"
 NOTEBOOK_CODE = re.compile(r'<div class="highlight-ipynb[^"]*"')
+# A code listing's <code> (Pygments puts an empty <span> before it), not yet given a tabindex.
+CODE_LISTING = re.compile(r'(<pre\b[^>]*>(?:<span></span>)?<code)(?=[\s>])(?![^>]*\btabindex=)')
 KATEX_FALLBACK = re.compile(r',url\(fonts/[\w-]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)')
 LOG = logging.getLogger("mkdocs.hooks.book")
 # A <script> that loads from another host, or whose code imports from one.
@@ -190,9 +192,15 @@ def _number_cells(html):
 
 
 def _accessible(html):
-    """Name the search dialog, and let the keyboard reach notebook code that scrolls sideways."""
+    """Name the search dialog, and let the keyboard reach code that may scroll sideways.
+
+    Whether a listing overflows is only known in the browser, and on the long print page the script that
+    marks the overflowing ones can run before the layout settles; so every listing is focusable from the
+    start, as a scrolling region must be.
+    """
     html = html.replace('class="md-search" data-md-component="search" role="dialog"',
                         'class="md-search" data-md-component="search" role="dialog" aria-label="Search"')
+    html = CODE_LISTING.sub(r'\1 tabindex="0"', html)
     return NOTEBOOK_CODE.sub(r'\g<0> tabindex="0"', html)
 
 
@@ -236,5 +244,9 @@ def on_post_build(config):
         if page.is_file():  # the print page holds the notebooks' HTML from before on_post_page: number it too
             html = EXTERNAL_SCRIPT.sub("", page.read_text(encoding="utf-8"))
             html = _number_cells(html) if "cell-id=" in html else html
-            html = _prefix_figure_ids(html) if name.startswith("print_page") else html
+            if name.startswith("print_page"):
+                html = _prefix_figure_ids(html)
+                # Material wraps wide tables in a focusable scrolling box by script, which on this long page can
+                # come after an audit or a reader's first Tab: until then the table itself is the scrolling box.
+                html = html.replace("<table>", '<table tabindex="0">')
             page.write_text(_accessible(html), encoding="utf-8")

@@ -85,3 +85,12 @@ def test_code_change_changes_the_built_figure(built_site, build_dir):
     after = (copy / "site" / figure).read_bytes()
     assert after != before and b"#9467bd" in after and b"#1f77b4" not in after
     assert re.search(r"figures: [1-9]\d* drawn", log)
+
+
+def test_every_code_listing_is_reachable_by_keyboard(built_site):
+    """A listing wider than the column scrolls; a scrolling region must take focus, before any script runs."""
+    for name in ("chapters/01-convolution/index.html", "print_page/index.html"):
+        html = (built_site["site"] / name).read_text()
+        listings = re.findall(r"<pre\b[^>]*>(?:<span></span>)?<code\b[^>]*>", html)
+        assert listings and all('tabindex="0"' in tag for tag in listings), name
+    assert "<table>" not in (built_site["site"] / "print_page/index.html").read_text()
