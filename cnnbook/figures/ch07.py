@@ -240,7 +240,7 @@ def gradients():
 
 @register(
     "ch07.depth_training",
-    alt="Training loss over a short run for plain and residual stacks of 8, 16 and 32 layers with "
+    alt="Training loss over a short run for plain and residual stacks of 8 and 32 layers with "
         "batch normalization: the plain 32-layer stack stays far above the others, while the residual "
         "32-layer stack trains as well as the shallow ones.",
 )
@@ -248,6 +248,8 @@ def depth_training():
     run = depth_run()
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for depth_index, depth in enumerate(run["depths"]):
+        if depth not in run["train_depths"]:
+            continue  # the same colour per depth as in the gradient figure
         for kind, line in (("plain", "--"), ("residual", "-")):
             losses = run["training"][f"{kind}-{depth}"]["step_loss"]
             ax.plot(5 * np.arange(1, len(losses) + 1), losses, line, color=f"C{depth_index}",
