@@ -47,3 +47,12 @@ def float_dtype(*arrays):
     """Common floating dtype: float32 stays float32, integers become float64."""
     dtype = np.result_type(*[a.dtype for a in arrays])
     return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
+def as_generator(rng):
+    """NumPy's generator for ``rng``: a Generator as it is, else a new one seeded with ``rng`` (None: fresh entropy).
+
+    Random numbers are always drawn by NumPy, whatever the array backend, so a seed gives the same values
+    everywhere.
+    """
+    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)

@@ -13,7 +13,7 @@ import functools
 
 import numpy as np
 
-from cnnbook._checks import check_int
+from cnnbook._checks import as_generator, check_int
 from cnnbook.backend import get_xp, to_device
 
 __all__ = ["PHOTOS", "Digits", "batches", "mnist", "photo", "random_shift"]
@@ -205,7 +205,7 @@ def batches(x, y, batch_size, rng=None):
         raise ValueError(f"batches: x and y must have the same length; got {n} and {y.shape[0]}")
     order = None
     if rng is not None:
-        generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+        generator = as_generator(rng)
         order = get_xp(x).asarray(generator.permutation(n))
     for start in range(0, n, batch_size):
         if order is None:
@@ -239,7 +239,7 @@ def random_shift(x, max_shift, rng):
     max_shift = check_int(max_shift, "max_shift", "random_shift", minimum=0)
     if getattr(x, "ndim", None) != 4:
         raise ValueError(f"random_shift: x must have shape (N, C, H, W); got {getattr(x, 'shape', type(x))}")
-    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    generator = as_generator(rng)
     xp = get_xp(x)
     n, _, h, w = x.shape
     m = max_shift

@@ -34,7 +34,7 @@ import math
 import numpy as np
 
 from cnnbook import functional as F
-from cnnbook._checks import check_int, check_pair
+from cnnbook._checks import as_generator, check_int, check_pair
 from cnnbook.backend import default_xp, get_xp
 
 __all__ = [
@@ -77,10 +77,6 @@ def glorot_uniform(shape, fan_in, fan_out, rng):
     return rng.uniform(-limit, limit, shape)
 
 
-def _generator(rng):
-    return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
-
-
 class Module:
     """Base of every layer: parameters, gradients, buffers, children and the train/eval mode."""
 
@@ -95,7 +91,7 @@ class Module:
         self.grads[name] = xp.zeros_like(self.params[name])
 
     def _init_weights(self, init, shape, fan_in, fan_out, bias, rng, xp, dtype, where):
-        rng, xp = _generator(rng), xp or default_xp()
+        rng, xp = as_generator(rng), xp or default_xp()
         if init == "he":
             weight = he_normal(shape, fan_in, rng)
         elif init == "glorot":
@@ -171,7 +167,7 @@ class Module:
         if missing or unexpected:
             raise ValueError(f"load_state_dict: state does not fit this model; missing {missing}, unexpected {unexpected}")
         for name, (store, key) in own.items():
-            value = np.asarray(state[name]) if not hasattr(state[name], "__cuda_array_interface__") else state[name]
+            value = state[name]
             if tuple(value.shape) != tuple(store[key].shape):
                 raise ValueError(f"load_state_dict: {name} has shape {tuple(value.shape)}, "
                                  f"the model expects {tuple(store[key].shape)}")
@@ -256,7 +252,7 @@ class ConvTranspose2d(Module):
         self.kw = dict(stride=stride, padding=padding, output_padding=output_padding, groups=groups,
                        dilation=dilation)
         shape = (in_channels, out_channels // self.groups, kh, kw)
-        rng, xp = _generator(rng), xp or default_xp()
+        rng, xp = as_generator(rng), xp or default_xp()
         self._add_param("weight", he_normal(shape, shape[1] * kh * kw, rng), xp, dtype)
         if bias:
             self._add_param("bias", np.zeros(out_channels), xp, dtype)
@@ -391,7 +387,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, rng=None):
         super().__init__()
-        self.p, self.rng = p, _generator(rng)
+        self.p, self.rng = p, as_generator(rng)
 
     def forward(self, x):
         if not self.training or self.p == 0:

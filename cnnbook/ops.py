@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from cnnbook._checks import check_array, float_dtype
+from cnnbook._checks import as_generator, check_array, float_dtype
 from cnnbook.backend import get_xp
 
 __all__ = [
@@ -294,7 +294,7 @@ def dropout_mask(shape, p=0.5, rng=None, xp=None):
            [ True,  True,  True,  True]])
     """
     p = _check_p(p, "dropout_mask")
-    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    generator = as_generator(rng)
     keep = generator.random(shape) >= p
     return keep if xp is None or xp is np else xp.asarray(keep)
 

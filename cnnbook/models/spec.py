@@ -25,6 +25,7 @@ import math
 import numpy as np
 
 from cnnbook import nn, shapes
+from cnnbook._checks import as_generator
 
 __all__ = ["BN", "Add", "Cat", "Conv", "Dropout", "Flatten", "GlobalAvgPool", "Identity", "Linear", "Pool", "ReLU",
            "Row", "Seq", "Summary", "instantiate", "receptive_path", "summary"]
@@ -365,7 +366,7 @@ def instantiate(spec, input_shape, rng=None, xp=None):
     True
     """
     summary(spec, input_shape)  # refuses a spec that does not fit the input, naming the layer
-    generator = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
+    generator = as_generator(rng)
     module, _ = _module(spec, _State(input_shape), generator, xp)
     first = next((m for _, m in module.modules() if isinstance(m, nn.Conv2d)), None)
     if first is not None and first is _first_leaf(module):
