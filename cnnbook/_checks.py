@@ -14,6 +14,8 @@ import numpy as np
 
 def check_int(value, name, where, minimum=None):
     """Return ``value`` as an ``int`` or raise naming ``where`` and ``name``."""
+    if type(value) is int and (minimum is None or value >= minimum):  # the common case, checked cheaply
+        return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{where}: {name} must be an int; got {value!r}")
     value = int(value)
@@ -24,6 +26,8 @@ def check_int(value, name, where, minimum=None):
 
 def check_pair(value, name, where, minimum=None):
     """Return ``(a, b)`` from an int or a pair of ints (height, width)."""
+    if type(value) is int and (minimum is None or value >= minimum):
+        return value, value
     if isinstance(value, (tuple, list)):
         if len(value) != 2:
             raise ValueError(f"{where}: {name} must be an int or a pair (height, width); got {value!r}")

@@ -30,6 +30,7 @@ so a seed gives the same network on either backend.
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -85,6 +86,7 @@ class Module:
         self.children = []
         self.training = True
         self.frozen = False
+        self.lr_scale = 1.0  # the optimizer multiplies its learning rate by this for this module's parameters
 
     def _add_param(self, name, value, xp, dtype):
         self.params[name] = xp.asarray(value, dtype=dtype)
@@ -144,6 +146,26 @@ class Module:
         """Stop (or restart) training every parameter below this module."""
         for _, module in self.modules():
             module.frozen = bool(frozen)
+        return self
+
+    def scale_lr(self, factor):
+        """Train every parameter below this module at ``factor`` times the optimizer's learning rate.
+
+        Set before the optimizer is built. Fine-tuning gives the copied layers a
+        smaller factor than the new ones (chapter 8).
+
+        Examples
+        --------
+        >>> from cnnbook import optim
+        >>> net = Sequential(Linear(2, 2, rng=0), Linear(2, 2, rng=1))
+        >>> _ = net[0].scale_lr(0.1)
+        >>> optim.SGD(net, lr=0.5).scales
+        [0.1, 0.1, 1.0, 1.0]
+        """
+        if isinstance(factor, bool) or not isinstance(factor, numbers.Real) or not factor > 0:
+            raise ValueError(f"scale_lr: factor must be a number > 0; got {factor!r}")
+        for _, module in self.modules():
+            module.lr_scale = float(factor)
         return self
 
     def state_dict(self):

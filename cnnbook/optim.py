@@ -35,7 +35,14 @@ def _positive(value, name, where, allow_zero=False):
 
 class _Optimizer:
     def __init__(self, model, lr, weight_decay, where):
-        self.params = list(model.parameters(trainable_only=True))
+        # (name, parameter, gradient) of every trainable parameter, and its module's learning-rate multiplier
+        self.params, self.scales = [], []
+        for prefix, module in model.modules():
+            if module.frozen:
+                continue
+            for key, value in module.params.items():
+                self.params.append((f"{prefix}.{key}" if prefix else key, value, module.grads[key]))
+                self.scales.append(module.lr_scale)
         if not self.params:
             raise ValueError(f"{where}: the model has no trainable parameters")
         self.lr = _positive(lr, "lr", where)
@@ -72,7 +79,7 @@ class SGD(_Optimizer):
         self.velocity = [None] * len(self.params)
 
     def step(self):
-        for i, (_, param, grad) in enumerate(self.params):
+        for i, ((_, param, grad), scale) in enumerate(zip(self.params, self.scales)):
             g = self._decayed(param, grad)
             if self.momentum:
                 if self.velocity[i] is None:
@@ -81,7 +88,7 @@ class SGD(_Optimizer):
                     self.velocity[i] *= self.momentum
                     self.velocity[i] += g
                 g = self.velocity[i]
-            param -= self.lr * g
+            param -= (self.lr * scale) * g
         self.steps += 1
 
 
@@ -121,14 +128,14 @@ class Adam(_Optimizer):
         self.steps += 1
         b1, b2 = self.betas
         c1, c2 = 1 - b1**self.steps, 1 - b2**self.steps
-        for (_, param, grad), m, v in zip(self.params, self.m, self.v):
+        for (_, param, grad), scale, m, v in zip(self.params, self.scales, self.m, self.v):
             xp = get_xp(param)
             g = self._decayed(param, grad)
             m *= b1
             m += (1 - b1) * g
             v *= b2
             v += (1 - b2) * g * g
-            param -= (self.lr / c1) * m / (xp.sqrt(v / c2) + self.eps)
+            param -= (self.lr * scale / c1) * m / (xp.sqrt(v / c2) + self.eps)
 
 
 def constant_lr(base):

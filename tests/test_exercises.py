@@ -109,7 +109,7 @@ def test_cli_check_exit_codes_and_no_tracebacks(tmp_path):
     wrong = _cli("check", "1.2", "73728")
     assert wrong.returncode == 1 and "not yet" in wrong.stdout
     for args, message in [(("check", "1.2", "lots"), "expects a number"),
-                          (("check", "8.8", "1"), "unknown exercise"),
+                          (("check", "99.1", "1"), "unknown exercise"),
                           (("check", "1.9", "nope.py"), "not an existing .py file"),
                           (("exercises", "42"), "no exercises for chapter '42'")]:
         bad = _cli(*args)

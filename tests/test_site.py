@@ -159,6 +159,7 @@ def _content_problems(visit, base, page):
     ("gradient check", "chapters/05-backpropagation/"),
     ("receptive field", "chapters/06-receptive-fields/"),
     ("degradation", "chapters/07-training-architectures/"),
+    ("fine-tuning", "chapters/08-transfer-learning/"),
 ])
 def test_offline_search_finds_the_chapter(browser, site_url, query, page):
     visit = Visit(browser, site_url)

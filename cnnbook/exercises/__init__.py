@@ -33,7 +33,7 @@ __all__ = ["EXERCISES", "AnswerFormatError", "Exercise", "Result", "check", "cha
            "get", "register", "tex", "to_markdown"]
 
 _MODULES = ("cnnbook.exercises.ch01", "cnnbook.exercises.ch02", "cnnbook.exercises.ch03", "cnnbook.exercises.ch04",
-            "cnnbook.exercises.ch05", "cnnbook.exercises.ch06", "cnnbook.exercises.ch07")
+            "cnnbook.exercises.ch05", "cnnbook.exercises.ch06", "cnnbook.exercises.ch07", "cnnbook.exercises.ch08")
 KINDS = ("number", "bool", "choice", "shape", "code")
 EXERCISES = {}
 

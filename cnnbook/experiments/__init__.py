@@ -18,7 +18,8 @@ __all__ = ["EXPERIMENTS", "experiment", "names", "run"]
 
 #: Modules that define experiments, imported on first use.
 _MODULES = ("cnnbook.experiments.conv_timings", "cnnbook.experiments.layer_costs",
-            "cnnbook.experiments.backward_cost", "cnnbook.experiments.training")
+            "cnnbook.experiments.backward_cost", "cnnbook.experiments.training",
+            "cnnbook.experiments.transfer")
 EXPERIMENTS = {}
 
 
@@ -64,7 +65,7 @@ def run(name, **params):
     >>> run("no such experiment")
     Traceback (most recent call last):
     ...
-    ValueError: run: unknown experiment 'no such experiment'; known: ch01.conv_timings, ch04.layer_costs, ch05.backward_cost, ch07.data_efficiency, ch07.depth, ch07.lenet
+    ValueError: run: unknown experiment 'no such experiment'; known: ch01.conv_timings, ch04.layer_costs, ch05.backward_cost, ch07.data_efficiency, ch07.depth, ch07.lenet, ch08.transfer
     """
     _load()
     if name not in EXPERIMENTS:

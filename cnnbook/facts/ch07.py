@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import models, train
-from cnnbook.facts import fact, format_value, table
+from cnnbook.facts import fact, format_value, relation, table
 from cnnbook.figures.ch07 import (PUBLISHED_MODELS, confusion, depth_run, efficiency_run, kernel_change, lenet_run,
                                   mistakes)
 
@@ -314,23 +314,14 @@ def test_size():
 
 # ---- comparisons stated in words, so the prose follows the measurement ----
 
-def _relation(a, b, margin=0.005):
-    """'above', 'below' or 'level with': how accuracy a compares with b."""
-    if a > b + margin:
-        return "above"
-    if a < b - margin:
-        return "below"
-    return "level with"
-
-
 @fact("ch07.random_vs_mlp_4000")
 def random_vs_mlp_4000():
-    return _relation(_acc("random features, original", 4000), _acc("mlp, original", 4000))
+    return relation(_acc("random features, original", 4000), _acc("mlp, original", 4000))
 
 
 @fact("ch07.random_vs_lenet_100")
 def random_vs_lenet_100():
-    return _relation(_acc("random features, original", 100), _acc("lenet5, original", 100))
+    return relation(_acc("random features, original", 100), _acc("lenet5, original", 100))
 
 
 @fact("ch07.lenet_vs_mlp_sizes")
@@ -343,7 +334,7 @@ def lenet_vs_mlp_sizes():
 
 @fact("ch07.permuted_lenet_vs_mlp")
 def permuted_lenet_vs_mlp():
-    return _relation(_acc("lenet5, permuted", 4000), _acc("mlp, permuted", 4000))
+    return relation(_acc("lenet5, permuted", 4000), _acc("mlp, permuted", 4000))
 
 
 @fact("ch07.bottleneck_ratio")

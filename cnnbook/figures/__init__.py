@@ -24,7 +24,7 @@ __all__ = ["FIGURES", "STYLE", "FigureSpec", "names", "register", "render", "spe
 
 #: Modules that define figures, imported on first use (one per chapter).
 _MODULES = ("cnnbook.figures.ch01", "cnnbook.figures.ch02", "cnnbook.figures.ch03", "cnnbook.figures.ch04",
-            "cnnbook.figures.ch05", "cnnbook.figures.ch06", "cnnbook.figures.ch07")
+            "cnnbook.figures.ch05", "cnnbook.figures.ch06", "cnnbook.figures.ch07", "cnnbook.figures.ch08")
 
 #: The book's matplotlib style, applied while a figure function runs.
 STYLE = {
