@@ -4,9 +4,10 @@
   keeps modules imported between rebuilds, which would serve stale figures),
   the cache folder, a reproducible build date, and a notebook cache keyed by
   the ``cnnbook`` source (mkdocs-jupyter's own key ignores imported code).
-* ``on_files``: every registered figure, rendered or read from the cache, as a
-  generated file under ``figures/``; KaTeX from ``node_modules``; each lab's
-  ``.ipynb`` for download.
+* ``on_files``: the training experiments, two at a time in worker processes; every
+  registered figure, rendered or read from the cache, as a generated file under
+  ``figures/``; the labs executed two at a time into mkdocs-jupyter's cache;
+  KaTeX from ``node_modules``; each lab's ``.ipynb`` for download.
 * ``on_post_page``: removes ``<script src>`` tags that point at another host
   (mkdocs-jupyter's notebook template adds MathJax and Mermaid from a CDN; the
   book typesets all math with its own KaTeX and has no Mermaid diagrams), and
@@ -134,8 +135,16 @@ def on_config(config):
 
 
 def _add_figures(files, config):
-    from cnnbook import figures
+    from cnnbook import experiments, figures
 
+    start = time.perf_counter()
+    try:  # the training runs first, two at a time on two cores; the benchmarks later, alone
+        computed = experiments.run_parallel()
+    except RuntimeError as exc:
+        raise PluginError(str(exc)) from exc
+    if computed:
+        LOG.info("experiments: %s computed in worker processes, %.1f s", ", ".join(computed),
+                 time.perf_counter() - start)
     start, reused = time.perf_counter(), 0
     names = figures.names()
     for name in names:
@@ -178,8 +187,27 @@ def _add_notebooks(files, config):
         files.append(File.generated(config, page_file.src_uri[:-3] + ".ipynb", content=content))
 
 
+def _execute_labs(files, config):
+    """Run the labs two at a time into mkdocs-jupyter's cache (bookbuild/labs.py), after every experiment."""
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is None:
+        return
+    from bookbuild import labs
+    from cnnbook._parallel import cores
+
+    pages = [f for f in files if f.src_uri.startswith("labs/") and f.src_uri.endswith(".py")]
+    start = time.perf_counter()
+    try:
+        done = labs.execute_in_parallel(pages, jupyter, workers=min(2, cores()))
+    except RuntimeError as exc:
+        raise PluginError(str(exc)) from exc
+    if done:
+        LOG.info("labs: %d executed two at a time, %.1f s", len(done), time.perf_counter() - start)
+
+
 def on_files(files, config):
     _add_figures(files, config)
+    _execute_labs(files, config)
     _add_katex(files, config)
     _add_notebooks(files, config)
     return files

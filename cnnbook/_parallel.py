@@ -7,15 +7,41 @@ every core on their own. On CuPy the GPU is parallel already: one call does it a
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["split_run"]
+__all__ = ["ONE_CORE", "cores", "one_core_children", "split_run"]
 
 # Below this many elements per call (4 MB of float32), thread hand-over costs more than it saves: training
 # LeNet-5 in batches of 32 ran 14% faster with this threshold than with 1 << 16 (chapter 8's note).
 _MIN_ELEMENTS = 1 << 20
+
+
+#: Environment for child processes that should each use one core: one thread for BLAS and for cnnbook's
+#: own loops. It must be set before the child imports NumPy; results are the same bit for bit.
+ONE_CORE = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CNNBOOK_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def one_core_children():
+    """Within the block, processes started (and what they start in turn) inherit :data:`ONE_CORE`."""
+    saved = {key: os.environ.get(key) for key in ONE_CORE}
+    os.environ.update(ONE_CORE)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key)
+            else:
+                os.environ[key] = value
+
+
+def cores():
+    """CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @functools.cache
@@ -26,8 +52,7 @@ def _workers():
         if not setting.isdigit() or int(setting) < 1:
             raise ValueError(f"CNNBOOK_THREADS must be a positive integer; got {setting!r}")
         return int(setting)
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, 8))
+    return max(1, min(cores(), 8))
 
 
 @functools.cache

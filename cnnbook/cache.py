@@ -18,7 +18,7 @@ import platform
 import tempfile
 from pathlib import Path
 
-__all__ = ["cache_dir", "cached_bytes", "item_key", "source_hash"]
+__all__ = ["cache_dir", "cache_path", "cached_bytes", "item_key", "source_hash"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 _HASHES = {}
@@ -76,6 +76,17 @@ def cache_dir():
     return Path(os.environ.get("CNNBOOK_CACHE") or Path.home() / ".cache" / "cnnbook")
 
 
+def cache_path(kind, name, params, suffix):
+    """Where :func:`cached_bytes` keeps this item (the file may not exist yet).
+
+    Examples
+    --------
+    >>> cache_path("figure", "ch01.flip", {}, ".svg").name.startswith("ch01.flip-")
+    True
+    """
+    return cache_dir() / kind / f"{name}-{item_key(kind, name, params)[:20]}{suffix}"
+
+
 def cached_bytes(kind, name, params, compute, suffix):
     """Return ``compute()``'s bytes for this item, computing them only on a cache miss.
 
@@ -102,7 +113,7 @@ def cached_bytes(kind, name, params, compute, suffix):
     (b'42', True)
     >>> del os.environ["CNNBOOK_CACHE"]
     """
-    path = cache_dir() / kind / f"{name}-{item_key(kind, name, params)[:20]}{suffix}"
+    path = cache_path(kind, name, params, suffix)
     if path.is_file():
         return path.read_bytes(), True
     data = compute()

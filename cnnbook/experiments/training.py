@@ -28,7 +28,7 @@ def _round(values, digits=5):
     return [None if v is None else round(float(v), digits) for v in values]
 
 
-@experiment("ch07.lenet")
+@experiment("ch07.lenet", parallel=True)
 def lenet(seed=0):
     """LeNet-5 trained by its recipe (:data:`cnnbook.train.RECIPES`) on the 4,000 training digits.
 
@@ -75,7 +75,7 @@ def _train_for_steps(model, digits, steps, seed, batch_size=32, lr=2e-3):
     return history["test_accuracy"][-1], history["train_loss"][-1]
 
 
-@experiment("ch07.data_efficiency")
+@experiment("ch07.data_efficiency", parallel=True)
 def data_efficiency(seed=0):
     """Test accuracy vs training-set size for LeNet-5, an MLP of the same size and LeNet-5 with frozen random
     convolutions, on the digits and on the digits with their pixels in a fixed random order.
@@ -131,7 +131,7 @@ def _conv_gradient_norms(model, x, y):
             if isinstance(m, nn.Conv2d) and m.params["weight"].shape[-1] == 3]
 
 
-@experiment("ch07.depth")
+@experiment("ch07.depth", parallel=True)
 def depth(seed=0):
     """Plain vs residual stacks of 3×3 convolutions (:func:`cnnbook.models.resnet_small`, width 0.5, 14×14 digits).
 

@@ -49,7 +49,7 @@ def _projection(feats, labels):
             "between": round(transfer.class_separation(feats, labels), 4)}
 
 
-@experiment("ch08.transfer")
+@experiment("ch08.transfer", parallel=True)
 def transfer_study(seed=0):
     """Pretraining, the four regimes at every size, depth, learning rates, mismatched preprocessing, features.
 

@@ -1,0 +1,69 @@
+"""Run the lab notebooks two at a time, before mkdocs-jupyter would run them one after another.
+
+Each lab executes in its own Jupyter kernel, a single-threaded Python process, so on a machine with two
+cores two labs at a time take little more than the time of one. The results go where mkdocs-jupyter
+looks first, its cache (the hook points its ``cache_dir`` at a folder keyed by the ``cnnbook`` source),
+in exactly the form it writes itself; the plugin then finds every lab there and executes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from pathlib import Path
+
+#: The plugin options that shape a notebook's HTML, passed to ``mkdocs_jupyter.convert.nb2html`` as it does.
+OPTIONS = ("kernel_name", "theme", "allow_errors", "show_input", "no_input", "no_prompt", "remove_tag_config",
+           "highlight_extra_classes", "include_requirejs", "custom_mathjax_url")
+
+
+def _convert(job):
+    """Execute one lab and write mkdocs-jupyter's cache entry for it (runs in a worker process)."""
+    source, target, options, toc_depth = job
+    from mkdocs_jupyter import convert
+    from mkdocs_jupyter.plugin import _get_nb_toc_tokens
+
+    from bookbuild import hooks
+
+    hooks._coalesce_streams_after_execution()  # the same outputs as a lab the plugin runs itself
+    body = convert.nb2html(source, execute=True, **options)
+    toc_tokens, title = _get_nb_toc_tokens(source, toc_depth)
+    entry = Path(target)
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    partial = entry.with_suffix(".part")
+    partial.write_text(json.dumps({"content": body, "toc_tokens": toc_tokens, "title": title}), encoding="utf-8")
+    os.replace(partial, entry)
+    return source
+
+
+def execute_in_parallel(pages, plugin, workers=2):
+    """Execute the lab ``pages`` (mkdocs ``File`` objects) not yet in ``plugin``'s cache, ``workers`` at a time.
+
+    Returns the source paths executed. Does nothing (and mkdocs-jupyter runs the labs itself, as usual)
+    when the plugin does not execute or cache notebooks, or when fewer than two labs need running.
+    """
+    from mkdocs_jupyter.plugin import _compute_cache_key, _get_cache_path
+
+    from cnnbook._parallel import one_core_children
+
+    config = plugin.config
+    if not (config["execute"] and config["cache"]) or config["execute_ignore"]:
+        return []
+    jobs = []
+    for page in pages:
+        target = _get_cache_path(config["cache_dir"], _compute_cache_key(page.abs_src_path, config, True))
+        if not target.exists():
+            options = {key: config[key] for key in OPTIONS}
+            jobs.append((page.abs_src_path, str(target), options, config["toc_depth"]))
+    if len(jobs) < 2 or workers < 2:
+        return []
+    jobs.sort(key=lambda job: -Path(job[0]).stat().st_size)  # the longest labs first
+    done = []
+    with one_core_children(), multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
+        for job, result in zip(jobs, [pool.apply_async(_convert, (job,)) for job in jobs]):
+            try:
+                done.append(result.get())
+            except Exception as exc:
+                raise RuntimeError(f"lab {Path(job[0]).name} failed: {type(exc).__name__}: {exc}") from exc
+    return done
