@@ -187,10 +187,22 @@ def _add_notebooks(files, config):
         files.append(File.generated(config, page_file.src_uri[:-3] + ".ipynb", content=content))
 
 
+# Labs are run ahead, two at a time, only by `mkdocs build`. `mkdocs serve --dirty` rebuilds only the pages an
+# edit touches, so mkdocs-jupyter evicts the other labs' cache entries after each rebuild: running them ahead
+# would re-run all of them on every Markdown edit. (mkdocs calls on_startup once; a serve's later rebuilds load
+# this file afresh, with the default below.)
+_RUN_LABS_AHEAD = False
+
+
+def on_startup(command, dirty):
+    global _RUN_LABS_AHEAD
+    _RUN_LABS_AHEAD = command in ("build", "gh-deploy") and not dirty
+
+
 def _execute_labs(files, config):
     """Run the labs two at a time into mkdocs-jupyter's cache (bookbuild/labs.py), after every experiment."""
     jupyter = config.plugins.get("mkdocs-jupyter")
-    if jupyter is None:
+    if jupyter is None or not _RUN_LABS_AHEAD:
         return
     from bookbuild import labs
     from cnnbook._parallel import cores
