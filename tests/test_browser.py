@@ -22,9 +22,11 @@ class Visit:
         self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         response = self.page.goto(url, wait_until="networkidle")
         self.status = response.status if response else None
-        # A long page (the whole book on one page) may still be typesetting its math after the network is idle.
-        self.page.wait_for_function("() => !document.querySelector('script[src$=\"math.js\"]')"
-                                    " || document.body.dataset.typeset === 'done'", timeout=60_000)
+        # "networkidle" can come while a long page (the whole book on one page) is still being parsed, before
+        # its scripts at the end exist: wait for the whole document, then for its math to be typeset.
+        self.page.wait_for_function("() => document.readyState === 'complete' && ("
+                                    "!document.querySelector('script[src$=\"math.js\"]')"
+                                    " || document.body.dataset.typeset === 'done')", timeout=60_000)
 
     def load_all_images(self):
         """Scroll through the page so lazy images load, then wait until each is decoded."""
