@@ -9,7 +9,6 @@ in exactly the form it writes itself; the plugin then finds every lab there and 
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 from pathlib import Path
 
@@ -45,7 +44,7 @@ def execute_in_parallel(pages, plugin, workers=2):
     """
     from mkdocs_jupyter.plugin import _compute_cache_key, _get_cache_path
 
-    from cnnbook._parallel import one_core_children
+    from cnnbook._parallel import in_processes
 
     config = plugin.config
     if not (config["execute"] and config["cache"]) or config["execute_ignore"]:
@@ -59,11 +58,5 @@ def execute_in_parallel(pages, plugin, workers=2):
     if len(jobs) < 2 or workers < 2:
         return []
     jobs.sort(key=lambda job: -Path(job[0]).stat().st_size)  # the longest labs first
-    done = []
-    with one_core_children(), multiprocessing.get_context("spawn").Pool(min(workers, len(jobs))) as pool:
-        for job, result in zip(jobs, [pool.apply_async(_convert, (job,)) for job in jobs]):
-            try:
-                done.append(result.get())
-            except Exception as exc:
-                raise RuntimeError(f"lab {Path(job[0]).name} failed: {type(exc).__name__}: {exc}") from exc
-    return done
+    in_processes(_convert, jobs, min(workers, len(jobs)), lambda job: f"lab {Path(job[0]).name}")
+    return [job[0] for job in jobs]

@@ -12,7 +12,7 @@ import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["ONE_CORE", "cores", "one_core_children", "split_run"]
+__all__ = ["ONE_CORE", "cores", "in_processes", "one_core_children", "split_run"]
 
 # Below this many elements per call (4 MB of float32), thread hand-over costs more than it saves: training
 # LeNet-5 in batches of 32 ran 14% faster with this threshold than with 1 << 16 (chapter 8's note).
@@ -37,6 +37,25 @@ def one_core_children():
                 os.environ.pop(key)
             else:
                 os.environ[key] = value
+
+
+def in_processes(func, items, workers, label):
+    """Call ``func(item)`` for every item, in the order given, in ``workers`` spawned processes of one core each.
+
+    ``func`` must be a module-level function (the workers import it). The first
+    item whose call fails raises ``RuntimeError("<label(item)> failed: ...")``.
+    """
+    import multiprocessing
+
+    with one_core_children():
+        pool = multiprocessing.get_context("spawn").Pool(workers)
+    with pool:
+        jobs = [(item, pool.apply_async(func, (item,))) for item in items]
+        for item, job in jobs:
+            try:
+                job.get()
+            except Exception as exc:
+                raise RuntimeError(f"{label(item)} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def cores():

@@ -88,11 +88,6 @@ def run(name, **params):
     return json.loads(data)
 
 
-def _run_in_worker(name):
-    run(name)
-    return name
-
-
 def run_parallel(workers=None):
     """Compute every ``parallel`` experiment that is not cached yet, in worker processes of one core each.
 
@@ -102,9 +97,7 @@ def run_parallel(workers=None):
     :func:`run` finds them. Returns the names computed, longest-running first
     (the order they are started in).
     """
-    import multiprocessing
-
-    from cnnbook._parallel import cores, one_core_children
+    from cnnbook._parallel import cores, in_processes
     from cnnbook.cache import cache_path
 
     _load()
@@ -116,14 +109,6 @@ def run_parallel(workers=None):
         for name in pending:
             run(name)
         return pending
-    with one_core_children():  # each worker on one core, results bit for bit the same
-        pool = multiprocessing.get_context("spawn").Pool(workers)
-    with pool:
-        jobs = {name: pool.apply_async(_run_in_worker, (name,)) for name in pending}
-        for name, job in jobs.items():
-            try:
-                job.get()
-            except Exception as exc:
-                raise RuntimeError(f"experiment {name!r} failed: {type(exc).__name__}: {exc}") from exc
+    in_processes(run, pending, workers, lambda name: f"experiment {name!r}")  # results bit for bit the same
     return pending
 
