@@ -444,6 +444,20 @@ class Sequential(Module):
             caches.append(cache)
         return x, caches
 
+    def frozen_prefix(self):
+        """How many leading layers have nothing to train (frozen, or without parameters).
+
+        Examples
+        --------
+        >>> net = Sequential(Linear(2, 2, rng=0), ReLU(), Linear(2, 2, rng=1))
+        >>> net.frozen_prefix(), net[0].freeze() and net.frozen_prefix()
+        (0, 2)
+        """
+        for index, child in enumerate(self.children):
+            if any(True for _ in child.parameters(trainable_only=True)):
+                return index
+        return len(self.children)
+
     def backward(self, grad_out, cache, input_grad=True):
         """Back through the layers in reverse order.
 
@@ -451,10 +465,7 @@ class Sequential(Module):
         it stops once no layer before the current one has trainable parameters
         and returns ``None``: a frozen feature extractor costs a forward pass only.
         """
-        first = 0
-        if not input_grad:
-            trains = [any(True for _ in c.parameters(trainable_only=True)) for c in self.children]
-            first = trains.index(True) if True in trains else len(trains)
+        first = 0 if input_grad else self.frozen_prefix()
         for index in range(len(self.children) - 1, first - 1, -1):
             grad_out = self.children[index].backward(grad_out, cache[index])
         return grad_out if first == 0 else None

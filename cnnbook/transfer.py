@@ -216,9 +216,7 @@ def fine_tune(model, digits, steps=None, lr=LR, seed=0, batch_size=32):
     so their outputs are computed once for all images and only the rest of the
     network runs in the loop: the same result, a fraction of the time.
     """
-    frozen = 0
-    while frozen < len(model.children) and not any(True for _ in model[frozen].parameters(trainable_only=True)):
-        frozen += 1
+    frozen = model.frozen_prefix()
     if frozen == len(model.children):
         raise ValueError("fine_tune: every layer of the model is frozen; nothing would train")
     if steps is None:

@@ -9,16 +9,16 @@ from cnnbook.exercises import Exercise, code_block, register, tex
 
 _HEAD = shapes.linear_params(64, 5)
 _CONV3 = shapes.conv2d_params(16, 64, 3)
-#: The backbone's layers on one axis, for its receptive field: conv1 5/1/2, pool 2/2, conv2 3/1/1, pool 2/2, conv3 3/1/1.
+#: The backbone's layers on one axis (kernel, stride, padding), for its receptive field: conv1, pool, conv2,
+#: pool, conv3.
 _LAYERS = [(5, 1, 2), (2, 2), (3, 1, 1), (2, 2), (3, 1, 1)]
 _RF = shapes.receptive_fields(_LAYERS)[-1].size
 _BACKBONE = nn.count_parameters(transfer.backbone(rng=0))
 
 
-def _resnet50_stage4():
-    """Parameters of ResNet-50's last stage (``layer4``), and of the whole network."""
-    summary = models.summary("resnet50")
-    return sum(r.params for r in summary.rows if r.name.startswith("layer4")), summary.params
+_RESNET50 = models.summary("resnet50")
+#: Parameters of ResNet-50's last stage (``layer4``).
+_RESNET50_STAGE4 = sum(r.params for r in _RESNET50.rows if r.name.startswith("layer4"))
 
 # ---- 8.1 what feature extraction trains ----
 register(Exercise(
@@ -28,8 +28,9 @@ register(Exercise(
            "does the optimizer update?",
     hint="One weight per feature per class, and one bias per class.",
     solution=f"$64 \\cdot 5 + 5 = {tex(_HEAD)}$, while the other {tex(_BACKBONE - _HEAD)} of the network's "
-             f"{tex(_BACKBONE)} stay frozen. Training the head is fitting a multinomial logistic regression on 64 numbers per image, which is why it can be "
-             "trained to convergence in a fraction of a second once the features are computed.",
+             f"{tex(_BACKBONE)} stay frozen. Training the head is fitting a multinomial logistic regression on 64 "
+             "numbers per image, which is why it can be trained to convergence in a fraction of a second once the "
+             "features are computed.",
     answer=_HEAD,
     wrong=(64 * 5, 64 * 10 + 10, 64 + 5),
 ))
@@ -43,7 +44,7 @@ register(Exercise(
     solution=f"$(3 \\cdot 3 \\cdot 16 + 1) \\cdot 64 + {tex(_HEAD)} = {tex(_CONV3)} + {tex(_HEAD)} = "
              f"{tex(_CONV3 + _HEAD)}$: {(_CONV3 + _HEAD) / _BACKBONE:.0%} of the network, because the last block "
              "has the most channels. In big backbones too the top blocks hold most of the weights (ResNet-50's "
-             f"last stage has {_resnet50_stage4()[0] / 1e6:.1f} of its {_resnet50_stage4()[1] / 1e6:.1f} million), "
+             f"last stage has {_RESNET50_STAGE4 / 1e6:.1f} of its {_RESNET50.params / 1e6:.1f} million), "
              "so \"only the top\" is not a small model.",
     answer=_CONV3 + _HEAD,
     wrong=(_CONV3, 3 * 3 * 16 * 64 + _HEAD, _CONV3 + 64 * 5),

@@ -56,12 +56,13 @@ def transfer_study(seed=0):
     ``seed`` picks the pretrained backbone; the runs on the target use
     :data:`SEEDS`. Accuracies are fractions of the 500 target test digits.
     """
-    start, trained = time.perf_counter(), []
+    start, trained = time.perf_counter(), 0
     backbone, record = transfer.pretrained(seed)
     _, target = transfer.tasks()
 
     def run(task, n, s, copy, freeze, body_lr=transfer.BODY_LR):
-        trained.append((n, copy, freeze, body_lr))
+        nonlocal trained
+        trained += 1
         return _run(backbone, task, n, s, copy, freeze, body_lr)
 
     result = {"machine": machine_label(), "sizes": list(SIZES), "seeds": list(SEEDS), "study_size": STUDY_SIZE,
@@ -93,16 +94,16 @@ def transfer_study(seed=0):
     result["depth"] = depth
 
     # How fast the copied layers may learn when everything is fine-tuned.
-    result["body_lr_sweep"] = {str(scale): (result["accuracy"]["fine-tune all"][at] if scale == transfer.BODY_LR else
-                                      [run(target, STUDY_SIZE, s, 3, 0, body_lr=scale)[0] for s in SEEDS])
-                         for scale in BODY_LRS}
+    result["body_lr_sweep"] = {
+        str(scale): (result["accuracy"]["fine-tune all"][at] if scale == transfer.BODY_LR
+                     else [run(target, STUDY_SIZE, s, 3, 0, body_lr=scale)[0] for s in SEEDS])
+        for scale in BODY_LRS}
 
     # Preprocessing that does not match the backbone's: at deployment, and when training the head on it.
     mismatch = {"deployed": {}, "features": {}}
     for name, prep in MISMATCHES.items():
         _, wrong = transfer.tasks(prep)
-        mismatch["deployed"][name] = [round(float((train.predict(kept[s], wrong.x_test).argmax(axis=1) == wrong.y_test).mean()), 4)
-                                      for s in SEEDS]
+        mismatch["deployed"][name] = [round(train.evaluate(kept[s], wrong.x_test, wrong.y_test)[1], 4) for s in SEEDS]
         mismatch["features"][name] = (result["accuracy"]["feature extraction"][-1] if name == "matched" else
                                       [run(wrong, SIZES[-1], s, 3, 3)[0] for s in SEEDS])
     result["mismatch"] = mismatch
@@ -110,7 +111,8 @@ def transfer_study(seed=0):
     # What the features look like: first-layer kernels, and target digits in the features' top two components.
     tuned = kept[SEEDS[0]]
     initial = transfer.backbone(rng=seed)[0][0].params["weight"]
-    weights = {"random": initial, "pretrained": backbone[0][0].params["weight"], "fine-tuned": tuned[0][0].params["weight"]}
+    weights = {"random": initial, "pretrained": backbone[0][0].params["weight"],
+               "fine-tuned": tuned[0][0].params["weight"]}
     result["kernels"] = {name: np.round(w[:, 0], 4).tolist() for name, w in weights.items()}
     result["kernel_change"] = round(float(np.linalg.norm(weights["fine-tuned"] - weights["pretrained"])
                                           / np.linalg.norm(weights["pretrained"])), 4)
@@ -118,6 +120,6 @@ def transfer_study(seed=0):
                           "pretrained": _projection(transfer.features(backbone, target.x_test), target.y_test),
                           "fine-tuned": _projection(transfer.features(tuned, target.x_test), target.y_test)}
     result["seconds"]["total"] = round(time.perf_counter() - start, 2)
-    result["runs"] = len(trained)
+    result["runs"] = trained
     return result
 

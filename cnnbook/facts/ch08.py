@@ -63,8 +63,8 @@ for _key in ("steps", "probe_steps", "lr", "body_lr", "study_size"):
     fact(f"ch08.{_key}")(lambda key=_key: transfer_run()[key])
 
 
-@fact("ch08.head_lr")
-def head_lr():
+@fact("ch08.body_rate")
+def body_rate():
     """The learning rate the convolution blocks actually get: the head's times the multiplier."""
     run = transfer_run()
     return run["lr"] * run["body_lr"]
@@ -111,11 +111,6 @@ def features_vs_scratch_2000():
     return relation(_mean(_at("feature extraction", 2000)), _mean(_at("scratch", 2000)))
 
 
-@fact("ch08.all_vs_scratch_2000")
-def all_vs_scratch_2000():
-    return relation(_mean(_at("fine-tune all", 2000)), _mean(_at("scratch", 2000)))
-
-
 @fact("ch08.scratch_catches_features")
 def scratch_catches_features():
     """The smallest labelled set at which training from scratch is at or above feature extraction, in words."""
@@ -135,13 +130,6 @@ def spread_10():
 @fact("ch08.spread_2000")
 def spread_2000():
     return round(100 * max(spread(_at(r, 2000))[2] - spread(_at(r, 2000))[1] for r in SHORT), 1)
-
-
-@fact("ch08.probe_speedup")
-def probe_speedup():
-    """How many times longer the scratch runs took than the feature-extraction runs, over all sizes and seeds."""
-    seconds = transfer_run()["seconds"]
-    return seconds["scratch"] / seconds["feature extraction"]
 
 
 @table("ch08.regimes")

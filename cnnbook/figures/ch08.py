@@ -184,7 +184,8 @@ def features():
     run = transfer_run()
     labels = np.asarray(run["features"]["labels"])
     fig, axes = plt.subplots(1, 2, figsize=(8.6, 4.0))
-    for ax, key, title in ((axes[0], "pretrained", "pretrained on 0–4"), (axes[1], "fine-tuned", "after fine-tuning")):
+    panels = ((axes[0], "pretrained", "pretrained on 0–4"), (axes[1], "fine-tuned", "after fine-tuning"))
+    for ax, key, title in panels:
         projection = run["features"][key]
         coords = np.asarray(projection["coords"])
         for digit in range(5):
