@@ -94,3 +94,21 @@ def test_every_code_listing_is_reachable_by_keyboard(built_site):
         listings = re.findall(r"<pre\b[^>]*>(?:<span></span>)?<code\b[^>]*>", html)
         assert listings and all('tabindex="0"' in tag for tag in listings), name
     assert "<table>" not in (built_site["site"] / "print_page/index.html").read_text()
+
+
+def test_a_claim_the_results_contradict_fails_the_build(built_site, build_dir):
+    """Swap two regimes' accuracies in a copy of the cached run: the claim that one beats the other must fail the
+    build and name itself, although every fact and figure is still cached."""
+    import json
+
+    cache = build_dir / "cache-contradicted"
+    shutil.copytree(built_site["cache"], cache)
+    result = next((cache / "experiment").glob("ch08.transfer-*.json"))
+    run = json.loads(result.read_text())
+    accuracy = run["accuracy"]
+    accuracy["scratch"][0], accuracy["feature extraction"][0] = accuracy["feature extraction"][0], accuracy["scratch"][0]
+    result.write_text(json.dumps(run, sort_keys=True, indent=1))
+    with pytest.raises(RuntimeError) as failure:
+        reproducible.build(build_dir / "site-contradicted", cache)
+    message = str(failure.value)
+    assert "claim 'ch08.pretraining_helps_with_10'" in message and "is false" in message, message[-3000:]

@@ -21,17 +21,23 @@ _MODULES = ("cnnbook.experiments.conv_timings", "cnnbook.experiments.layer_costs
             "cnnbook.experiments.backward_cost", "cnnbook.experiments.training",
             "cnnbook.experiments.transfer")
 EXPERIMENTS = {}
-#: Seconds the parallel experiments took on a 2-core machine: they are started longest first.
+#: Seconds the parallel experiments took on a 2-core machine (per seed, if seeded): they are started longest first.
 _COST = {"ch08.transfer": 32, "ch07.data_efficiency": 26, "ch07.depth": 16, "ch07.lenet": 15}
 
 
-def experiment(name, parallel=False):
+def experiment(name, parallel=False, seeds=None):
     """Register the decorated function as the experiment ``name``.
 
     ``parallel=True`` marks an experiment that may run in a worker process beside
     others (:func:`run_parallel`): one that trains networks and times only its
     own runs. Benchmarks, whose timings another busy core would distort, stay
     ``False`` and run alone.
+
+    ``seeds`` (a tuple of ints) makes a seeded experiment: the function takes
+    ``seed``, each seed's run is computed and cached on its own (in parallel
+    where allowed), and :func:`run` without a seed returns them all,
+    ``{"seeds": [...], "runs": [...]}``, for the comparisons of
+    :mod:`cnnbook.claims`.
     """
 
     def register(func):
@@ -39,6 +45,7 @@ def experiment(name, parallel=False):
             raise ValueError(f"experiment {name!r} is defined twice")
         EXPERIMENTS[name] = func
         func.parallel = bool(parallel)
+        func.seeds = tuple(int(s) for s in seeds) if seeds else ()
         return func
 
     return register
@@ -79,6 +86,9 @@ def run(name, **params):
     _load()
     if name not in EXPERIMENTS:
         raise ValueError(f"run: unknown experiment {name!r}; known: {', '.join(sorted(EXPERIMENTS))}")
+    seeds = EXPERIMENTS[name].seeds
+    if seeds and "seed" not in params:
+        return {"seeds": list(seeds), "runs": [run(name, seed=seed, **params) for seed in seeds]}
 
     def compute():
         result = EXPERIMENTS[name](**params)
@@ -88,27 +98,44 @@ def run(name, **params):
     return json.loads(data)
 
 
+def _items(name):
+    """The cached runs that make up experiment ``name``: ``(name, params)`` pairs, one per seed if seeded."""
+    seeds = EXPERIMENTS[name].seeds
+    return [(name, {"seed": seed}) for seed in seeds] if seeds else [(name, {})]
+
+
+def _run_item(item):
+    name, params = item
+    run(name, **params)
+
+
+def _label(item):
+    name, params = item
+    return f"experiment {name!r}" + (f" (seed {params['seed']})" if "seed" in params else "")
+
+
 def run_parallel(workers=None):
     """Compute every ``parallel`` experiment that is not cached yet, in worker processes of one core each.
 
     The networks these experiments train are small, so NumPy keeps about one
     core busy; on a machine with two cores two experiments at a time finish
-    in little more than half the time. The results land in the cache, where
-    :func:`run` finds them. Returns the names computed, longest-running first
-    (the order they are started in).
+    in little more than half the time. A seeded experiment's seeds are separate
+    items. The results land in the cache, where :func:`run` finds them.
+    Returns the items computed (``"name"`` or ``"name[seed]"``), longest-running
+    first (the order they are started in).
     """
     from cnnbook._parallel import cores, in_processes
     from cnnbook.cache import cache_path
 
     _load()
-    pending = [n for n in sorted(EXPERIMENTS) if EXPERIMENTS[n].parallel
-               and not cache_path("experiment", n, {}, ".json").is_file()]
-    pending.sort(key=lambda n: -_COST.get(n, 0))  # longest first: two workers then finish close together
+    items = [item for name in sorted(EXPERIMENTS) if EXPERIMENTS[name].parallel for item in _items(name)]
+    pending = [(name, params) for name, params in items if not cache_path("experiment", name, params, ".json").is_file()]
+    pending.sort(key=lambda item: -_COST.get(item[0], 0))  # longest first: two workers then finish close together
     workers = min(len(pending), workers or cores())
     if workers <= 1:
-        for name in pending:
-            run(name)
-        return pending
-    in_processes(run, pending, workers, lambda name: f"experiment {name!r}")  # results bit for bit the same
-    return pending
+        for item in pending:
+            _run_item(item)
+    else:
+        in_processes(_run_item, pending, workers, _label)  # results bit for bit the same
+    return [name + (f"[{p['seed']}]" if "seed" in p else "") for name, p in pending]
 

@@ -18,6 +18,8 @@ from cnnbook.timing import machine_label
 #: Training-set sizes of the data-efficiency study, and its fixed budget of optimizer steps per run.
 SIZES = (100, 300, 1000, 4000)
 STEPS = 375
+#: Seeds of the studies whose comparisons the chapter draws (each seed: the subset, the weights, the batch order).
+SEEDS = (0, 1, 2)
 #: Depths of the plain vs residual study (gradients at initialization), the depths trained, and their steps.
 DEPTHS = (8, 16, 32)
 TRAIN_DEPTHS = (8, 32)
@@ -59,13 +61,15 @@ def lenet(seed=0):
     }
 
 
-def _subset(digits, n, permutation=None):
-    x_train, x_test = digits.x_train[:n], digits.x_test
+def _subset(digits, n, permutation=None, seed=0):
+    """``n`` training digits drawn at random by ``seed`` (all of the test digits), pixels reordered if asked."""
+    chosen = np.sort(np.random.default_rng(seed).permutation(len(digits.x_train))[:n])
+    x_train, x_test = digits.x_train[chosen], digits.x_test
     if permutation is not None:
         def scramble(x):
             return x.reshape(len(x), -1)[:, permutation].reshape(x.shape)
         x_train, x_test = scramble(x_train), scramble(x_test)
-    return data.Digits(x_train, digits.y_train[:n], x_test, digits.y_test, digits.mean, digits.std, True)
+    return data.Digits(x_train, digits.y_train[chosen], x_test, digits.y_test, digits.mean, digits.std, True)
 
 
 def _train_for_steps(model, digits, steps, seed, batch_size=32, lr=2e-3):
@@ -75,7 +79,7 @@ def _train_for_steps(model, digits, steps, seed, batch_size=32, lr=2e-3):
     return history["test_accuracy"][-1], history["train_loss"][-1]
 
 
-@experiment("ch07.data_efficiency", parallel=True)
+@experiment("ch07.data_efficiency", parallel=True, seeds=SEEDS)
 def data_efficiency(seed=0):
     """Test accuracy vs training-set size for LeNet-5, an MLP of the same size and LeNet-5 with frozen random
     convolutions, on the digits and on the digits with their pixels in a fixed random order.
@@ -99,8 +103,8 @@ def data_efficiency(seed=0):
                     for module in model.children[:6]:  # both convolutions stay as initialized
                         module.freeze()
                 start = time.perf_counter()
-                acc, _ = _train_for_steps(model, _subset(digits, n, permutation if order == "permuted" else None),
-                                          STEPS, seed)
+                acc, _ = _train_for_steps(model, _subset(digits, n, permutation if order == "permuted" else None,
+                                                         seed), STEPS, seed)
                 result["seconds"][key] += time.perf_counter() - start
                 result["accuracy"][key].append(round(acc, 4))
             result["seconds"][key] = round(result["seconds"][key], 2)
@@ -131,7 +135,7 @@ def _conv_gradient_norms(model, x, y):
             if isinstance(m, nn.Conv2d) and m.params["weight"].shape[-1] == 3]
 
 
-@experiment("ch07.depth", parallel=True)
+@experiment("ch07.depth", parallel=True, seeds=SEEDS)
 def depth(seed=0):
     """Plain vs residual stacks of 3×3 convolutions (:func:`cnnbook.models.resnet_small`, width 0.5, 14×14 digits).
 
@@ -165,3 +169,46 @@ def depth(seed=0):
                                        "seconds": round(time.perf_counter() - start, 2),
                                        "params": nn.count_parameters(model)}
     return result
+
+
+def _mean_lists(lists, digits=5):
+    return _round(np.mean(np.asarray(lists, dtype=float), axis=0), digits)
+
+
+def combine_efficiency(seeded):
+    """One view of the seeded data-efficiency runs: the mean accuracy per size, and every seed's.
+
+    ``seeded`` is ``run("ch07.data_efficiency")`` (``{"seeds", "runs"}``). The
+    result has the single run's keys, with ``accuracy`` averaged over the
+    seeds, ``seconds`` summed, and ``by_seed[key][i]`` the accuracies of seed
+    ``seeds[i]``.
+    """
+    runs = seeded["runs"]
+    first = runs[0]
+    return {"sizes": first["sizes"], "steps": first["steps"], "params": first["params"], "seeds": seeded["seeds"],
+            "accuracy": {key: _mean_lists([r["accuracy"][key] for r in runs], 4) for key in first["accuracy"]},
+            "by_seed": {key: [r["accuracy"][key] for r in runs] for key in first["accuracy"]},
+            "seconds": {key: round(sum(r["seconds"][key] for r in runs), 2) for key in first["seconds"]}}
+
+
+def combine_depth(seeded):
+    """One view of the seeded depth runs: gradient norms and losses averaged over the seeds, and every seed's.
+
+    ``training[key]`` holds the mean ``step_loss`` and ``test_accuracy``,
+    the summed ``seconds``, and ``by_seed`` (each seed's test accuracy and final
+    logged loss); ``gradients_by_seed[key]`` each seed's norms.
+    """
+    runs = seeded["runs"]
+    first = runs[0]
+    training = {}
+    for key, value in first["training"].items():
+        seeds = [r["training"][key] for r in runs]
+        training[key] = {"step_loss": _mean_lists([s["step_loss"] for s in seeds], 4),
+                         "test_accuracy": round(float(np.mean([s["test_accuracy"] for s in seeds])), 4),
+                         "seconds": round(sum(s["seconds"] for s in seeds), 2), "params": value["params"],
+                         "by_seed": {"test_accuracy": [s["test_accuracy"] for s in seeds],
+                                     "final_loss": [s["step_loss"][-1] for s in seeds]}}
+    return {"depths": first["depths"], "train_depths": first["train_depths"], "steps": first["steps"],
+            "seeds": seeded["seeds"], "training": training,
+            "gradients": {key: _mean_lists([r["gradients"][key] for r in runs], 6) for key in first["gradients"]},
+            "gradients_by_seed": {key: [r["gradients"][key] for r in runs] for key in first["gradients"]}}

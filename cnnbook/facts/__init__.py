@@ -14,12 +14,14 @@ import numbers
 
 from cnnbook.cache import cached_bytes
 
-__all__ = ["FACTS", "TABLES", "fact", "format_value", "get_fact", "get_table", "names", "relation", "table"]
+__all__ = ["CLAIMS", "FACTS", "TABLES", "claim", "fact", "format_value", "get_claim", "get_fact", "get_table", "names",
+           "relation", "table"]
 
 _MODULES = ("cnnbook.facts.ch01", "cnnbook.facts.ch02", "cnnbook.facts.ch03", "cnnbook.facts.ch04", "cnnbook.facts.ch05",
-            "cnnbook.facts.ch06", "cnnbook.facts.ch07", "cnnbook.facts.ch08")
+            "cnnbook.facts.ch06", "cnnbook.facts.ch07", "cnnbook.facts.ch08", "cnnbook.facts.book")
 FACTS = {}
 TABLES = {}
+CLAIMS = {}
 
 
 def _registrar(registry, kind):
@@ -39,6 +41,9 @@ def _registrar(registry, kind):
 fact = _registrar(FACTS, "fact")
 #: Register the decorated function as the table ``name``.
 table = _registrar(TABLES, "table")
+#: Register the decorated function as the claim ``name`` (:mod:`cnnbook.claims`): it returns the words the
+#: page shows (its evidence, or the wording the run chose) or raises :class:`cnnbook.claims.ClaimError`.
+claim = _registrar(CLAIMS, "claim")
 
 
 def _load():
@@ -47,7 +52,7 @@ def _load():
 
 
 def names():
-    """Names of all facts and tables, as ``(facts, tables)``.
+    """Names of all facts and tables, as ``(facts, tables)`` (claims: ``sorted(CLAIMS)`` after this call).
 
     Examples
     --------
@@ -117,3 +122,26 @@ def get_table(name):
         raise ValueError(f"unknown table {name!r}; see cnnbook.facts.names()")
     data, _ = cached_bytes("table", name, {}, lambda: TABLES[name]().encode(), ".md")
     return data.decode()
+
+
+def get_claim(name):
+    """Evaluate the claim ``name`` on the current results and return its words.
+
+    A claim is never cached: it is evaluated on every build, on the cached
+    experiment results it reads, so a result that contradicts it fails the
+    build however the result got there.
+
+    Examples
+    --------
+    >>> get_claim("no.such.claim")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown claim 'no.such.claim'; see cnnbook.facts.CLAIMS
+    """
+    _load()
+    if name not in CLAIMS:
+        raise ValueError(f"unknown claim {name!r}; see cnnbook.facts.CLAIMS")
+    words = CLAIMS[name]()
+    if not isinstance(words, str):
+        raise TypeError(f"claim {name!r} must return the words the page shows (a str); got {type(words).__name__}")
+    return words
