@@ -18,11 +18,17 @@ def lenet_run():
 
 
 def efficiency_run():
-    return experiments.run("ch07.data_efficiency")
+    """The data-efficiency study, its seeds combined (:func:`cnnbook.experiments.training.combine_efficiency`)."""
+    from cnnbook.experiments.training import combine_efficiency
+
+    return combine_efficiency(experiments.run("ch07.data_efficiency"))
 
 
 def depth_run():
-    return experiments.run("ch07.depth")
+    """The depth study, its seeds combined (:func:`cnnbook.experiments.training.combine_depth`)."""
+    from cnnbook.experiments.training import combine_depth
+
+    return combine_depth(experiments.run("ch07.depth"))
 
 
 def test_digits():
