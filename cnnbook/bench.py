@@ -103,6 +103,19 @@ def _lenet_step_cnnbook(params, x, labels, lr=0.01):
     return loss
 
 
+def lenet_step_seconds(repeat=7):
+    """Median seconds of one cnnbook LeNet-5 SGD step (batch of 64, as in the benchmark) in this process.
+
+    The unit of the build's training work: the build-time test scales DESIGN.md's cold-build budget by how
+    much slower this step runs here than on the machine of the benchmark record.
+    """
+    from cnnbook.timing import median_time
+
+    params, images = _lenet_params(), _data((LENET_BATCH, 1, 28, 28))
+    labels = np.random.default_rng(0).integers(0, 10, LENET_BATCH)
+    return median_time(lambda: _lenet_step_cnnbook(params, images, labels), repeat, min_time=0)
+
+
 def _worker_cnnbook(repeat, device):
     from cnnbook import functional as F
     from cnnbook.backend import to_device
