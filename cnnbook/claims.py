@@ -110,13 +110,17 @@ class Comparison:
 
     @property
     def count(self):
-        return len(self.a)
+        """How many seeds (paired), or ``"m and n"`` repeats (unpaired) stand behind the comparison."""
+        if self.paired or len(self.a) == len(self.b):
+            return len(self.a)
+        return f"{len(self.a)} and {len(self.b)}"
 
     def _size(self):
         if self.unit == "points":
             return points(self.difference)
         if self.unit == "times":
-            return f"a factor of {np.mean(self.a) / np.mean(self.b):.2g}"
+            ratio = np.mean(self.a) / np.mean(self.b)
+            return f"a factor of {ratio:.2g}" if ratio < 10 else f"a factor of {ratio:,.0f}"
         return f"{abs(self.difference):.3g}{self.unit}"
 
     def evidence(self):
@@ -193,6 +197,8 @@ def compare(a, b, paired=True, unit="points"):
     'above'
     >>> compare([2.0, 2.1, 2.2], [1.0, 1.1, 1.2], paired=False, unit="times").evidence()
     'by a factor of 1.9 on average, with no overlap between their ranges over 3 repeats'
+    >>> compare([150, 160, 170, 150], [1.0, 1.1, 1.2], paired=False, unit="times").evidence()
+    'by a factor of 143 on average, with no overlap between their ranges over 4 and 3 repeats'
     >>> compare([1, 2], [0, 1])
     Traceback (most recent call last):
     ...

@@ -9,23 +9,40 @@ import time
 
 import numpy as np
 
-__all__ = ["machine_label", "median_time"]
+__all__ = ["machine_label", "median_time", "round_times"]
 
 
 def median_time(func, repeat=5, min_time=0.01):
-    """Median seconds per call of ``func()`` over ``repeat`` rounds.
-
-    Each round calls ``func`` enough times to last at least ``min_time`` seconds,
-    so very fast functions are not lost in the timer's resolution. One untimed
-    warm-up call comes first.
+    """Median seconds per call of ``func()`` over ``repeat`` rounds (:func:`round_times`).
 
     Examples
     --------
     >>> median_time(lambda: sum(range(100)), repeat=3) > 0
     True
     """
-    if repeat < 1:
-        raise ValueError(f"median_time: repeat must be an int >= 1; got {repeat!r}")
+    return statistics.median(round_times(func, repeat, min_time, where="median_time"))
+
+
+def round_times(func, repeat=5, min_time=0.01, where="round_times"):
+    """Seconds per call of ``func()`` in each of ``repeat`` rounds.
+
+    Each round calls ``func`` enough times to last at least ``min_time`` seconds,
+    so very fast functions are not lost in the timer's resolution. One untimed
+    warm-up call comes first. The book compares timings by all their rounds
+    (:func:`cnnbook.claims.compare` with ``paired=False``), not by one median.
+
+    Examples
+    --------
+    >>> rounds = round_times(lambda: sum(range(100)), repeat=3)
+    >>> len(rounds), min(rounds) > 0
+    (3, True)
+    >>> round_times(print, repeat=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: round_times: repeat must be an int >= 1; got 0
+    """
+    if not isinstance(repeat, int) or isinstance(repeat, bool) or repeat < 1:
+        raise ValueError(f"{where}: repeat must be an int >= 1; got {repeat!r}")
     func()
     start = time.perf_counter()
     func()
@@ -37,7 +54,7 @@ def median_time(func, repeat=5, min_time=0.01):
         for _ in range(loops):
             func()
         rounds.append((time.perf_counter() - start) / loops)
-    return statistics.median(rounds)
+    return rounds
 
 
 def machine_label():

@@ -18,8 +18,14 @@ from cnnbook.timing import machine_label
 #: Training-set sizes of the data-efficiency study, and its fixed budget of optimizer steps per run.
 SIZES = (100, 300, 1000, 4000)
 STEPS = 375
-#: Seeds of the studies whose comparisons the chapter draws (each seed: the subset, the weights, the batch order).
+#: Seeds of the studies whose comparisons the chapter draws (data efficiency: each seed draws the training
+#: subset, the weights and the batch order; depth: the weights and the batch order).
 SEEDS = (0, 1, 2)
+#: Batch size and Adam learning rate of every data-efficiency run.
+BATCH_SIZE, LR = 32, 2e-3
+#: The depth study: digits in the one batch whose gradients are measured, SGD's rate and momentum, and how
+#: many steps each logged training loss averages.
+GRADIENT_BATCH, DEPTH_LR, DEPTH_MOMENTUM, LOG_EVERY = 64, 0.05, 0.9, 5
 #: Depths of the plain vs residual study (gradients at initialization), the depths trained, and their steps.
 DEPTHS = (8, 16, 32)
 TRAIN_DEPTHS = (8, 32)
@@ -72,7 +78,7 @@ def _subset(digits, n, permutation=None, seed=0):
     return data.Digits(x_train, digits.y_train[chosen], x_test, digits.y_test, digits.mean, digits.std, True)
 
 
-def _train_for_steps(model, digits, steps, seed, batch_size=32, lr=2e-3):
+def _train_for_steps(model, digits, steps, seed, batch_size=BATCH_SIZE, lr=LR):
     epochs = math.ceil(steps / math.ceil(len(digits.x_train) / batch_size))
     history = train.fit(model, digits, optim.Adam(model, lr=lr), epochs, batch_size, seed=seed, progress=False,
                         eval_every=epochs)
@@ -146,7 +152,7 @@ def depth(seed=0):
     normalization, and the test accuracy at the end.
     """
     digits = _digits14()
-    x, y = digits.x_train[:64], digits.y_train[:64]
+    x, y = digits.x_train[:GRADIENT_BATCH], digits.y_train[:GRADIENT_BATCH]
     result = {"depths": list(DEPTHS), "train_depths": list(TRAIN_DEPTHS), "steps": DEPTH_STEPS, "gradients": {},
               "training": {}}
     for d in DEPTHS:
@@ -155,15 +161,16 @@ def depth(seed=0):
                 key = f"{'residual' if residual else 'plain'}-{d}{'' if batch_norm else ', no BN'}"
                 result["gradients"][key] = _round(_conv_gradient_norms(_depth_net(d, residual, batch_norm, seed),
                                                                        x, y), 6)
-    subset = data.Digits(digits.x_train[: DEPTH_STEPS * 32], digits.y_train[: DEPTH_STEPS * 32], digits.x_test,
-                         digits.y_test, digits.mean, digits.std, True)
+    used = DEPTH_STEPS * BATCH_SIZE
+    subset = data.Digits(digits.x_train[:used], digits.y_train[:used], digits.x_test, digits.y_test, digits.mean,
+                         digits.std, True)
     for d in TRAIN_DEPTHS:
         for residual in (False, True):
             key = f"{'residual' if residual else 'plain'}-{d}"
             model = _depth_net(d, residual, True, seed)
             start = time.perf_counter()
-            history = train.fit(model, subset, optim.SGD(model, lr=0.05, momentum=0.9), 1, 32, seed=seed,
-                                progress=False, log_every=5)
+            history = train.fit(model, subset, optim.SGD(model, lr=DEPTH_LR, momentum=DEPTH_MOMENTUM), 1, BATCH_SIZE,
+                                seed=seed, progress=False, log_every=LOG_EVERY)
             result["training"][key] = {"step_loss": _round(history["step_loss"], 4),
                                        "test_accuracy": round(history["test_accuracy"][-1], 4),
                                        "seconds": round(time.perf_counter() - start, 2),
