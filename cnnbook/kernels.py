@@ -1,7 +1,8 @@
 """Hand-made 3×3 kernels: what a convolution can do before any learning (chapter 1).
 
-The kernel explorer and the feature-map figures use these; the first layer of a
-trained network learns filters that look much like the edge detectors here.
+The kernel explorer and the feature-map figures use these. Networks trained on
+photographs learn first-layer filters much like the edge detectors here
+(Krizhevsky et al., 2012).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ KERNELS = {
     "box blur": ([[1, 1, 1], [1, 1, 1], [1, 1, 1]], "averages the 3×3 neighbourhood"),
     "gaussian blur": ([[1, 2, 1], [2, 4, 2], [1, 2, 1]], "weighted average, centre heaviest"),
     "sharpen": ([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], "adds the difference from the neighbours"),
-    "edge": ([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], "responds to any change in brightness"),
+    "edge": ([[-1, -1, -1], [-1, 8, -1], [-1, -1, -1]], "pixel minus its neighbours: edges, lines, not ramps"),
     "sobel x": ([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], "brightness rising from left to right"),
     "sobel y": ([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], "brightness rising from top to bottom"),
 }

@@ -11,6 +11,7 @@ import numpy as np
 from cnnbook import matrices, reference, shapes
 from cnnbook.exercises import Exercise, code_block, register, tex
 from cnnbook.facts import format_value as fmt
+from cnnbook.facts.ch01 import FILTERS, IMAGE, KERNEL
 
 
 # ---- 1.1 output size ----
@@ -41,19 +42,24 @@ register(Exercise(
     wrong=(shapes.conv2d_params(64, 128, 3, bias=False), 9 * 128, 9 * 64 + 1),
 ))
 
-# ---- 1.3 multiply-accumulates ----
+# ---- 1.3 multiply-accumulates (the running example of section 1.4) ----
+_C, _H, _W = IMAGE
+_OUT = shapes.conv2d_output_shape(IMAGE, FILTERS, KERNEL)  # (C_out, H_out, W_out)
+_OUTPUTS = _OUT[0] * _OUT[1] * _OUT[2]
+_TAPS = KERNEL * KERNEL * _C  # weights of one filter
 register(Exercise(
     id="1.3", kind="number", title="What a layer costs",
-    prompt="The running example of this chapter applies 16 filters of 5×5×3 to a 32×32 RGB image (no "
-           "padding, stride 1). How many multiply-accumulate operations does one forward pass take, "
-           "ignoring the biases?",
+    prompt=f"The running example of this chapter applies {FILTERS} filters of {KERNEL}×{KERNEL}×{_C} to a "
+           f"{_H}×{_W} RGB image (no padding, stride 1). How many multiply-accumulate operations does one "
+           "forward pass take, ignoring the biases?",
     hint="Count the output values, then the multiplications behind each.",
-    solution=f"The output is 28×28×16 = {fmt(28 * 28 * 16)} values, and each is a dot product of "
-             f"5·5·3 = 75 weights with 75 inputs, so ${tex(28 * 28 * 16)} \\cdot 75 = "
-             f"{tex(shapes.conv2d_macs((3, 32, 32), 16, 5))}$ multiply-accumulates — far more than the "
-             f"{fmt(shapes.conv2d_params(3, 16, 5))} parameters, because every weight is used many times.",
-    answer=shapes.conv2d_macs((3, 32, 32), 16, 5),
-    wrong=(shapes.conv2d_params(3, 16, 5), 32 * 32 * 16 * 75),
+    solution=f"The output is {_OUT[1]}×{_OUT[2]}×{_OUT[0]} = {fmt(_OUTPUTS)} values, and each is a dot product of "
+             f"{KERNEL}·{KERNEL}·{_C} = {_TAPS} weights with {_TAPS} inputs, so ${tex(_OUTPUTS)} \\cdot {_TAPS} = "
+             f"{tex(shapes.conv2d_macs(IMAGE, FILTERS, KERNEL))}$ multiply-accumulates — far more than the "
+             f"{fmt(shapes.conv2d_params(_C, FILTERS, KERNEL))} parameters, because every weight is used many "
+             "times.",
+    answer=shapes.conv2d_macs(IMAGE, FILTERS, KERNEL),
+    wrong=(shapes.conv2d_params(_C, FILTERS, KERNEL), _H * _W * FILTERS * _TAPS),
 ))
 
 # ---- 1.4 commutativity ----
@@ -80,7 +86,7 @@ register(Exercise(
     solution="True. Rotating by 180° flips both axes: $K'(m, n) = K(k_h-1-m,\\, k_w-1-n)$, and "
              "$\\sum_{m,n} I(i+m, j+n)\\, K'(m, n)$ is exactly the flipped-kernel sum that defines convolution "
              "in the valid region. The impulse figure shows it: correlating an impulse reproduces the kernel "
-             "upside down, convolving reproduces it upright.",
+             "rotated by 180°, convolving reproduces it upright.",
     answer=True,
     wrong=(False,),
 ))
@@ -122,13 +128,14 @@ register(Exercise(
 # ---- 1.8 weight reuse ----
 register(Exercise(
     id="1.8", kind="number", title="Weight sharing, counted",
-    prompt="In the running example (32×32 input, 5×5 kernels, no padding, stride 1), how many times is "
-           "each single weight used in one forward pass over one image?",
+    prompt=f"In the running example ({_H}×{_W} input, {KERNEL}×{KERNEL} kernels, no padding, stride 1), how many "
+           "times is each single weight used in one forward pass over one image?",
     hint="A weight is used once for every position of the kernel.",
-    solution=f"Once per output position: $28 \\times 28 = {tex(shapes.weight_reuse(32, 5))}$ times. A dense "
-             "layer uses each weight exactly once, which is why it needs so many more of them.",
-    answer=shapes.weight_reuse(32, 5),
-    wrong=(32 * 32, 25, 28),
+    solution=f"Once per output position: ${_OUT[1]} \\times {_OUT[2]} = {tex(shapes.weight_reuse(_H, KERNEL))}$ "
+             "times. A dense layer uses each weight exactly once (per image), which is why it needs so many more "
+             "of them.",
+    answer=shapes.weight_reuse(_H, KERNEL),
+    wrong=(_H * _W, KERNEL * KERNEL, _OUT[1]),
 ))
 
 # ---- 1.9 code: cross-correlation ----

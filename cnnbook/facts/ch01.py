@@ -1,4 +1,4 @@
-"""Numbers and tables of chapter 1, "The convolution operation"."""
+"""Numbers, tables and claims of chapter 1, "The convolution operation"."""
 
 from __future__ import annotations
 
@@ -7,17 +7,57 @@ import functools
 import numpy as np
 
 from cnnbook import experiments, functional, shapes
-from cnnbook.facts import fact, format_value, table
-from cnnbook.figures.ch01 import EQUIVARIANCE_SHIFT, equivariance_maps
+from cnnbook.claims import compare, expect
+from cnnbook.facts import claim, fact, format_value, table
+from cnnbook.figures.ch01 import EQUIVARIANCE_SHIFT, MATRIX_SIDE, equivariance_maps
 
-# The running example: a 32×32 RGB image, 16 filters of 5×5.
+# The running example (sections 1.1 and 1.4, exercises 1.3 and 1.8): a 32×32 RGB image, 16 filters of 5×5.
 IMAGE = (3, 32, 32)
 FILTERS = 16
 KERNEL = 5
 
+# The opening example: a 224×224 RGB photograph fed to a dense layer of 1,000 units.
+PHOTO = (3, 224, 224)
+PHOTO_UNITS = 1000
+#: The kernel whose convolution matrix on the photograph section 1.7 sizes.
+MATRIX_KERNEL = 3
+
+
+def _square(side):
+    return f"{side}×{side}"
+
 
 def _flat_inputs():
     return int(np.prod(IMAGE))
+
+
+@fact("ch01.example_image")
+def example_image():
+    """Height × width of the running example's image."""
+    return f"{IMAGE[1]}×{IMAGE[2]}"
+
+
+@fact("ch01.example_kernel")
+def example_kernel():
+    return _square(KERNEL)
+
+
+@fact("ch01.example_output")
+def example_output():
+    """Height × width of the running example's valid feature map."""
+    _, h, w = shapes.conv2d_output_shape(IMAGE, FILTERS, KERNEL)
+    return f"{h}×{w}"
+
+
+@fact("ch01.filters")
+def filters():
+    return FILTERS
+
+
+@fact("ch01.filter_weights")
+def filter_weights():
+    """The weights of one filter of the running example, as a product: '5·5·3 = 75'."""
+    return f"{KERNEL}·{KERNEL}·{IMAGE[0]} = {KERNEL * KERNEL * IMAGE[0]}"
 
 
 @fact("ch01.conv_params")
@@ -60,8 +100,8 @@ def params_table():
     c, h, w = IMAGE
     out = shapes.conv2d_output_shape(IMAGE, FILTERS, KERNEL)
     rows = [
-        (f"convolution: {FILTERS} filters of {KERNEL}×{KERNEL}×{c}", f"{h}×{w}×{c} → {out[1]}×{out[2]}×{out[0]}",
-         conv_params()),
+        (f"convolution: {FILTERS} filters of {KERNEL}×{KERNEL}×{c}",
+         f"{h}×{w}×{c} → {out[1]}×{out[2]}×{out[0]}", conv_params()),
         (f"dense: {_flat_inputs():,} inputs → {FILTERS} outputs", f"{h}×{w}×{c} → {FILTERS}", dense_params()),
         (f"dense: {_flat_inputs():,} inputs → {conv_output_units():,} outputs",
          f"{h}×{w}×{c} → {out[1]}×{out[2]}×{out[0]}", dense_same_output_params()),
@@ -71,7 +111,7 @@ def params_table():
     return "\n".join(lines)
 
 
-@functools.cache  # three facts read it; compute the convolutions once per build
+@functools.cache  # several facts and a claim read it; compute the convolutions once per build
 def _equivariance_errors():
     _, a, b = equivariance_maps()
     dy, dx = EQUIVARIANCE_SHIFT
@@ -80,12 +120,28 @@ def _equivariance_errors():
     # zero band the shift brings in, and the last row and column, whose neighbours
     # the shift pushed out of the frame. Everything else is interior.
     interior = diff[dy + 1 : -1, dx + 1 : -1]
-    return float(interior.max()), float(diff.max()), int((diff > 0).sum()), diff.size
+    # Where the disagreement may live: the row and column of the zero band next to the
+    # shifted image (the kernel reaches into the image from there), and the last row and column.
+    lines = np.zeros(diff.shape, dtype=bool)
+    lines[[dy - 1, -1], :] = True
+    lines[:, [dx - 1, -1]] = True
+    return float(interior.max()), float(diff.max()), int((diff > 0).sum()), diff.size, bool((diff[~lines] == 0).all())
 
 
-@fact("ch01.equivariance_interior_error")
-def equivariance_interior_error():
-    return _equivariance_errors()[0]
+@claim("ch01.equivariance_interior_exact")
+def equivariance_interior_exact():
+    """Away from the borders, shift-then-convolve equals convolve-then-shift exactly (not merely closely)."""
+    interior = _equivariance_errors()[0]
+    expect(interior == 0, f"the interior difference of the equivariance check is {interior:g}, not exactly 0")
+    return f"{interior:g}"
+
+
+@claim("ch01.equivariance_lines")
+def equivariance_lines():
+    """All the disagreement lies on the two lines at the zero band's edge and on the last row and column."""
+    expect(_equivariance_errors()[4], "the equivariance check differs outside the zero band's edge and the last "
+                                      "row and column")
+    return ""
 
 
 @fact("ch01.equivariance_max_error")
@@ -95,7 +151,7 @@ def equivariance_max_error():
 
 @fact("ch01.equivariance_changed_fraction")
 def equivariance_changed_fraction():
-    _, _, changed, total = _equivariance_errors()
+    _, _, changed, total, _ = _equivariance_errors()
     return f"{100 * changed / total:.1f}%"
 
 
@@ -115,8 +171,18 @@ def onebyone_error():
     return float(np.abs(by_conv - by_matmul).max())
 
 
+# ---- section 1.8: the timings (every comparison by the rounds of each method, paired=False) ----
+
 def _timings():
     return experiments.run("ch01.conv_timings")
+
+
+def _setting(name):
+    return next(s for s in _timings()["settings"] if s["name"] == name)
+
+
+def _rounds(setting, method, kernel):
+    return setting["rounds"][method][setting["kernels"].index(kernel)]
 
 
 @fact("ch01.timing_machine")
@@ -124,22 +190,61 @@ def timing_machine():
     return _timings()["machine"]
 
 
-@fact("ch01.naive_slowdown")
-def naive_slowdown():
-    """How many times slower the naive loops are than im2col for the smallest kernel."""
-    seconds = _timings()["settings"][0]["seconds"]
-    return seconds["naive loops"][0] / seconds["im2col + matmul"][0]
+def _ratio(value):
+    return f"{value:.0f}" if value >= 10 else f"{value:.1f}"
 
 
-@fact("ch01.fft_crossover")
+@claim("ch01.naive_slower")
+def naive_slower():
+    """The naive loops are slower than im2col for the smallest kernel on the small image, beyond every repeat."""
+    setting = _setting("small")
+    k = setting["kernels"][0]
+    naive, cols = _rounds(setting, "naive loops", k), _rounds(setting, "im2col + matmul", k)
+    compare(naive, cols, paired=False, unit="times").expect(
+        "above", f"the naive loops are slower than im2col for a {k}×{k} kernel")
+    return (f"{_ratio(np.mean(naive) / np.mean(cols))} times slower than im2col for a {_square(k)} kernel on the "
+            f"small image (the "
+            f"ratio of the mean times; the slowest of {len(cols)} repeats of im2col was faster than the "
+            f"fastest of {len(naive)} repeats of the loops)")
+
+
+def _faster(setting, kernel, first="FFT", second="im2col + matmul"):
+    """Which of two methods was faster at ``kernel``, in the run's own words, with the evidence."""
+    names = {"FFT": "the FFT", "im2col + matmul": "im2col", "naive loops": "the naive loops"}
+    a, b = _rounds(setting, first, kernel), _rounds(setting, second, kernel)
+    if np.mean(a) > np.mean(b):  # name the faster on average first, so the factor is at least one
+        first, second, a, b = second, first, b, a
+    c = compare(b, a, paired=False, unit="times")  # 'above' when the first method is faster in every repeat
+    if c.verdict == "within":
+        return f"neither {names[first]} nor {names[second]} was consistently faster ({c.evidence()})"
+    return f"{names[first]} was faster than {names[second]} ({c.evidence()})"
+
+
+@claim("ch01.small_kernels")
+def small_kernels():
+    """At the smallest kernel of each setting: FFT against im2col, worded by the run."""
+    small, layer = _setting("small"), _setting("layer")
+    k = small["kernels"][0]
+    expect(layer["kernels"][0] == k, "both timing settings start at the same kernel size")
+    return (f"With a {_square(k)} kernel, {_faster(small, k)} on the small image, and "
+            f"{_faster(layer, k)} on the network-sized layer.")
+
+
+def _first_fft_win(setting, where):
+    """Where the FFT first beat im2col with no overlap between their repeats, as a sentence."""
+    for k in setting["kernels"]:
+        c = compare(_rounds(setting, "im2col + matmul", k), _rounds(setting, "FFT", k), paired=False, unit="times")
+        if c.verdict == "above":
+            return f"{where}, the FFT first beat im2col at {_square(k)} ({c.evidence()})."
+    return (f"{where}, the FFT beat im2col at no kernel size up to {_square(setting['kernels'][-1])}: at every size, "
+            f"im2col was faster or their repeats overlapped.")
+
+
+@claim("ch01.fft_crossover")
 def fft_crossover():
-    """Smallest kernel size at which FFT beat im2col on the network-sized layer."""
-    setting = _timings()["settings"][1]
-    seconds = setting["seconds"]
-    for k, t_fft, t_cols in zip(setting["kernels"], seconds["FFT"], seconds["im2col + matmul"]):
-        if t_fft < t_cols:
-            return f"{k}×{k}"
-    return f"none up to {setting['kernels'][-1]}×{setting['kernels'][-1]}"
+    """Where the FFT first beat im2col beyond the spread of the repeats, in each setting (whatever the run says)."""
+    return (f"{_first_fft_win(_setting('small'), 'On the small image')} "
+            f"{_first_fft_win(_setting('layer'), 'On the network-sized layer')}")
 
 
 @table("ch01.timings")
@@ -147,18 +252,24 @@ def timings_table():
     lines = []
     for setting in _timings()["settings"]:
         methods = setting["methods"]
-        lines.append(f"**{setting['description']}** (milliseconds per call, median)\n")
+        lines.append(f"**{setting['description']}** (milliseconds per call: median, and fastest–slowest repeat)\n")
         lines.append("| kernel | " + " | ".join(methods) + " |")
         lines.append("| ---: | " + " | ".join("---:" for _ in methods) + " |")
         for i, k in enumerate(setting["kernels"]):
-            cells = " | ".join(f"{1e3 * setting['seconds'][m][i]:.3g}" for m in methods)
-            lines.append(f"| {k}×{k} | {cells} |")
+            cells = []
+            for m in methods:
+                rounds = 1e3 * np.asarray(setting["rounds"][m][i])
+                cells.append(f"{np.median(rounds):.3g} ({rounds.min():.3g}–{rounds.max():.3g})")
+            lines.append(f"| {k}×{k} | {' | '.join(cells)} |")
         lines.append("")
     return "\n".join(lines)
 
 
-# The opening example: a 224×224 RGB photograph.
-PHOTO = (3, 224, 224)
+# ---- the opening example and section 1.7 ----
+
+@fact("ch01.photo_size")
+def photo_size():
+    return f"{PHOTO[1]}×{PHOTO[2]}"
 
 
 @fact("ch01.photo_inputs")
@@ -166,15 +277,33 @@ def photo_inputs():
     return int(np.prod(PHOTO))
 
 
+@fact("ch01.photo_units")
+def photo_units():
+    return PHOTO_UNITS
+
+
 @fact("ch01.photo_dense_params")
 def photo_dense_params():
-    """Weights and biases of a 1,000-unit dense layer on the photograph."""
-    return shapes.linear_params(photo_inputs(), 1000)
+    """Weights and biases of a dense layer of PHOTO_UNITS units on the photograph."""
+    return shapes.linear_params(photo_inputs(), PHOTO_UNITS)
 
 
 @fact("ch01.matrix_entries_224")
 def matrix_entries_224():
-    """Entries of the convolution matrix of a 3×3 kernel on a 224×224 image (valid)."""
+    """Entries of the convolution matrix of a MATRIX_KERNEL×MATRIX_KERNEL kernel on the photograph (valid)."""
     side = PHOTO[1]
-    out = shapes.conv_output_size(side, 3)
+    out = shapes.conv_output_size(side, MATRIX_KERNEL)
     return f"{out * out * side * side / 1e9:.1f} billion"
+
+
+@fact("ch01.matrix_nonzero_fraction")
+def matrix_nonzero_fraction():
+    """Share of that matrix's entries that are not structurally zero: k² per row of H·W."""
+    side = PHOTO[1]
+    return f"{100 * MATRIX_KERNEL ** 2 / (side * side):.3f}%"
+
+
+@fact("ch01.matrix_figure_image")
+def matrix_figure_image():
+    """Size of the image whose convolution matrices the figure of section 1.7 draws."""
+    return _square(MATRIX_SIDE)

@@ -9,6 +9,7 @@ from cnnbook import experiments, functional, kernels, matrices, reference, trans
 from cnnbook.data import photo
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_grid, draw_image
+from cnnbook.instruments import EXPLORER_SIZE, explorer_inputs
 
 # Small integer grids keep the worked examples readable.
 EXAMPLE_IMAGE = np.array(
@@ -18,6 +19,10 @@ EXAMPLE_KERNEL = kernels.kernel("sobel x")
 ASYMMETRIC_KERNEL = np.arange(1.0, 10.0).reshape(3, 3)
 
 EQUIVARIANCE_SHIFT = (6, 10)
+#: The wiring figure: inputs and kernel size of the one-dimensional layer it draws.
+WIRING_INPUTS, WIRING_KERNEL = 7, 3
+#: The convolution-matrix figure: side of the square image the matrices act on.
+MATRIX_SIDE = 4
 
 
 @register(
@@ -59,16 +64,20 @@ def flip():
     return fig
 
 
+_WIRING_OUTPUTS = WIRING_INPUTS - WIRING_KERNEL + 1
+
+
 @register(
     "ch01.connectivity",
-    alt="Two network diagrams from 7 inputs to 5 outputs. Left, a dense layer: every output is wired to every "
-    "input, 35 distinct weights. Right, a convolution: each output is wired to 3 neighbouring inputs and the "
-    "three colours of wire repeat, 3 shared weights.",
+    alt=f"Two network diagrams from {WIRING_INPUTS} inputs to {_WIRING_OUTPUTS} outputs. Left, a dense layer: "
+    f"every output is wired to every input, {WIRING_INPUTS * _WIRING_OUTPUTS} distinct weights. Right, a "
+    f"convolution: each output is wired to {WIRING_KERNEL} neighbouring inputs and the {WIRING_KERNEL} colours "
+    f"of wire repeat, {WIRING_KERNEL} shared weights.",
 )
-def connectivity(n_in=7, k=3):
+def connectivity(n_in=WIRING_INPUTS, k=WIRING_KERNEL):
     """Dense vs convolutional wiring: local connectivity and weight sharing."""
     n_out = n_in - k + 1
-    colors = ["#1f77b4", "#ff7f0e", "#2ca02c"]
+    colors = plt.get_cmap("tab10").colors[:k]
     fig, axes = plt.subplots(1, 2, figsize=(8.5, 3.0))
     for ax, dense in zip(axes, (True, False)):
         xs_in = np.arange(n_in)
@@ -184,17 +193,22 @@ def channels(size=110):
     return fig
 
 
+_PIXELS = MATRIX_SIDE * MATRIX_SIDE
+_VALID_ROWS = (MATRIX_SIDE - ASYMMETRIC_KERNEL.shape[0] + 1) ** 2
+
+
 @register(
     "ch01.conv_matrix",
-    alt="Three matrices drawn as coloured grids for a 3 by 3 kernel acting on a flattened 4 by 4 image: the "
-    "4 by 16 matrix of the valid convolution, the 16 by 16 doubly block Toeplitz matrix with zero padding, "
-    "and the 16 by 16 doubly block circulant matrix with wrap-around; block boundaries are outlined.",
+    alt=f"Three matrices drawn as coloured grids for a 3 by 3 kernel acting on a flattened {MATRIX_SIDE} by "
+    f"{MATRIX_SIDE} image: the {_VALID_ROWS} by {_PIXELS} matrix of the valid convolution, the {_PIXELS} by "
+    f"{_PIXELS} doubly block Toeplitz matrix with zero padding, and the {_PIXELS} by {_PIXELS} doubly block "
+    "circulant matrix with wrap-around; block boundaries are outlined.",
 )
-def conv_matrix(n=4):
+def conv_matrix(n=MATRIX_SIDE):
     """Convolution as a matrix: the Toeplitz-of-Toeplitz structure made visible."""
     k = ASYMMETRIC_KERNEL
     cases = [
-        ("valid: %d×%d", matrices.conv_matrix(k, (n, n)), n - 2),
+        ("valid: %d×%d", matrices.conv_matrix(k, (n, n)), n - k.shape[0] + 1),
         ("zero padding 1: %d×%d", matrices.conv_matrix(k, (n, n), padding=1), n),
         ("circular: %d×%d", matrices.conv_matrix(k, (n, n), circular=True), n),
     ]
@@ -218,24 +232,32 @@ def conv_matrix(n=4):
 @register(
     "ch01.timings",
     alt="Two log-log plots of seconds per call against kernel size, measured on the machine that built this "
-    "page. Left, one 48 by 48 image: naive loops are slowest by orders of magnitude and grow with the kernel; "
-    "im2col grows with the kernel; FFT stays nearly flat. Right, a batch of 8 with 16 channels: im2col wins "
-    "for small kernels and FFT catches up as kernels grow.",
+    "page, each point the median of repeated timings with a bar from the fastest to the slowest repeat. Left, "
+    "a small single-channel image: naive loops, im2col and FFT. Right, a network-sized layer (a batch of "
+    "images with many channels): im2col and FFT. The text and the table below the figure give the numbers "
+    "and which differences hold in every repeat.",
 )
 def timings():
-    """Measured seconds per call of the three implementations (from the cached experiment)."""
+    """Measured seconds per call of the implementations, median and range of the repeats (cached experiment)."""
     result = experiments.run("ch01.conv_timings")
     styles = {"naive loops": ("#d62728", "o"), "im2col + matmul": ("#1f77b4", "s"), "FFT": ("#2ca02c", "^")}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for ax, setting in zip(axes, result["settings"]):
         for method in setting["methods"]:
             color, marker = styles[method]
-            ax.loglog(setting["kernels"], setting["seconds"][method], marker=marker, color=color, label=method)
+            rounds = [np.asarray(r) for r in setting["rounds"][method]]
+            median = np.array([np.median(r) for r in rounds])
+            spread = [median - [r.min() for r in rounds], [r.max() for r in rounds] - median]
+            ax.errorbar(setting["kernels"], median, yerr=spread, marker=marker, color=color, label=method,
+                        capsize=3, linewidth=1.2)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
         ax.set_xticks(setting["kernels"], [str(k) for k in setting["kernels"]])
         ax.minorticks_off()
         ax.set_xlabel("kernel size k (k×k)")
-        ax.set_ylabel("seconds per call (median)")
-        ax.set_title(setting["description"])
+        ax.set_ylabel("seconds per call")
+        title, _, detail = setting["description"].partition(": ")
+        ax.set_title(f"{title}\n{detail}", fontsize=10)
         ax.legend(frameon=False)
     fig.suptitle(f"measured on {result['machine']}", fontsize=9, color="#444444")
     fig.tight_layout()
@@ -244,23 +266,22 @@ def timings():
 
 @register(
     "ch01.kernel_explorer",
-    alt="The kernel explorer in its default state: a 12 by 12 crop of the cameraman photograph (his dark hat on "
-    "a light sky), the Sobel-x kernel with weights -1 0 1, -2 0 2, -1 0 1, and the 10 by 10 feature map with "
-    "its values written in: positive where the picture gets brighter from left to right, at the right edge "
-    "of the hat, and negative at its left edge.",
+    alt=f"The kernel explorer in its default state: a {EXPLORER_SIZE} by {EXPLORER_SIZE} crop of the cameraman "
+    "photograph (his dark hat on a light sky), the Sobel-x kernel with weights -1 0 1, -2 0 2, -1 0 1, and the "
+    f"{EXPLORER_SIZE - 2} by {EXPLORER_SIZE - 2} feature map with its values written in: positive where the "
+    "picture gets brighter from left to right, at the right edge of the hat, and negative at its left edge.",
 )
 def kernel_explorer():
     """The explorer's default state, for readers without JavaScript."""
-    from cnnbook.instruments import explorer_inputs
-
     x = next(iter(explorer_inputs().values()))
     w = kernels.kernel("sobel x")
     y = functional.conv2d(x[None, None], w[None, None])[0, 0]
     fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), gridspec_kw={"width_ratios": [12, 4, 10]})
-    draw_grid(axes[0], x, "input 12×12 (pixel values)", cmap="Blues", fmt="{:.1f}", vmin=0, vmax=1.3)
+    draw_grid(axes[0], x, "input {}×{} (pixel values)".format(*x.shape), cmap="Blues", fmt="{:.1f}", vmin=0, vmax=1.3)
     draw_grid(axes[1], w, "kernel: Sobel x", cmap="RdBu_r", vmin=-3, vmax=3)
     limit = float(np.abs(y).max())
-    draw_grid(axes[2], y, "feature map 10×10", cmap="RdBu_r", fmt="{:.1f}", vmin=-limit * 1.5, vmax=limit * 1.5)
+    draw_grid(axes[2], y, "feature map {}×{}".format(*y.shape), cmap="RdBu_r", fmt="{:.1f}", vmin=-limit * 1.5,
+              vmax=limit * 1.5)
     for ax in axes:
         for text in ax.texts:
             text.set_fontsize(6.5)

@@ -11,8 +11,8 @@
 #
 # This lab goes with [chapter 1](../../chapters/01-convolution/). You will write a cross-correlation
 # yourself, check it against `cnnbook`, watch translation equivariance hold and break on a real
-# photograph, and time three implementations on *your* machine. It runs in a few seconds on a laptop
-# CPU. [Download the notebook](../ch01_convolution.ipynb) to run and change it.
+# photograph, and time the chapter's implementations on *your* machine. It runs in a few seconds on a
+# laptop CPU. [Download the notebook](../ch01_convolution.ipynb) to run and change it.
 #
 # Everything here uses `cnnbook`, the book's own package, and NumPy.
 
@@ -21,8 +21,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import cnnbook
-from cnnbook import data, functional, kernels, reference, spectral, transforms
+from cnnbook import data, functional, kernels, transforms
 from cnnbook.exercises import check
+from cnnbook.experiments.conv_timings import METHODS, SETTINGS
 from cnnbook.timing import median_time
 
 print("cnnbook", cnnbook.__version__, "| GPU available:", cnnbook.gpu_available())
@@ -31,8 +32,8 @@ print("cnnbook", cnnbook.__version__, "| GPU available:", cnnbook.gpu_available(
 # ## 1. Your own cross-correlation
 #
 # The definition is $S(i, j) = \sum_{m}\sum_{n} I(i + m, j + n)\,K(m, n)$ over every position where the
-# kernel fits. Here is one way to write it with a single loop over output rows and columns and NumPy
-# doing the window sum. Exercise 1.9 asks for exactly this function, so the lab checks it the way
+# kernel fits. Here is one way to write it: loops over the output rows and columns, and NumPy doing
+# each window's sum. Exercise 1.9 asks for exactly this function, so the lab checks it the way
 # `cnnbook check 1.9 your_file.py` would.
 
 # %%
@@ -82,8 +83,9 @@ plt.show()
 # ## 3. Equivariance, measured
 #
 # Shift the image by $(dy, dx)$, then convolve; or convolve, then shift. With zero padding the two
-# agree everywhere except near the borders. With circular padding and a circular shift they agree
-# *everywhere*: the border is what breaks the symmetry.
+# agree exactly everywhere except near the borders. With circular padding and a circular shift they
+# agree *everywhere*: the border is what breaks the symmetry. The cell checks both statements before it
+# prints the differences.
 
 # %%
 x = cup[None, None]
@@ -93,6 +95,7 @@ dy, dx = 5, 7
 a = functional.conv2d(transforms.translate(x, dy, dx), k, padding="same")
 b = transforms.translate(functional.conv2d(x, k, padding="same"), dy, dx)
 interior = np.abs(a - b)[..., dy + 1 : -1, dx + 1 : -1]
+assert interior.max() == 0 and np.abs(a - b).max() > 0
 print("zero padding: max difference", float(np.abs(a - b).max()), "| interior", float(interior.max()))
 
 
@@ -104,34 +107,42 @@ def circular_conv(x, k):
 
 a = circular_conv(transforms.translate(x, dy, dx, mode="wrap"), k)
 b = transforms.translate(circular_conv(x, k), dy, dx, mode="wrap")
+assert np.abs(a - b).max() == 0
 print("circular:     max difference", float(np.abs(a - b).max()))
 
 # %% [markdown]
-# ## 4. Three implementations on your machine
+# ## 4. The implementations on your machine
 #
-# The chapter's timing figure was measured on the machine that built the book. Here are the same three
-# methods on the machine running this notebook, for one 3×3 and one 15×15 kernel on a 48×48 image.
-# They compute the same numbers. (The book's build does not run this cell, so that two builds of the
-# site are identical; run it yourself.)
+# The chapter's timing figure was measured on the machine that built the book. Here are the same
+# methods on the machine running this notebook, for a small and a large kernel on the chapter's small
+# image (the sizes are set in the cell). The cell first checks that they compute the same numbers, then
+# prints each method's median time and the range of its repeats: call one method faster than another
+# only where the ranges do not overlap. (The book's build does not run this cell, so that two builds of
+# the site are identical; run it yourself.)
 
 # %% tags=["skip-execution"]
 rng = np.random.default_rng(0)
-image = rng.standard_normal((1, 1, 48, 48))
-methods = {"naive loops": reference.conv2d, "im2col + matmul": functional.conv2d, "FFT": spectral.conv2d_fft}
+image = rng.standard_normal(SETTINGS["small"]["shape"])  # the chapter's small image
+methods = METHODS  # {"naive loops": cnnbook.reference.conv2d, "im2col + matmul": ..., "FFT": ...}
+kernel_sizes = (3, 15)
 
-for size in (3, 15):
+for size in kernel_sizes:
     weight = rng.standard_normal((1, 1, size, size))
     results = {name: f(image, weight) for name, f in methods.items()}
     agree = all(np.allclose(r, results["naive loops"]) for r in results.values())
-    times = {name: median_time(lambda f=f: f(image, weight), repeat=3) for name, f in methods.items()}
-    summary = ", ".join(f"{name} {1e3 * t:.3f} ms" for name, t in times.items())
+    # median_time with repeat=1 times one round (after a warm-up call): three calls give three repeats
+    rounds = {name: 1e3 * np.array([median_time(lambda f=f: f(image, weight), repeat=1) for _ in range(3)])
+              for name, f in methods.items()}
+    summary = ", ".join(f"{name} {np.median(r):.3f} ms ({r.min():.3f}–{r.max():.3f})" for name, r in rounds.items())
     print(f"{size}x{size}: agree={agree}; {summary}")
 
 # %% [markdown]
 # ## Your turn
 #
-# 1. Change `size` in the last cell to find where the FFT starts beating im2col on your machine.
-# 2. Replace the edge kernel in section 3 with `kernels.kernel("sobel x")` and a stride of 2
-#    (`functional.conv2d(..., stride=2)`): which shifts $(dy, dx)$ keep the interior difference at zero?
-#    Chapter 2 explains the answer.
-# 3. Check your answers to the chapter's exercises from here, for example `check("1.2", 73856)`.
+# - Change `kernel_sizes` in the last cell to find where the FFT starts beating im2col on your machine,
+#   with no overlap between their repeats.
+# - In the zero-padding part of section 3, convolve with `padding=1, stride=2` instead of
+#   `padding="same"` (which is for stride one only), and shift the convolved image by `(dy // 2, dx // 2)`
+#   instead of `(dy, dx)`. Which shifts $(dy, dx)$ keep the interior difference at zero? Chapter 2
+#   explains the answer.
+# - Check your answers to the chapter's exercises from here, for example `check("1.2", 73856)`.
