@@ -7,29 +7,48 @@ import numpy as np
 from cnnbook import functional, shapes
 from cnnbook.exercises import Exercise, code_block, register, tex
 
-# ---- 2.1 the source's example ----
+# ---- examples the chapter's text shares with these exercises (cnnbook.facts.ch02 reads them) ----
+
+#: (image size, kernel size) of the valid convolution of exercise 2.1 and section 2.1.
+SMALL_IMAGE = (9, 3)
+#: AlexNet's first layer (Krizhevsky et al., 2012): the input size the paper states, the one its
+#: implementation used, the kernel size and the stride.
+ALEXNET = {"paper_input": 224, "input": 227, "kernel": 11, "stride": 4}
+#: The strided convolution whose shape exercise 2.5 and section 2.7 undo: it maps ``size`` and ``size - 1``
+#: cells to the same number of outputs.
+OUTPUT_PADDING_EXAMPLE = {"size": 8, "kernel": 3, "stride": 2, "padding": 1}
+#: (stride, shift) of the phase asked for in exercise 2.6.
+PHASE_EXAMPLE = (3, 4)
+
+# ---- 2.1 a small valid convolution ----
+_n, _k = SMALL_IMAGE
+_side = shapes.conv_output_size(_n, _k)
 register(Exercise(
     id="2.1", kind="number", title="Valid convolution of a small image",
-    prompt="A 9×9 image is convolved with a 3×3 kernel, no padding, stride 1. How many times is the same set "
-           "of 9 weights applied?",
+    prompt=f"A {_n}×{_n} image is convolved with a {_k}×{_k} kernel, no padding, stride 1. How many times is the "
+           f"same set of {_k * _k} weights applied?",
     hint="One application per output pixel. How big is the output?",
-    solution=f"The output is ${9} - 3 + 1 = {shapes.conv_output_size(9, 3)}$ pixels on a side, so the 9 weights "
-             f"are applied ${shapes.conv_output_size(9, 3)}^2 = {shapes.weight_reuse(9, 3)}$ times.",
-    answer=shapes.weight_reuse(9, 3),
-    wrong=(shapes.conv_output_size(9, 3), 81, 9 * 49),
+    solution=f"The output is ${_n} - {_k} + 1 = {_side}$ pixels on a side, so the {_k * _k} weights "
+             f"are applied ${_side}^2 = {shapes.weight_reuse(_n, _k)}$ times.",
+    answer=shapes.weight_reuse(_n, _k),
+    wrong=(_side, _n * _n, _k * _k * _side * _side),
 ))
 
 # ---- 2.2 the general formula ----
+_a = ALEXNET
+_alexnet = shapes.conv_output_size(_a["input"], _a["kernel"], _a["stride"])
 register(Exercise(
     id="2.2", kind="number", title="AlexNet's first layer",
-    prompt="AlexNet's first layer applies 11×11 kernels with stride 4 and no padding to a 227×227 image. How "
-           "many pixels wide is its output?",
+    prompt=f"AlexNet's first layer applies {_a['kernel']}×{_a['kernel']} kernels with stride {_a['stride']} and no "
+           f"padding to a {_a['input']}×{_a['input']} image. How many pixels wide is its output?",
     hint="$\\lfloor (n + 2p - d(k-1) - 1)/s \\rfloor + 1$ with $d = 1$.",
-    solution=f"$\\lfloor (227 + 0 - 10 - 1)/4 \\rfloor + 1 = 54 + 1 = {shapes.conv_output_size(227, 11, 4)}$. "
-             "(The paper says 224×224 input, which gives $(224 - 11)/4 + 1 = 54.25$, not a whole number of "
-             "steps: the implementation used 227.)",
-    answer=shapes.conv_output_size(227, 11, 4),
-    wrong=(54, 56, 217),
+    solution=f"$\\lfloor ({_a['input']} + 0 - {_a['kernel'] - 1} - 1)/{_a['stride']} \\rfloor + 1 = "
+             f"{_alexnet - 1} + 1 = {_alexnet}$. (The paper says {_a['paper_input']}×{_a['paper_input']} input, "
+             f"which gives $({_a['paper_input']} - {_a['kernel']})/{_a['stride']} + 1 = "
+             f"{(_a['paper_input'] - _a['kernel']) / _a['stride'] + 1:g}$, not a whole number of steps; "
+             f"reimplementations such as Caffe's reference model crop {_a['input']}×{_a['input']} inputs.)",
+    answer=_alexnet,
+    wrong=(_alexnet - 1, _alexnet + 1, _a["input"] - _a["kernel"] + 1),
 ))
 
 # ---- 2.3 dilation ----
@@ -60,41 +79,66 @@ register(Exercise(
 ))
 
 # ---- 2.5 transposed output size ----
+_e = OUTPUT_PADDING_EXAMPLE
+_out = shapes.conv_output_size(_e["size"], _e["kernel"], _e["stride"], _e["padding"])
+_back = shapes.conv_transpose_output_size(_out, _e["kernel"], _e["stride"], _e["padding"])
+_needed = _e["size"] - _back
 register(Exercise(
     id="2.5", kind="number", title="Undoing a strided convolution's shape",
-    prompt="A stride-2 convolution with a 3×3 kernel and padding 1 maps 8×8 to 4×4. The transposed "
-           "convolution with the same kernel size, stride and padding maps 4×4 back to 7×7. What "
-           "`output_padding` makes it 8×8?",
+    prompt=f"A stride-{_e['stride']} convolution with a {_e['kernel']}×{_e['kernel']} kernel and padding "
+           f"{_e['padding']} maps {_e['size']}×{_e['size']} to {_out}×{_out}. The transposed convolution with the "
+           f"same kernel size, stride and padding maps {_out}×{_out} back to {_back}×{_back}. What `output_padding` "
+           f"makes it {_e['size']}×{_e['size']}?",
     hint="$o = (i - 1)s - 2p + d(k - 1) + \\text{output\\_padding} + 1$.",
-    solution=f"$(4-1) \\cdot 2 - 2 + 2 + 1 = {shapes.conv_transpose_output_size(4, 3, 2, 1)}$, so one more row "
-             "and column is needed: `output_padding = 1`, giving "
-             f"{shapes.conv_transpose_output_size(4, 3, 2, 1, output_padding=1)}. Both 7 and 8 map to 4 under the "
-             "stride-2 convolution (the floor in the size formula loses the difference); `output_padding` "
-             "says which one to go back to.",
-    answer=1,
-    wrong=(0, 2),
+    solution=f"$({_out}-1) \\cdot {_e['stride']} - {2 * _e['padding']} + {_e['kernel'] - 1} + 1 = {_back}$, so "
+             f"{_needed} more row and column is needed: `output_padding = {_needed}`, giving "
+             f"{shapes.conv_transpose_output_size(_out, _e['kernel'], _e['stride'], _e['padding'], _needed)}. Both "
+             f"{_back} and {_e['size']} map to {_out} under the stride-{_e['stride']} convolution (the floor in the "
+             "size formula loses the difference); `output_padding` says which one to go back to. It adds its zeros "
+             "at the end (bottom and right), and must be smaller than the stride (or the dilation).",
+    answer=_needed,
+    wrong=(0, _needed + 1),
 ))
 
-# ---- 2.6 stride and equivariance ----
+# ---- 2.6 proof: which shifts a stride respects ----
+_s, _t = PHASE_EXAMPLE
 register(Exercise(
-    id="2.6", kind="choice", title="Which shifts does a stride-2 convolution respect?",
-    prompt="Let $f(x) = (x \\star K)$ sampled with stride 2 (keep every other output), on an infinite image. "
-           "For which shifts $t$ of the input is there a shift $t'$ of the output with "
-           "$f(T_t x) = T_{t'} f(x)$ for every image $x$?",
-    choices={
-        "a": "Every integer shift, with $t' = t/2$ rounded down.",
-        "b": "Even shifts only, with $t' = t/2$.",
-        "c": "Odd shifts only.",
-        "d": "None except $t = 0$.",
-    },
-    hint="Write $f(x)(i) = (x \\star K)(2i)$ and substitute the shifted image.",
-    solution="**(b)**. $f(T_t x)(i) = (T_t x \\star K)(2i) = (x \\star K)(2i - t)$. If $t = 2u$ this is "
-             "$(x \\star K)(2(i - u)) = f(x)(i - u)$: the output shifts by $u = t/2$. If $t$ is odd, "
-             "$2i - t$ is odd for every $i$, so the shifted output is made only of the samples at odd "
-             "positions, which $f(x)$ never kept: for a generic image it is no shift of $f(x)$ at all. "
-             "The measurement in section 2.5 shows exactly this on a photograph.",
-    answer="b",
-    wrong=("a", "c", "d"),
+    id="2.6", kind="number", title="Which shifts survive a stride? A proof",
+    prompt=(
+        r"Work on the infinite line (no borders). Let $y = x \star K$ be the stride-1 correlation of an image $x$ "
+        r"with a kernel $K \neq 0$ of finite size, $y(j) = \sum_m x(j + m) K(m)$, and let the strided layer keep "
+        r"every $s$-th sample, $f(x)(i) = y(s\,i)$. Write $T_t$ for the shift by $t$, $(T_t x)(j) = x(j - t)$." "\n\n"
+        r"1. Prove that if $t = s u$ is a multiple of the stride, $f(T_t x) = T_u f(x)$ for every image $x$." "\n"
+        "2. Prove that if $t$ is not a multiple of $s$, every sample of $f(T_t x)$ is a sample $y(j)$ with "
+        r"$j \equiv r \pmod s$ for one phase $r \neq 0$, so it is made only of samples that $f(x)$ threw away. "
+        r"Find $r$ in terms of $t$ and $s$." "\n"
+        "3. Prove that then no output shift $t'$ gives $f(T_t x) = T_{t'} f(x)$ for *every* image $x$, and give "
+        r"an image for which some $t'$ does (so the failure is for generic images, not all of them)." "\n\n"
+        f"To check part 2, answer with a number: with stride $s = {_s}$ and shift $t = {_t}$, which phase "
+        rf"$r$ (between $0$ and ${_s - 1}$) does $f(T_{{{_t}}} x)$ read?"),
+    hint=r"Substitute: $(T_t x \star K)(j) = y(j - t)$. For part 3, try an image that is a single impulse "
+         r"$x = \delta_a$ (one at $a$, zero elsewhere): what is $y$ then, and what would equality for every $a$ "
+         "say about $K$?",
+    solution=(
+        r"**1.** $(T_t x \star K)(j) = \sum_m x(j + m - t) K(m) = y(j - t)$, so "
+        r"$f(T_t x)(i) = y(s\,i - t)$. With $t = su$ this is $y(s(i - u)) = f(x)(i - u) = (T_u f(x))(i)$: "
+        r"the output shifts by $u = t/s$, for every $x$." "\n\n"
+        r"**2.** $s\,i - t \equiv -t \pmod s$ for every $i$, so all of $f(T_t x)$ is read from the phase "
+        r"$r = (-t) \bmod s$ of $y$, and $r \neq 0$ exactly when $s$ does not divide $t$. The layer keeps phase "
+        "$0$ and throws away the other $s - 1$; the shifted input makes it keep one of those instead. "
+        rf"With $s = {_s}$ and $t = {_t}$: $r = (-{_t}) \bmod {_s} = {(-_t) % _s}$ (not "
+        rf"${_t} \bmod {_s} = {_t % _s}$: the sign matters)." "\n\n"
+        r"**3.** Suppose $f(T_t x) = T_{t'} f(x)$ for every $x$, that is $y(s\,i - t) = y(s\,i - s\,t')$ for every "
+        r"$i$ and every $x$. Take $x = \delta_a$: then $y(j) = K(a - j)$, and $i = 0$ gives "
+        r"$K(a + t) = K(a + s\,t')$ for every $a$. So $K$ repeats with period $q = s\,t' - t$, which is not zero "
+        "because $t$ is not a multiple of $s$. But a kernel of finite size that is not zero cannot repeat: if "
+        r"$K(m) \neq 0$ then $K(m + n q) \neq 0$ for every integer $n$, infinitely many taps. So no $t'$ works "
+        "for all images. For *some* images one does: a constant image has a constant $y$, all of whose phases "
+        "are equal, so $f(T_t x) = f(x)$ for every $t$ (and any image whose $y$ repeats with period "
+        r"$s\,t' - t$ works too). That is why the statement is about generic images, and why the measurement of "
+        "section 2.5 is made on a photograph, where every odd shift leaves an error far from zero."),
+    answer=(-_t) % _s,
+    wrong=(_t % _s, 0, _t / _s),
 ))
 
 # ---- 2.7 full padding ----
@@ -226,9 +270,10 @@ register(Exercise(
            "$((h-1)s + k_h) \\times ((w-1)s + k_w)$.",
     hint="Start from zeros and add `x[i, j] * kernel` into the block whose top-left corner is "
          "`(i * stride, j * stride)`. Where blocks overlap, the contributions add up.",
-    solution=f"{code_block(conv_transpose2d_single)}\n\nThis is $C^\\top$ applied to `x`: the column of $C$ for "
-             "one input pixel lists where that pixel went in the forward convolution, and the transpose "
-             "sends it back to all those places, weighted the same way. `cnnbook.functional.conv_transpose2d` "
+    solution=f"{code_block(conv_transpose2d_single)}\n\nThis is $C^\\top$ applied to `x`, where $C$ is the matrix "
+             "of the stride-`stride` convolution whose output has the shape of `x`: row $j$ of $C$ lists the cells "
+             "that output $j$ read, with their weights, and $C^\\top$ sends `x`'s value $j$ back to exactly those "
+             "cells, weighted the same way. `cnnbook.functional.conv_transpose2d` "
              "adds channels, padding, output padding and dilation.",
     function="conv_transpose2d_single", signature="conv_transpose2d_single(x, kernel, stride)",
     reference=_transpose_reference, cases=_transpose_cases,

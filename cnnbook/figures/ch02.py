@@ -9,6 +9,7 @@ import numpy as np
 
 from cnnbook import functional, kernels, matrices, transforms
 from cnnbook.arithmetic import Arithmetic, animate
+from cnnbook.claims import expect
 from cnnbook.data import photo
 from cnnbook.figures import register
 from cnnbook.figures.ch01 import ASYMMETRIC_KERNEL
@@ -31,23 +32,38 @@ ANIMATIONS = {
 }
 
 
+def _cells(count, noun="zero"):
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _a(n):
+    return "an" if str(n).startswith("8") or n in (11, 18) else "a"
+
+
 def _animation_alt(a):
     n, k, o = a.input_size, a.kernel_size, a.output_size
     before, after = a.pads
     if a.transposed:
-        where = (f"a {n} by {n} input (blue) spread {a.stride} cells apart with zeros between (white) and "
-                 f"a border of {before} zeros (grey)" + (f", {a.output_padding} more at the bottom and right"
-                                                         if a.output_padding else ""))
+        spread = (f" spread {a.stride} cells apart with zeros between (white)" if a.stride > 1 else "")
+        where = (f"{_a(n)} {n} by {n} input (blue){spread} and a border of {_cells(before)} (grey)"
+                 + (f", {a.output_padding} more at the bottom and right" if a.output_padding else ""))
+        kernel = f"a {k} by {k} kernel (orange), rotated by 180 degrees,"
         moves = "one cell at a time"
     else:
-        pad = (f"padded with {before} zeros on each side" if before == after
-               else f"padded with {before} zeros before and {after} after")
-        where = f"a {n} by {n} input (blue)" + (f" {pad} (grey)" if before or after else "")
+        pad = (f"padded with {_cells(before)} on each side" if before == after
+               else f"padded with {_cells(before)} before and {after} after")
+        where = f"{_a(n)} {n} by {n} input (blue)" + (f" {pad} (grey)" if before or after else "")
+        kernel = f"a {k} by {k} kernel (orange)"
         moves = "one cell at a time" if a.stride == 1 else f"{a.stride} cells at a time"
     taps = f" with its taps {a.dilation} cells apart" if a.dilation > 1 else ""
-    unused = (f"; the last {a.unused} row and column are never reached because the stride does not fit"
-              if a.unused else "")
-    return (f"Animation: a {k} by {k} kernel (orange){taps} slides over {where}, {moves}, filling a {o} by {o} "
+    unused = ""
+    if a.unused:
+        lost = max(0, a.unused - after)  # unread cells that hold input rather than padding
+        rows = "row and column" if a.unused == 1 else f"{a.unused} rows and columns"
+        what = "padding only" if not lost else ("input cells" if lost == a.unused else f"{lost} of them input")
+        unused = (f"; no window reaches the last {rows} of the padded input ({what}, outlined in red), because "
+                  "the stride does not fit")
+    return (f"Animation: {kernel}{taps} slides over {where}, {moves}, filling {_a(o)} {o} by {o} "
             f"output (green) one cell per step{unused}. Below it: {a.formula()}.")
 
 
@@ -58,18 +74,30 @@ def _register_animation(key, arith):
 for _key, _arith in ANIMATIONS.items():
     _register_animation(_key, _arith)
 
-#: The convolution arithmetic animator's default state, drawn for readers without JavaScript.
-_register_animation("instrument", Arithmetic(5, 3, stride=2, padding=1))
+#: The convolution arithmetic animator's default state, drawn for readers without JavaScript (the same
+#: defaults are written in docs/assets/instruments/conv-arithmetic.js).
+INSTRUMENT_DEFAULT = Arithmetic(5, 3, stride=2, padding=1)
+_register_animation("instrument", INSTRUMENT_DEFAULT)
+
+
+#: Side of the image whose convolution matrix the transposed-convolution figure draws (with chapter 1's kernel).
+TRANSPOSED_MATRIX_SIZE = 4
+
+
+def _matrix_alt(n, k):
+    o = n - k + 1
+    return (f"Two matrices drawn as coloured grids: the {o * o} by {n * n} matrix C of a {k} by {k} kernel acting on "
+            f"a flattened {n} by {n} image, and its {n * n} by {o * o} transpose, which maps the {o} by {o} output "
+            f"back to {_a(n)} {n} by {n} grid; each colour is one of the kernel's {k * k} weights.")
 
 
 @register(
     "ch02.transposed_matrix",
-    alt="Two matrices drawn as coloured grids: the 4 by 16 matrix C of a 3 by 3 kernel acting on a flattened "
-    "4 by 4 image, and its 16 by 4 transpose, which maps the 2 by 2 output back to a 4 by 4 grid; each "
-    "colour is one of the kernel's nine weights.",
+    alt=_matrix_alt(TRANSPOSED_MATRIX_SIZE, len(ASYMMETRIC_KERNEL)),
 )
-def transposed_matrix(n=4):
+def transposed_matrix(n=None):
     """The convolution matrix C and its transpose, the matrix of the transposed convolution."""
+    n = TRANSPOSED_MATRIX_SIZE if n is None else n
     c = matrices.conv_matrix(ASYMMETRIC_KERNEL, (n, n))
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.2), gridspec_kw={"width_ratios": [16, 5.5]})
     for ax, m, title in ((axes[0], c, "convolution $C$: %d×%d"), (axes[1], c.T, "transposed $C^\\top$: %d×%d")):
@@ -98,19 +126,28 @@ def bilinear_kernel():
     return np.outer(tent, tent)
 
 
+#: The upsampling factor of the checkerboard figure: the stride of its transposed convolutions.
+UPSAMPLE = 2
+
+
 def upsamplers():
-    """Three ways to double an image's size, as ``{label: function(x) -> y}`` on (N, 1, H, W) arrays."""
-    flat3 = np.full((1, 1, 3, 3), 4.0 / 9.0)  # gain 1 on average: 9 taps over 4 output pixels per input
+    """Three ways to enlarge an image :data:`UPSAMPLE` times, as ``{label: function(x) -> y}`` on (N, 1, H, W) arrays.
+
+    The 3×3 kernel of equal weights is scaled to gain 1 on average: its 9 taps land on ``UPSAMPLE**2``
+    output pixels per input pixel.
+    """
+    s = UPSAMPLE
+    flat3 = np.full((1, 1, 3, 3), s**2 / 9.0)
     blur = kernels.kernel("gaussian blur")[None, None]
 
     def nearest_then_conv(x):
-        return functional.conv2d(np.repeat(np.repeat(x, 2, axis=-2), 2, axis=-1), blur, padding=1)
+        return functional.conv2d(np.repeat(np.repeat(x, s, axis=-2), s, axis=-1), blur, padding=1)
 
     return {
-        "transposed 3×3, stride 2": lambda x: functional.conv_transpose2d(x, flat3, stride=2, padding=1,
-                                                                          output_padding=1),
-        "transposed 4×4 (bilinear), stride 2": lambda x: functional.conv_transpose2d(
-            x, bilinear_kernel()[None, None], stride=2, padding=1),
+        f"transposed 3×3, stride {s}": lambda x: functional.conv_transpose2d(x, flat3, stride=s, padding=1,
+                                                                            output_padding=1),
+        f"transposed 4×4 (bilinear), stride {s}": lambda x: functional.conv_transpose2d(
+            x, bilinear_kernel()[None, None], stride=s, padding=1),
         "nearest resize, then 3×3 blur": nearest_then_conv,
     }
 
@@ -119,7 +156,7 @@ def upsamplers():
 def checkerboard_images(size=128):
     """A photograph halved by 2×2 average pooling, and each upsampler's result at the full size."""
     full = photo("camera", size=size, backend="numpy")[None, None]
-    small = functional.avg_pool2d(full, 2)
+    small = functional.avg_pool2d(full, UPSAMPLE)
     return full[0, 0], {label: up(small)[0, 0] for label, up in upsamplers().items()}
 
 
@@ -130,14 +167,17 @@ def constant_response(up, n=5):
 
 @register(
     "ch02.checkerboard",
-    alt="Top row: a crop of the cameraman photograph upsampled by 2 in three ways; the stride-2 transposed "
-    "convolution with a 3 by 3 kernel is covered in a fine checkerboard, the bilinear 4 by 4 kernel and the "
-    "resize-then-blur are smooth. Bottom row: each method's output for a constant input, a repeating "
-    "pattern of 4 different values for the 3 by 3 kernel and flat for the other two.",
+    alt=f"Top row: a crop of the cameraman photograph upsampled by {UPSAMPLE} in three ways; the stride-{UPSAMPLE} "
+    "transposed convolution with a 3 by 3 kernel is covered in a fine checkerboard, the bilinear 4 by 4 kernel "
+    "and the resize-then-blur are smooth. Bottom row: each method's output for a constant input, a repeating "
+    "checkerboard of unequal values for the 3 by 3 kernel and flat for the other two.",
     format="png",
 )
 def checkerboard():
     """Uneven overlap makes a checkerboard; even overlap or resize-then-convolve does not."""
+    patterns = [np.ptp(constant_response(up)) for up in upsamplers().values()]
+    expect(patterns[0] > 0.5 and max(patterns[1:]) < 1e-12,
+           "ch02.checkerboard's alt text: only the 3×3 kernel's response to a constant varies")
     _, results = checkerboard_images()
     fig, axes = plt.subplots(2, 3, figsize=(10, 6.6), gridspec_kw={"height_ratios": [3, 2]})
     crop = (slice(12, 76), slice(34, 98))
@@ -203,16 +243,36 @@ def stride_equivariance(size=128):
     return result
 
 
+def check_equivariance(result, tol=1e-12):
+    """Raise :class:`cnnbook.claims.ClaimError` unless ``result`` shows what the figure's alt text says.
+
+    The strided series are exact at shifts that are multiples of their stride and far from exact (a relative
+    error above 0.01) at every other shift, the Sobel kernel more so than the blur at every such shift; the
+    unstrided control is exact everywhere.
+    """
+    shifts = result["shifts"]
+    for stride, name in EQUIVARIANCE_SERIES:
+        errors = result[f"stride {stride}, {name}"]
+        exact = [e for t, e in zip(shifts, errors) if t % stride == 0]
+        broken = [e for t, e in zip(shifts, errors) if t % stride]
+        expect(max(exact) < tol, f"stride {stride}, {name}: shifts by multiples of the stride are exact")
+        expect(not broken or min(broken) > 0.01, f"stride {stride}, {name}: every other shift breaks equivariance")
+    sobel, blur = result["stride 2, sobel x"], result["stride 2, gaussian blur"]
+    expect(all(a > b for t, a, b in zip(shifts, sobel, blur) if t % 2),
+           "at every odd shift the Sobel kernel's error is larger than the blur's")
+
+
 @register(
     "ch02.stride_equivariance",
-    alt="A bar chart of the relative error between shifting the cameraman photograph by 0 to 8 pixels before a "
-    "stride-2 convolution and shifting the output afterwards, for a Sobel and a blur kernel. Even shifts give "
-    "zero error; every odd shift gives a large error, larger for the Sobel kernel than for the blur. The "
-    "stride-1 Sobel convolution, the control, is zero for every shift.",
+    alt=f"A bar chart of the relative error between shifting the cameraman photograph by {min(STRIDE_SHIFTS)} to "
+    f"{max(STRIDE_SHIFTS)} pixels before a stride-2 convolution and shifting the output afterwards, for a Sobel "
+    "and a blur kernel. Even shifts give zero error; every odd shift gives an error well above zero, larger for "
+    "the Sobel kernel than for the blur. The stride-1 Sobel convolution, the control, is zero for every shift.",
 )
 def stride_equivariance_figure():
     """Stride 2 commutes with even shifts only: measured on a real photograph."""
     result = stride_equivariance()
+    check_equivariance(result)
     shifts = np.array(result["shifts"])
     labels = [k for k in result if k != "shifts"]
     colours = ("#e8590c", "#f2a65a", "#1f77b4")

@@ -64,7 +64,7 @@ display(SVG(animate(Arithmetic(3, 4, stride=2, padding=1, transposed=True))))
 # ## 3. Your strided, padded, dilated convolution
 #
 # Exercise 2.9 asks for this function. Here is one way to write it; the checker runs it against
-# `cnnbook.functional.conv2d` on 25 random settings.
+# `cnnbook.functional.conv2d` on random settings.
 
 # %%
 def conv2d_general(image, kernel, stride, padding, dilation):
@@ -111,40 +111,53 @@ print(f"<conv x, y> = {left:.6f}   <x, conv^T y> = {right:.6f}")
 # %% [markdown]
 # ## 5. Stride and equivariance on another photograph
 #
-# Shift the coffee photograph by $t$ pixels, apply a stride-2 edge detector, and compare with the best
-# whole-pixel shift of the unshifted output. Even shifts agree exactly away from the borders; odd ones
-# cannot.
+# Shift the coffee photograph by $t$ pixels, apply a strided edge detector, and compare with the best
+# whole-pixel shift of the unshifted output, away from the borders. The algebra of section 2.5 says that
+# shifts by a multiple of the stride agree exactly, and that the others cannot for a generic image; the
+# last line of the cell checks both on this photograph.
 
 # %%
+stride, shifts = 2, range(6)
+margin = max(shifts) + 2                  # rows the shifts can disturb near the borders
 cup = data.photo("coffee", size=96, backend="numpy")[None, None]
 edge = kernels.kernel("sobel y")[None, None]
-base = functional.conv2d(cup, edge, stride=2)[0, 0]
-for t in range(6):
-    moved = functional.conv2d(transforms.translate(cup, t, 0), edge, stride=2)[0, 0]
-    error = min(np.abs(moved - transforms.translate(base, c, 0))[8:-8, 8:-8].max() for c in {t // 2, (t + 1) // 2})
-    print(f"vertical shift {t}: largest interior difference {error:.4f}")
+base = functional.conv2d(cup, edge, stride=stride)[0, 0]
+errors = {}
+for t in shifts:
+    moved = functional.conv2d(transforms.translate(cup, t, 0), edge, stride=stride)[0, 0]
+    candidates = {t // stride, -(-t // stride)}   # the output shifts on either side of t / stride
+    errors[t] = min(np.abs(moved - transforms.translate(base, c, 0))[margin:-margin, margin:-margin].max()
+                    for c in candidates)
+    print(f"vertical shift {t}: largest interior difference {errors[t]:.4f}")
+exact = all(errors[t] < 1e-12 for t in shifts if t % stride == 0)
+broken = all(errors[t] > 1e-3 for t in shifts if t % stride)
+print(f"multiples of the stride exact: {exact}; every other shift differs: {broken}")
+assert exact and broken
 
 # %% [markdown]
 # ## 6. A checkerboard of your own
 #
-# Upsample a constant image with a stride-2 transposed convolution. With a kernel size that the stride
+# Upsample a constant image with a strided transposed convolution. With a kernel size that the stride
 # does not divide, the overlaps are uneven and a constant input does not come out constant. Try
 # `size = 4` and `size = 5`.
 
 # %%
-size = 3
-kernel = np.ones((1, 1, size, size)) * 4 / size**2   # average gain 1
-flat = functional.conv_transpose2d(np.ones((1, 1, 6, 6)), kernel, stride=2)[0, 0, 3:-3, 3:-3]
+size, stride = 3, 2
+kernel = np.ones((1, 1, size, size)) * stride**2 / size**2   # average gain 1: size² taps over stride² outputs
+out = functional.conv_transpose2d(np.ones((1, 1, 6, 6)), kernel, stride=stride)[0, 0]
+flat = out[size:-size, size:-size]                           # away from the border, where fewer copies land
 plt.figure(figsize=(3, 3))
 plt.imshow(flat, cmap="viridis")
-plt.title(f"{size}×{size}, stride 2: {flat.min():.2f} to {flat.max():.2f}")
+plt.title(f"{size}×{size}, stride {stride}: {flat.min():.2f} to {flat.max():.2f}")
 plt.axis("off")
 plt.show()
 
 # %% [markdown]
 # ## Your turn
 #
-# 1. Find the smallest input size $n$ for which a 3×3 kernel with stride 3 and padding 0 leaves two cells
-#    unread. Check with `Arithmetic(n, 3, stride=3).unused`.
-# 2. Show numerically that a stride-3 convolution commutes with shifts by 3 but not by 1 or 2.
-# 3. Check your answers to the chapter's exercises from here, for example `check("2.4", (1, 2))`.
+# * Find the smallest input size $n$ for which a 3×3 kernel with stride $s = 3$ and no padding leaves
+#   two cells unread. Check with `Arithmetic(n, 3, stride=3).unused`.
+# * Show numerically that a convolution with stride $s = 3$ commutes with shifts by multiples of $s$ and
+#   with no other shift (change `stride` in section 5). Which phase of the unstrided output does a shift
+#   by $t$ read? Exercise 2.6 asks you to prove it.
+# * Check your answers to the chapter's exercises from here, for example `check("2.4", (1, 2))`.
