@@ -7,41 +7,59 @@ import numpy as np
 from cnnbook import functional, shapes
 from cnnbook.exercises import Exercise, code_block, register, tex
 
-# ---- 4.1 the seeds' first count ----
+# ---- 4.1 what a 1×1 reduction saves ----
+REDUCE_IN, REDUCE_MID, REDUCE_OUT, REDUCE_SIDE = 256, 32, 64, 28
+_DIRECT_5X5 = shapes.conv2d_macs((REDUCE_IN, REDUCE_SIDE, REDUCE_SIDE), REDUCE_OUT, 5, padding=2)
+_REDUCE_1X1 = shapes.conv2d_macs((REDUCE_IN, REDUCE_SIDE, REDUCE_SIDE), REDUCE_MID, 1)
+_REDUCED_5X5 = shapes.conv2d_macs((REDUCE_MID, REDUCE_SIDE, REDUCE_SIDE), REDUCE_OUT, 5, padding=2)
 register(Exercise(
-    id="4.1", kind="number", title="Parameters of a 3×3 layer",
-    prompt="A convolution layer maps 64 input channels to 128 output channels with 3×3 kernels and a bias "
-           "per output channel. How many learnable parameters does it have?",
-    hint="Each of the 128 filters has one 3×3 slice per input channel, plus its bias.",
-    solution=f"$(3 \\cdot 3 \\cdot 64 + 1) \\cdot 128 = 577 \\cdot 128 = {tex(shapes.conv2d_params(64, 128, 3))}$. "
-             f"Without biases it would be ${tex(shapes.conv2d_params(64, 128, 3, bias=False))}$. The size of "
-             "the image does not appear anywhere: the same weights are used at every position.",
-    answer=shapes.conv2d_params(64, 128, 3),
-    wrong=(shapes.conv2d_params(64, 128, 3, bias=False), 3 * 3 * 128 + 128, 3 * 3 * 64 + 1),
+    id="4.1", kind="number", title="What a 1×1 reduction saves",
+    prompt=f"A 5×5 convolution (padding 2) maps {REDUCE_IN} channels to {REDUCE_OUT} on a "
+           f"{REDUCE_SIDE}×{REDUCE_SIDE} map. Inception-style, you first reduce the input to {REDUCE_MID} "
+           "channels with a 1×1 convolution and apply the 5×5 convolution to those. How many multiply-accumulates "
+           "per image does the reduction *save*?",
+    hint="Count the direct layer, then both layers of the reduced version: the 1×1 layer costs something too.",
+    solution=f"Directly: ${REDUCE_SIDE}^2 \\cdot 5^2 \\cdot {REDUCE_IN} \\cdot {REDUCE_OUT} = {tex(_DIRECT_5X5)}$. "
+             f"Reduced: the 1×1 layer costs ${REDUCE_SIDE}^2 \\cdot {REDUCE_IN} \\cdot {REDUCE_MID} = "
+             f"{tex(_REDUCE_1X1)}$ and the 5×5 layer ${REDUCE_SIDE}^2 \\cdot 5^2 \\cdot {REDUCE_MID} \\cdot "
+             f"{REDUCE_OUT} = {tex(_REDUCED_5X5)}$, together ${tex(_REDUCE_1X1 + _REDUCED_5X5)}$. The saving is "
+             f"${tex(_DIRECT_5X5 - _REDUCE_1X1 - _REDUCED_5X5)}$ MACs, "
+             f"{_DIRECT_5X5 / (_REDUCE_1X1 + _REDUCED_5X5):.1f} times fewer. The 1×1 layer is cheap because it "
+             "has no $k^2$ factor; the bet is that the 5×5 layer loses little by seeing fewer channels.",
+    answer=_DIRECT_5X5 - _REDUCE_1X1 - _REDUCED_5X5,
+    wrong=(_REDUCE_1X1 + _REDUCED_5X5, _DIRECT_5X5, _DIRECT_5X5 - _REDUCED_5X5),
 ))
 
-# ---- 4.2 the seeds' second count ----
+# ---- 4.2 a wide layer ----
+WIDE = 384
 register(Exercise(
     id="4.2", kind="number", title="A wide layer",
-    prompt="How many parameters (weights and biases) does a 3×3 convolution from 256 to 256 channels have?",
+    prompt=f"How many parameters (weights and biases) does a 3×3 convolution from {WIDE} to {WIDE} channels have?",
     hint="$(k \\cdot k \\cdot C_{\\text{in}} + 1) \\cdot C_{\\text{out}}$.",
-    solution=f"$(9 \\cdot 256 + 1) \\cdot 256 = {tex(shapes.conv2d_params(256, 256, 3))}$: doubling both channel "
-             "counts multiplies the weights by four, which is why the widest layers of a network hold most of "
-             "its parameters.",
-    answer=shapes.conv2d_params(256, 256, 3),
-    wrong=(shapes.conv2d_params(256, 256, 3, bias=False), 9 * 256 + 256),
+    solution=f"$(9 \\cdot {WIDE} + 1) \\cdot {WIDE} = {tex(shapes.conv2d_params(WIDE, WIDE, 3))}$: the weights grow "
+             "with the product of the channel counts, so widening both by a factor $r$ multiplies them by $r^2$, "
+             "which is why the widest layers of a network hold most of its parameters.",
+    answer=shapes.conv2d_params(WIDE, WIDE, 3),
+    wrong=(shapes.conv2d_params(WIDE, WIDE, 3, bias=False), 9 * WIDE + WIDE, (9 * WIDE + 1) * WIDE * 2),
 ))
 
-# ---- 4.3 the weight tensor's shape ----
+# ---- 4.3 a grouped weight's shape ----
+GROUPED_IN, GROUPED_OUT, GROUPED_GROUPS = 128, 256, 4
 register(Exercise(
-    id="4.3", kind="shape", title="The 4-D weight tensor",
-    prompt="A layer maps an RGB image to 16 feature maps with 5×5 kernels. What is the shape of its weight "
-           "tensor in the (C_out, C_in, kH, kW) convention of `cnnbook` and PyTorch?",
-    hint="One 5×5 slice per pair of output and input channel.",
-    solution="$(16, 3, 5, 5)$: 16 filters, each a stack of 3 slices of 5×5, "
-             f"${tex(16 * 3 * 25)}$ weights. TensorFlow stores the same numbers as $(5, 5, 3, 16)$.",
-    answer=(16, 3, 5, 5),
-    wrong=((3, 16, 5, 5), (5, 5, 3, 16), (16, 5, 5)),
+    id="4.3", kind="shape", title="The weight of a grouped layer",
+    prompt=f"A 3×3 convolution maps {GROUPED_IN} channels to {GROUPED_OUT} with `groups={GROUPED_GROUPS}`. What "
+           "is the shape of its weight tensor, in the (C_out, C_in, kH, kW) layout of `cnnbook` and PyTorch?",
+    hint="Every output channel still has its own filter, but a filter spans only the input channels of its group.",
+    solution=f"$({GROUPED_OUT}, {GROUPED_IN // GROUPED_GROUPS}, 3, 3)$: the {GROUPED_OUT} filters stay, and each "
+             f"spans the ${GROUPED_IN}/{GROUPED_GROUPS} = {GROUPED_IN // GROUPED_GROUPS}$ input channels of its "
+             f"group (filters $0$ to ${GROUPED_OUT // GROUPED_GROUPS - 1}$ see input channels $0$ to "
+             f"${GROUPED_IN // GROUPED_GROUPS - 1}$, and so on). That is "
+             f"${tex(shapes.conv2d_params(GROUPED_IN, GROUPED_OUT, 3, bias=False, groups=GROUPED_GROUPS))}$ "
+             f"weights, a {'quarter' if GROUPED_GROUPS == 4 else f'1/{GROUPED_GROUPS}'} of the ungrouped layer's. "
+             "A depthwise layer is the extreme case: its weight has shape $(C, 1, k, k)$.",
+    answer=(GROUPED_OUT, GROUPED_IN // GROUPED_GROUPS, 3, 3),
+    wrong=((GROUPED_OUT, GROUPED_IN, 3, 3), (GROUPED_OUT // GROUPED_GROUPS, GROUPED_IN // GROUPED_GROUPS, 3, 3),
+           (GROUPED_GROUPS, GROUPED_OUT // GROUPED_GROUPS, GROUPED_IN // GROUPED_GROUPS, 3, 3)),
 ))
 
 # ---- 4.4 a 1×1 convolution's cost ----
@@ -63,7 +81,8 @@ register(Exercise(
            "convolution (one kernel per channel) followed by a 1×1 convolution from 128 to 128. Without biases, "
            "how many weights does it have?",
     hint="The depthwise part has $3 \\cdot 3$ weights per channel; the pointwise part is a 128×128 matrix.",
-    solution=f"$9 \\cdot 128 + 128 \\cdot 128 = {tex(1152)} + {tex(16384)} = "
+    solution=f"$9 \\cdot 128 + 128 \\cdot 128 = {tex(shapes.conv2d_params(128, 128, 3, bias=False, groups=128))} + "
+             f"{tex(shapes.conv2d_params(128, 128, 1, bias=False))} = "
              f"{tex(shapes.conv2d_params(128, 128, 3, bias=False, groups=128) + shapes.conv2d_params(128, 128, 1, bias=False))}$, "
              f"against ${tex(shapes.conv2d_params(128, 128, 3, bias=False))}$ for the full 3×3 layer: "
              "$1/C_{\\text{out}} + 1/k^2 \\approx 0.119$ of it.",
@@ -85,19 +104,27 @@ register(Exercise(
 ))
 
 # ---- 4.7 locally connected ----
+#: The unshared layer that section 4.5's table and this exercise count: a valid 5×5 layer, 32×32×3 → 28×28×16.
+LOCAL_EXAMPLE = {"in_channels": 3, "out_channels": 16, "kernel_size": 5, "side": 32}
+_L = LOCAL_EXAMPLE
+_L_OUT = shapes.conv_output_size(_L["side"], _L["kernel_size"])
+_L_ARGS = (_L["in_channels"], _L["out_channels"], _L["kernel_size"])
 register(Exercise(
     id="4.7", kind="number", title="Without sharing",
-    prompt="A locally connected layer maps a 32×32×3 image to 28×28×16 with 5×5 windows, like a valid "
-           "convolution, but every output position has its own weights and its own biases. How many "
+    prompt=f"A locally connected layer maps a {_L['side']}×{_L['side']}×{_L['in_channels']} image to "
+           f"{_L_OUT}×{_L_OUT}×{_L['out_channels']} with {_L['kernel_size']}×{_L['kernel_size']} windows, like a "
+           "valid convolution, but every output position has its own weights and its own biases. How many "
            "parameters does it have?",
     hint="Count one conv layer's parameters per output position.",
-    solution=f"$28 \\cdot 28 \\cdot (5 \\cdot 5 \\cdot 3 + 1) \\cdot 16 = {tex(shapes.local_conv2d_params(3, 16, 5, 28))}$, "
-             f"${shapes.local_conv2d_params(3, 16, 5, 28) // shapes.conv2d_params(3, 16, 5)}$ times the "
-             f"convolution's ${tex(shapes.conv2d_params(3, 16, 5))}$, and still far fewer than a dense layer "
+    solution=f"${_L_OUT} \\cdot {_L_OUT} \\cdot ({_L['kernel_size']} \\cdot {_L['kernel_size']} \\cdot "
+             f"{_L['in_channels']} + 1) \\cdot {_L['out_channels']} = "
+             f"{tex(shapes.local_conv2d_params(*_L_ARGS, _L_OUT))}$, "
+             f"${shapes.local_conv2d_params(*_L_ARGS, _L_OUT) // shapes.conv2d_params(*_L_ARGS)}$ times the "
+             f"convolution's ${tex(shapes.conv2d_params(*_L_ARGS))}$, and still far fewer than a dense layer "
              "between the same shapes, because each unit sees only its window.",
-    answer=shapes.local_conv2d_params(3, 16, 5, 28),
-    wrong=(shapes.conv2d_params(3, 16, 5), shapes.local_conv2d_params(3, 16, 5, 28, bias=False),
-           shapes.linear_params(32 * 32 * 3, 28 * 28 * 16)),
+    answer=shapes.local_conv2d_params(*_L_ARGS, _L_OUT),
+    wrong=(shapes.conv2d_params(*_L_ARGS), shapes.local_conv2d_params(*_L_ARGS, _L_OUT, bias=False),
+           shapes.linear_params(_L["side"] ** 2 * _L["in_channels"], _L_OUT ** 2 * _L["out_channels"])),
 ))
 
 # ---- 4.8 tiled and shifts ----
@@ -114,7 +141,7 @@ register(Exercise(
     hint="Output position $i$ uses filter bank $i \\bmod 3$. Which shifts keep every position on the same bank?",
     solution="(b). Shifting by $t$ moves the content at position $i$ to $i + t$, where the bank "
              "$(i + t) \\bmod 3$ is the same as $i \\bmod 3$ exactly when $t$ is a multiple of 3. The figure "
-             "in section 4.5 measures it: the error is zero at shifts 0, 3 and 6 and large otherwise.",
+             "in section 4.5 measures it for diagonal shifts: exact at the multiples of 3, far off at every other shift.",
     answer="b",
     wrong=("a", "c", "d"),
 ))

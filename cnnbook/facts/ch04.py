@@ -8,8 +8,16 @@ import math
 import numpy as np
 
 from cnnbook import functional, shapes
-from cnnbook.facts import fact, format_value, table
+from cnnbook.claims import compare, expect
+from cnnbook.experiments.layer_costs import GROUPS, LABELS, SIZE
+from cnnbook.exercises.ch04 import LOCAL_EXAMPLE
+from cnnbook.facts import claim, fact, format_value, table
 from cnnbook.figures.ch04 import (
+    MEMORY_BATCH,
+    SHARING_SIZE,
+    STAGES,
+    VGG16_FEATURES,
+    VGG16_INPUT,
     backbone_layers,
     cost_measurements,
     sharing_equivariance,
@@ -17,21 +25,62 @@ from cnnbook.figures.ch04 import (
     training_memory,
 )
 
-
-@fact("ch04.params_64_128")
-def params_64_128():
-    return shapes.conv2d_params(64, 128, 3)
+STANDARD, GROUPED, SEPARABLE = LABELS
 
 
-@fact("ch04.params_256_256")
-def params_256_256():
-    return shapes.conv2d_params(256, 256, 3)
+def _side(side):
+    return f"{side}×{side}"
+
+
+# ---- 4.1 the weight tensor and what a layer costs ----
+
+@fact("ch04.vgg_first_width")
+def vgg_first_width():
+    return next(c for kind, c in VGG16_FEATURES if kind == "conv")
+
+
+@fact("ch04.vgg_last_width")
+def vgg_last_width():
+    return [c for kind, c in VGG16_FEATURES if kind == "conv"][-1]
 
 
 #: Layers whose parameters the chapter counts: (what it is, C in, C out, k, input side).
-LAYERS = (("first layer of a VGG net, RGB in", 3, 64, 3, 224), ("the seeds' example", 64, 128, 3, 112),
+LAYERS = (("first layer of a VGG net, RGB in", 3, 64, 3, 224), ("a VGG layer of the second stage", 64, 128, 3, 112),
           ("a ResNet stage-3 layer", 256, 256, 3, 14), ("VGG-16's widest layers", 512, 512, 3, 14),
           ("AlexNet's first layer", 3, 96, 11, 227))
+#: The two rows of LAYERS the text compares: a narrow layer and a wide one.
+NARROW_ROW, WIDE_ROW = LAYERS[1], LAYERS[2]
+
+
+@fact("ch04.narrow_layer")
+def narrow_layer():
+    return f"{NARROW_ROW[1]} to {NARROW_ROW[2]}"
+
+
+@fact("ch04.wide_layer")
+def wide_layer():
+    return f"{WIDE_ROW[1]} to {WIDE_ROW[2]}"
+
+
+@fact("ch04.params_narrow")
+def params_narrow():
+    return shapes.conv2d_params(NARROW_ROW[1], NARROW_ROW[2], NARROW_ROW[3])
+
+
+@fact("ch04.params_wide")
+def params_wide():
+    return shapes.conv2d_params(WIDE_ROW[1], WIDE_ROW[2], WIDE_ROW[3])
+
+
+@fact("ch04.params_wide_ratio")
+def params_wide_ratio():
+    """How many times the wide layer's parameters the narrow one's: close to the product of the channel ratios."""
+    return params_wide() / params_narrow()
+
+
+@fact("ch04.channel_product_ratio")
+def channel_product_ratio():
+    return (WIDE_ROW[1] * WIDE_ROW[2]) / (NARROW_ROW[1] * NARROW_ROW[2])
 
 
 @table("ch04.layers")
@@ -58,20 +107,35 @@ def pointwise_error():
     return float(np.abs(functional.conv2d(x, w) - by_matmul).max())
 
 
+#: ResNet-50's first bottleneck block (He et al. 2016): the channels it carries, those its 3×3 layer works at,
+#: and its map's side.
+BOTTLENECK_WIDE, BOTTLENECK_NARROW, BOTTLENECK_SIDE = 256, 64, 56
+
+
+@fact("ch04.bottleneck_wide")
+def bottleneck_wide():
+    return BOTTLENECK_WIDE
+
+
+@fact("ch04.bottleneck_narrow")
+def bottleneck_narrow():
+    return BOTTLENECK_NARROW
+
+
 def _bottleneck_rows():
-    side, c = 56, 256
+    side, c, n = BOTTLENECK_SIDE, BOTTLENECK_WIDE, BOTTLENECK_NARROW
     shape = (c, side, side)
     plain = 2 * shapes.conv2d_params(c, c, 3, bias=False), 2 * shapes.conv2d_macs(shape, c, 3, padding=1)
-    bottle_params = (shapes.conv2d_params(c, 64, 1, bias=False) + shapes.conv2d_params(64, 64, 3, bias=False)
-                     + shapes.conv2d_params(64, c, 1, bias=False))
-    bottle_macs = (shapes.conv2d_macs(shape, 64, 1) + shapes.conv2d_macs((64, side, side), 64, 3, padding=1)
-                   + shapes.conv2d_macs((64, side, side), c, 1))
+    bottle_params = (shapes.conv2d_params(c, n, 1, bias=False) + shapes.conv2d_params(n, n, 3, bias=False)
+                     + shapes.conv2d_params(n, c, 1, bias=False))
+    bottle_macs = (shapes.conv2d_macs(shape, n, 1) + shapes.conv2d_macs((n, side, side), n, 3, padding=1)
+                   + shapes.conv2d_macs((n, side, side), c, 1))
     inception_shape = (192, 28, 28)
     direct = shapes.conv2d_params(192, 32, 5, bias=False), shapes.conv2d_macs(inception_shape, 32, 5, padding=2)
     reduced = (shapes.conv2d_params(192, 16, 1, bias=False) + shapes.conv2d_params(16, 32, 5, bias=False),
                shapes.conv2d_macs(inception_shape, 16, 1) + shapes.conv2d_macs((16, 28, 28), 32, 5, padding=2))
-    return [("two 3×3 convs, 256 → 256 → 256 (56×56)", *plain),
-            ("ResNet-50 bottleneck: 1×1 256 → 64, 3×3 64 → 64, 1×1 64 → 256", bottle_params, bottle_macs),
+    return [(f"two 3×3 convs, {c} → {c} → {c} ({side}×{side})", *plain),
+            (f"ResNet-50 bottleneck: 1×1 {c} → {n}, 3×3 {n} → {n}, 1×1 {n} → {c}", bottle_params, bottle_macs),
             ("Inception 3a, 5×5 branch directly: 192 → 32 (28×28)", *direct),
             ("the same with a 1×1 reduction first: 192 → 16 → 32", *reduced)]
 
@@ -150,6 +214,53 @@ def _mobilenet_total(separable, column):
     return sum(row[column] for row in mobilenet_v1(separable))
 
 
+#: What Howard et al. (2017), Table 4, report for MobileNet and "conv MobileNet": parameters and MACs in millions,
+#: and the ImageNet top-1 accuracy of each, in percent.
+PAPER_MOBILENET = {"separable": {"params": 4.2, "macs": 569, "accuracy": 70.6},
+                   "standard": {"params": 29.3, "macs": 4866, "accuracy": 71.7}}
+
+
+@fact("ch04.paper_mobilenet")
+def paper_mobilenet():
+    paper = PAPER_MOBILENET["separable"]
+    return f"{paper['params']} million parameters and {paper['macs']:,} million MACs"
+
+
+@fact("ch04.paper_conv_mobilenet")
+def paper_conv_mobilenet():
+    paper = PAPER_MOBILENET["standard"]
+    return f"{paper['params']} million parameters and {paper['macs']:,} million MACs"
+
+
+@fact("ch04.paper_accuracy_cost")
+def paper_accuracy_cost():
+    """Percentage points of ImageNet top-1 accuracy the paper lost by making the layers separable."""
+    return round(PAPER_MOBILENET["standard"]["accuracy"] - PAPER_MOBILENET["separable"]["accuracy"], 1)
+
+
+@claim("ch04.mobilenet_matches_paper")
+def mobilenet_matches_paper():
+    """Our counts round to the paper's: both totals of MobileNet, and conv MobileNet's without its dense layer."""
+    dense = mobilenet_v1(False)[-1][2]
+    ours = {"separable": (_mobilenet_total(True, 1), _mobilenet_total(True, 2)),
+            "standard": (_mobilenet_total(False, 1), _mobilenet_total(False, 2) - dense)}
+    for kind, (params, macs) in ours.items():
+        paper = PAPER_MOBILENET[kind]
+        expect(round(params / 1e6, 1) == paper["params"] and round(macs / 1e6) == paper["macs"],
+               f"{kind} MobileNet: our {params:,} parameters and {macs:,} MACs round to the paper's "
+               f"{paper['params']} and {paper['macs']} million")
+    return ""
+
+
+@fact("ch04.mobilenet_layers")
+def mobilenet_layers():
+    return len(MOBILENET_V1)
+
+
+def _millions(value):
+    return f"{value / 1e6:,.0f} million"
+
+
 @fact("ch04.mobilenet_params")
 def mobilenet_params():
     return _mobilenet_total(True, 1)
@@ -157,7 +268,7 @@ def mobilenet_params():
 
 @fact("ch04.mobilenet_macs_millions")
 def mobilenet_macs_millions():
-    return _mobilenet_total(True, 2) / 1e6
+    return _millions(_mobilenet_total(True, 2))
 
 
 @fact("ch04.conv_mobilenet_params")
@@ -167,11 +278,27 @@ def conv_mobilenet_params():
 
 @fact("ch04.conv_mobilenet_macs_millions")
 def conv_mobilenet_macs_millions():
-    return _mobilenet_total(False, 2) / 1e6
+    return _millions(_mobilenet_total(False, 2))
+
+
+@fact("ch04.mobilenet_dense_macs")
+def mobilenet_dense_macs():
+    return mobilenet_v1(False)[-1][2]
+
+
+@fact("ch04.mobilenet_mac_ratio")
+def mobilenet_mac_ratio():
+    """How many times fewer MACs the separable MobileNet needs than the standard one."""
+    return _mobilenet_total(False, 2) / _mobilenet_total(True, 2)
 
 
 def _cost(kind, label):
     return cost_measurements()[kind][label][-1]
+
+
+def _rounds(label):
+    """Seconds of each timed round of layer ``label`` at the widest channel count."""
+    return cost_measurements()["rounds"][label][-1]
 
 
 @fact("ch04.widest")
@@ -179,20 +306,58 @@ def widest():
     return cost_measurements()["channels"][-1]
 
 
+@fact("ch04.groups")
+def groups():
+    return GROUPS
+
+
+@fact("ch04.cost_map")
+def cost_map():
+    return _side(SIZE)
+
+
+@fact("ch04.cost_rounds")
+def cost_rounds():
+    return cost_measurements()["repeat"]
+
+
 @fact("ch04.separable_mac_ratio")
 def separable_mac_ratio():
-    return _cost("macs", "standard 3×3") / _cost("macs", "depthwise separable")
+    return _cost("macs", STANDARD) / _cost("macs", SEPARABLE)
 
 
-@fact("ch04.separable_time_ratio")
-def separable_time_ratio():
-    return _cost("seconds", "standard 3×3") / _cost("seconds", "depthwise separable")
+@fact("ch04.grouped_mac_ratio")
+def grouped_mac_ratio():
+    return _cost("macs", STANDARD) / _cost("macs", GROUPED)
 
 
-@fact("ch04.grouped_time_ratio")
-def grouped_time_ratio():
-    label = next(k for k in cost_measurements()["seconds"] if k.startswith("grouped"))
-    return _cost("seconds", "standard 3×3") / _cost("seconds", label)
+def _faster_but_short_of_count(label, name):
+    """The standard layer took longer than ``label`` in every round, yet by less than the MAC count promises."""
+    evidence = compare(_rounds(STANDARD), _rounds(label), paired=False, unit="times").expect(
+        "above", f"the {name} layer runs faster than the standard one at the widest setting")
+    best_case = max(_rounds(STANDARD)) / min(_rounds(label))
+    macs = _cost("macs", STANDARD) / _cost("macs", label)
+    expect(best_case < macs, f"the {name} layer's speed-up ({best_case:.2f} at best) falls short of its MAC "
+                             f"ratio ({macs:.2f})")
+    return evidence
+
+
+@claim("ch04.separable_faster")
+def separable_faster():
+    return _faster_but_short_of_count(SEPARABLE, "depthwise separable")
+
+
+@claim("ch04.grouped_faster")
+def grouped_faster():
+    return _faster_but_short_of_count(GROUPED, "grouped")
+
+
+@claim("ch04.separable_slower_per_mac")
+def separable_slower_per_mac():
+    """Seconds per MAC of the separable layer against the standard one, round by round, at the widest setting."""
+    per_mac = {label: np.array(_rounds(label)) / _cost("macs", label) for label in (STANDARD, SEPARABLE)}
+    return compare(per_mac[SEPARABLE], per_mac[STANDARD], paired=False, unit="times").expect(
+        "above", "the depthwise separable layer spends more time per MAC than the standard one")
 
 
 @fact("ch04.separable_limit")
@@ -205,11 +370,49 @@ def separable_limit():
 def stages_table():
     lines = ["| stage | after the 3×3 conv (H×W×C) | after the 2×2 pool | activations after the pool | parameters |",
              "| :---: | :---: | :---: | ---: | ---: |"]
-    for r in stage_shapes():  # the seeds' stack is the visualizer's default: 224×224×3, 64 channels, 4 stages
+    for r in stage_shapes():  # the visualizer's default stack (figures.ch04.STAGES)
         c, conv, pool = r["channels"], r["conv_side"], r["side"]
         lines.append(f"| {r['stage']} | {conv}×{conv}×{c} | {pool}×{pool}×{c} "
                      f"| {format_value(c * pool * pool)} | {format_value(r['params'])} |")
     return "\n".join(lines)
+
+
+@fact("ch04.stage_count")
+def stage_count():
+    return STAGES["stages"]
+
+
+@fact("ch04.stage_input")
+def stage_input():
+    return _side(STAGES["input_size"])
+
+
+@fact("ch04.stage_first_conv")
+def stage_first_conv():
+    first = stage_shapes()[0]
+    return f"{_side(first['conv_side'])}×{first['channels']}"
+
+
+@fact("ch04.stage_last")
+def stage_last():
+    last = stage_shapes()[-1]
+    return f"{_side(last['side'])}×{last['channels']}"
+
+
+@fact("ch04.pool_positions")
+def pool_positions():
+    """How many times fewer positions a pool leaves: the window's area, since stride equals window."""
+    return STAGES["pool"] ** 2
+
+
+@claim("ch04.constant_work")
+def constant_work():
+    """A C → C 3×3 layer at each stage's resolution costs the same MACs at every stage; its parameters grow."""
+    rows = stage_shapes()
+    macs = [shapes.conv2d_macs((r["channels"], r["conv_side"], r["conv_side"]), r["channels"], STAGES["kernel"],
+                               padding=STAGES["kernel"] // 2) for r in rows]
+    expect(len(set(macs)) == 1, f"a C → C layer costs the same at every stage; got {macs}")
+    return ""
 
 
 @fact("ch04.stage_shrink")
@@ -239,6 +442,30 @@ def vgg_first_activations():
     return _vgg_totals()[0][0]["activations"]
 
 
+@fact("ch04.vgg_input")
+def vgg_input():
+    return _side(VGG16_INPUT[1])
+
+
+@fact("ch04.vgg_first_params")
+def vgg_first_params():
+    return _vgg_totals()[0][0]["params"]
+
+
+def _stage_side(stage):
+    return _side(next(r["shape"][1] for r in backbone_layers() if r["name"].startswith(f"conv{stage}_")))
+
+
+@fact("ch04.vgg_stage4_side")
+def vgg_stage4_side():
+    return _stage_side(4)
+
+
+@fact("ch04.vgg_stage5_side")
+def vgg_stage5_side():
+    return _stage_side(5)
+
+
 @fact("ch04.vgg_last_params")
 def vgg_last_params():
     return max(r["params"] for r in _vgg_totals()[0])
@@ -257,6 +484,11 @@ def vgg_last_stage_param_share():
     return sum(r["params"] for r in rows if r["name"].startswith(("conv4", "conv5"))) / total
 
 
+@fact("ch04.memory_batch")
+def memory_batch():
+    return MEMORY_BATCH
+
+
 @fact("ch04.weights_mib")
 def weights_mib():
     return training_memory(1)[0] / 2**20
@@ -264,14 +496,39 @@ def weights_mib():
 
 @fact("ch04.activations_mib_32")
 def activations_mib_32():
-    return training_memory(32)[1] / 2**20
+    return training_memory(MEMORY_BATCH)[1] / 2**20
+
+
+@fact("ch04.activations_mib_32_mixed")
+def activations_mib_32_mixed():
+    return training_memory(MEMORY_BATCH, precision="mixed")[1] / 2**20
+
+
+def _crossover(precision):
+    weights, per_image = training_memory(1, precision=precision)
+    return math.floor(weights / per_image) + 1
 
 
 @fact("ch04.crossover_batch")
 def crossover_batch():
     """The smallest batch at which stored activations outweigh weights, gradients and momentum."""
-    weights, per_image = training_memory(1)
-    return math.floor(weights / per_image) + 1
+    return _crossover("float32")
+
+
+@fact("ch04.crossover_batch_mixed")
+def crossover_batch_mixed():
+    return _crossover("mixed")
+
+
+@claim("ch04.mixed_precision_memory")
+def mixed_precision_memory():
+    """Mixed precision halves the activations but keeps what training holds per parameter, with momentum or Adam."""
+    for optimizer in ("momentum", "adam"):
+        full = training_memory(MEMORY_BATCH, optimizer=optimizer)
+        mixed = training_memory(MEMORY_BATCH, precision="mixed", optimizer=optimizer)
+        expect(mixed[0] == full[0], f"mixed precision keeps as many bytes per parameter as float32 ({optimizer})")
+        expect(2 * mixed[1] == full[1], "mixed precision halves the stored activations")
+    return ""
 
 
 def _sharing(label, key="params"):
@@ -286,6 +543,31 @@ def local_params():
 @fact("ch04.conv_params_small")
 def conv_params_small():
     return _sharing("convolution (shared)")
+
+
+@fact("ch04.sharing_photo")
+def sharing_photo():
+    return _side(SHARING_SIZE)
+
+
+@claim("ch04.tiled3_period")
+def tiled3_period():
+    """The 3×3-tiled layer is exact at multiples of 3 and far from equivariant at every other shift."""
+    errors = _sharing("tiled, 3×3 tiles", "error")
+    exact = [e for t, e in enumerate(errors) if t % 3 == 0]
+    off = [e for t, e in enumerate(errors) if t % 3]
+    expect(max(exact) < 1e-12 and min(off) > 0.1, f"3×3 tiles: exact only at multiples of 3; errors {errors}")
+    return ""
+
+
+@fact("ch04.local_example_input")
+def local_example_input():
+    return _side(LOCAL_EXAMPLE["side"])
+
+
+@fact("ch04.local_example_filters")
+def local_example_filters():
+    return LOCAL_EXAMPLE["out_channels"]
 
 
 @fact("ch04.tiled2_odd_error")
@@ -310,7 +592,7 @@ def conv_sharing_error():
 
 @table("ch04.sharing")
 def sharing_table():
-    c_in, c_out, k, side = 3, 16, 5, 32
+    c_in, c_out, k, side = (LOCAL_EXAMPLE[key] for key in ("in_channels", "out_channels", "kernel_size", "side"))
     out = shapes.conv_output_size(side, k)
     rows = [("convolution (one shared filter bank)", shapes.conv2d_params(c_in, c_out, k)),
             ("tiled convolution, 2×2 tiles", shapes.tiled_conv2d_params(c_in, c_out, k, 2)),

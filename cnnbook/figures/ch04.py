@@ -10,6 +10,8 @@ import numpy as np
 from cnnbook import experiments, functional, kernels, shapes, transforms
 from cnnbook.data import photo
 from cnnbook.figures import register
+from cnnbook.experiments.layer_costs import CHANNELS as COST_CHANNELS, GROUPS, SIZE
+from cnnbook.experiments.layer_costs import LABELS as COST_LABELS
 from cnnbook.figures.common import draw_grid
 
 CHANNELS = ("red", "green", "blue")
@@ -90,23 +92,28 @@ def cost_measurements():
 
 @register(
     "ch04.costs",
-    alt="Two log-log charts against the number of channels, 16 to 256, for a 3 by 3 layer on a 56 by 56 map. "
-    "Left, multiply-accumulates: the standard convolution grows with the square of the channels, the grouped "
-    "convolution is 8 times cheaper, and the depthwise separable one is cheaper still, approaching 9 times "
-    "fewer. Right, the time cnnbook measured when this page was built for the same layers: the same order, "
-    "with smaller gaps than the counts promise.",
+    alt=f"Two log-log charts against the number of channels, {COST_CHANNELS[0]} to {COST_CHANNELS[-1]}, for a 3 by 3 layer "
+    f"on a {SIZE} by {SIZE} map. Left, multiply-accumulates: the standard convolution grows with the square of "
+    f"the channels and the grouped convolution is {GROUPS} times cheaper at every width; the depthwise separable "
+    "one costs slightly more than the grouped one at the narrowest widths and less at the widest, approaching 9 "
+    "times fewer than the standard layer. Right, the time cnnbook measured for the same layers when this page "
+    "was built, the median of repeated rounds with bars from the fastest to the slowest round: at the widest "
+    "setting the standard layer is the slowest, but by less than the counts promise.",
 )
 def costs():
-    """Counted cost and measured time of standard, grouped and depthwise separable layers."""
+    """Counted cost and measured time (median and range of the rounds) of standard, grouped and separable layers."""
     result = cost_measurements()
     c = result["channels"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    for (label, macs), style in zip(result["macs"].items(), ("-o", "-s", "-^")):
-        axes[0].plot(c, np.array(macs) / 1e6, style, label=label)
-        axes[1].plot(c, np.array(result["seconds"][label]) * 1e3, style, label=label)
+    for label, style in zip(COST_LABELS, ("-o", "-s", "-^")):     # the cached results' keys come back sorted
+        axes[0].plot(c, np.array(result["macs"][label]) / 1e6, style, label=label)
+        rounds = np.array(result["rounds"][label]) * 1e3            # (channel counts, rounds), milliseconds
+        median = np.median(rounds, axis=1)
+        bars = np.stack([median - rounds.min(axis=1), rounds.max(axis=1) - median])
+        axes[1].errorbar(c, median, yerr=bars, fmt=style, capsize=3, label=label)
     axes[0].set_ylabel("million multiply-accumulates")
-    axes[0].set_title("counted, one 56×56 image")
-    axes[1].set_ylabel("milliseconds (median)")
+    axes[0].set_title(f"counted, one {SIZE}×{SIZE} image")
+    axes[1].set_ylabel(f"milliseconds (median and range of {result['repeat']} rounds)")
     axes[1].set_title("measured with cnnbook when this page was built")
     fig.suptitle(result["machine"], fontsize=9, y=0.02, va="bottom", color="#555555")
     for ax in axes:
@@ -125,7 +132,11 @@ VGG16_FEATURES = ((("conv", 64),) * 2 + (("pool", None),) + (("conv", 128),) * 2
                   + (("conv", 512),) * 3 + (("pool", None),))
 
 
-def backbone_layers(spec=VGG16_FEATURES, input_shape=(3, 224, 224)):
+#: The image VGG-16 was trained on: RGB, 224×224.
+VGG16_INPUT = (3, 224, 224)
+
+
+def backbone_layers(spec=VGG16_FEATURES, input_shape=VGG16_INPUT):
     """Per layer of a conv/pool stack: name, output shape, activations (one image) and parameters."""
     c, h, w = input_shape
     rows, stage, index = [], 1, 1
@@ -142,26 +153,62 @@ def backbone_layers(spec=VGG16_FEATURES, input_shape=(3, 224, 224)):
     return rows
 
 
-def training_memory(batch, rows=None, bytes_per_value=4, copies_per_weight=3):
-    """Bytes that training a stack needs: (weights with gradients and momentum, stored activations).
+#: Bytes per stored value. "float32": everything in float32. "mixed" (Micikevicius et al. 2018): float16
+#: activations, a float16 copy of the weights and float16 gradients, plus float32 master weights and a float32
+#: optimizer state, which the update needs in full precision. "parameter" counts the weights and gradients of
+#: one parameter, "state" one value of the optimizer's state.
+PRECISIONS = {
+    "float32": {"activation": 4, "parameter": 4 + 4, "state": 4},
+    "mixed": {"activation": 2, "parameter": 2 + 2 + 4, "state": 4},
+}
+#: Values of optimizer state per parameter: a momentum buffer, or Adam's two moments.
+OPTIMIZER_STATE = {"sgd": 0, "momentum": 1, "adam": 2}
+#: The batch the chapter quotes the activations' memory for.
+MEMORY_BATCH = 32
+
+
+def training_memory(batch, rows=None, precision="float32", optimizer="momentum"):
+    """Bytes that training a stack needs: (weights with gradients and optimizer state, stored activations).
 
     Backpropagation keeps every layer's output until the backward pass reaches it
-    (chapter 5); ReLU is counted as in place, as ``inplace=True`` layers do.
+    (chapter 5); ReLU is counted as in place, as ``inplace=True`` layers do. The
+    first number counts what is kept per parameter (:data:`PRECISIONS`,
+    :data:`OPTIMIZER_STATE`), whatever the batch; the second grows with it.
+
+    Examples
+    --------
+    >>> rows = backbone_layers()
+    >>> weights, activations = training_memory(8, rows)
+    >>> mixed = training_memory(8, rows, precision="mixed")
+    >>> mixed[0] == weights, mixed[1] * 2 == activations
+    (True, True)
     """
+    if precision not in PRECISIONS:
+        raise ValueError(f"training_memory: precision must be one of {sorted(PRECISIONS)}; got {precision!r}")
+    if optimizer not in OPTIMIZER_STATE:
+        raise ValueError(f"training_memory: optimizer must be one of {sorted(OPTIMIZER_STATE)}; got {optimizer!r}")
     rows = backbone_layers() if rows is None else rows
-    weights = sum(r["params"] for r in rows) * copies_per_weight * bytes_per_value
-    activations = sum(r["activations"] for r in rows) * batch * bytes_per_value
+    sizes = PRECISIONS[precision]
+    per_parameter = sizes["parameter"] + OPTIMIZER_STATE[optimizer] * sizes["state"]
+    weights = sum(r["params"] for r in rows) * per_parameter
+    activations = sum(r["activations"] for r in rows) * batch * sizes["activation"]
     return weights, activations
 
 
-@register(
-    "ch04.memory",
-    alt="Left, a bar chart over VGG-16's 13 convolution and 5 pooling layers, on a log scale: activations per "
-    "image are largest in the first layers (3.2 million values) and shrink stage by stage, while parameters "
-    "grow from under two thousand to 2.4 million per layer. Right, training memory in float32 against batch "
-    "size: the weights with their gradients and momentum are a flat line, the stored activations grow "
-    "linearly and overtake the weights at a batch of a few images.",
-)
+def _memory_alt():
+    rows = backbone_layers()
+    convs = sum(r["name"].startswith("conv") for r in rows)
+    params = [r["params"] for r in rows if r["params"]]
+    return (f"Left, a bar chart over VGG-16's {convs} convolution and {len(rows) - convs} pooling layers, on a log "
+            f"scale: activations per image are largest in the first layers ({rows[0]['activations'] / 1e6:.1f} "
+            f"million values) and shrink stage by stage, while parameters grow from {min(params):,} to "
+            f"{max(params) / 1e6:.1f} million per layer. Right, training memory with SGD and momentum against batch "
+            "size, in float32 and in mixed precision: the weights with their gradients and momentum are one flat "
+            "line, the same in both; the stored activations grow linearly, overtake the weights at a batch of a "
+            "few images, and take half as much memory in mixed precision.")
+
+
+@register("ch04.memory", alt=_memory_alt())
 def memory():
     """Activations vs parameters layer by layer, and training memory vs batch size, for VGG-16's features."""
     rows = backbone_layers()
@@ -174,20 +221,23 @@ def memory():
     axes[0].set_xticks(positions, [r["name"] for r in rows], rotation=70, fontsize=8)
     axes[0].set_ylabel("values (log scale)")
     axes[0].legend(frameon=False, fontsize=9)
-    axes[0].set_title("VGG-16's convolutional layers, 224×224 input")
+    axes[0].set_title(f"VGG-16's convolutional layers, {VGG16_INPUT[1]}×{VGG16_INPUT[2]} input")
     batches = np.array([1, 2, 4, 8, 16, 32, 64, 128])
-    weight_bytes, _ = training_memory(1, rows)
-    activation_bytes = np.array([training_memory(int(b), rows)[1] for b in batches])
     mib = 2.0**20
-    axes[1].plot(batches, np.full(len(batches), weight_bytes / mib), "-", label="weights + gradients + momentum")
-    axes[1].plot(batches, activation_bytes / mib, "-o", label="stored activations")
+    weight_bytes, _ = training_memory(1, rows)
+    axes[1].plot(batches, np.full(len(batches), weight_bytes / mib), "-",
+                 label="weights + gradients + momentum (float32 or mixed)")
+    for precision, style in (("float32", "-o"), ("mixed", "--s")):
+        activation_bytes = np.array([training_memory(int(b), rows, precision)[1] for b in batches])
+        name = "mixed precision" if precision == "mixed" else precision
+        axes[1].plot(batches, activation_bytes / mib, style, label=f"stored activations, {name}")
     axes[1].set_xscale("log", base=2)
     axes[1].set_yscale("log")
     axes[1].set_xticks(batches, [str(b) for b in batches])
     axes[1].set_xlabel("batch size")
-    axes[1].set_ylabel("MiB in float32 (log scale)")
+    axes[1].set_ylabel("MiB (log scale)")
     axes[1].legend(frameon=False, fontsize=9)
-    axes[1].set_title("training memory")
+    axes[1].set_title("training memory, SGD with momentum")
     fig.tight_layout()
     return fig
 
@@ -261,7 +311,13 @@ def sharing():
     return fig
 
 
-def stage_shapes(input_size=224, channels=3, first=64, stages=4, convs=1, kernel=3, pool=2):
+#: The chapter's stack of stages, which is also the visualizer's default state: a 224×224 RGB input and four
+#: stages of one "same" 3×3 convolution and a 2×2 max pool, starting at 64 channels and doubling them.
+STAGES = {"input_size": 224, "channels": 3, "first": 64, "stages": 4, "convs": 1, "kernel": 3, "pool": 2}
+
+
+def stage_shapes(input_size=STAGES["input_size"], channels=STAGES["channels"], first=STAGES["first"],
+                 stages=STAGES["stages"], convs=STAGES["convs"], kernel=STAGES["kernel"], pool=STAGES["pool"]):
     """Stages of ``convs`` "same" k×k convolutions and a pool, channels doubling: what each stage outputs.
 
     The feature-map shape visualizer of chapter 4 computes the same in the browser. Returns one dict per
@@ -288,17 +344,35 @@ def stage_shapes(input_size=224, channels=3, first=64, stages=4, convs=1, kernel
     return rows
 
 
-@register(
-    "ch04.shape_visualizer",
-    alt="The feature-map shape visualizer in its default state: a 224 by 224 by 3 input and four stages of a "
-    "3 by 3 convolution and a 2 by 2 pool, drawn as rectangles whose height is the map's side and whose "
-    "width is its number of channels: 112 by 112 by 64, 56 by 56 by 128, 28 by 28 by 256 and 14 by 14 by 512, "
-    "each half as tall and twice as wide as the one before.",
-)
-def shape_visualizer():
-    """The visualizer's default state (the seeds' four stages), for readers without JavaScript."""
+def visualizer_defaults():
+    """The shape visualizer's default state, embedded in the page for docs/assets/instruments/shape-visualizer.js.
+
+    Examples
+    --------
+    >>> visualizer_defaults()["input_size"]
+    224
+    """
+    return dict(STAGES)
+
+
+def _visualizer_alt():
     rows = stage_shapes()
-    maps = [(224, 3, "input")] + [(r["side"], r["channels"], f"stage {r['stage']}") for r in rows]
+    maps = ", ".join(f"{r['side']} by {r['side']} by {r['channels']}" for r in rows[:-1])
+    last = rows[-1]
+    side, c = STAGES["input_size"], STAGES["channels"]
+    return (f"The feature-map shape visualizer in its default state: a {side} by {side} by {c} input and "
+            f"{len(rows)} stages of a {STAGES['kernel']} by {STAGES['kernel']} convolution and a {STAGES['pool']} by "
+            f"{STAGES['pool']} pool, drawn as rectangles whose height is the "
+            f"map's side and whose width is its number of channels: {maps} and {last['side']} by {last['side']} by "
+            f"{last['channels']}, each half as tall and twice as wide as the one before.")
+
+
+@register("ch04.shape_visualizer", alt=_visualizer_alt())
+def shape_visualizer():
+    """The visualizer's default state (the stages of :func:`stage_shapes`), for readers without JavaScript."""
+    rows = stage_shapes()
+    maps = [(STAGES["input_size"], STAGES["channels"], "input")]
+    maps += [(r["side"], r["channels"], f"stage {r['stage']}") for r in rows]
     fig, ax = plt.subplots(figsize=(11, 3.6))
     x, scale = 0.0, 1.0
     for side, c, label in maps:

@@ -21,9 +21,10 @@ import numpy as np
 
 from cnnbook import data, experiments, functional, kernels, shapes
 from cnnbook.exercises import check
+from cnnbook.experiments import layer_costs
 
 # %% [markdown]
-# ## 1. One filter, three channels
+# ## 1. One filter, every channel
 #
 # A filter for an RGB image has one 3×3 slice per channel. This one looks for vertical edges in the red
 # channel only and ignores green and blue. Change the slices (for example, put the edge kernel on the blue
@@ -48,8 +49,8 @@ plt.show()
 # %% [markdown]
 # ## 2. A 1×1 convolution is a matrix product
 #
-# Reshape the image to a $3 \times HW$ matrix of pixels; a 1×1 convolution from 3 to 2 channels is a
-# $2 \times 3$ matrix times it.
+# Reshape the image to a $3 \times HW$ matrix of pixels; a 1×1 convolution from the colour channels to two
+# output channels is a $2 \times 3$ matrix times it.
 
 # %%
 w1 = np.array([[0.2125, 0.7154, 0.0721],     # luminance
@@ -62,18 +63,23 @@ print("largest difference:", np.abs(by_conv - by_matmul).max())
 # ## 3. Depthwise separable, counted and timed
 #
 # The counts say a separable 3×3 layer costs $1/C_{\text{out}} + 1/9$ of a standard one. The chapter's
-# timing experiment runs the three kinds of layer on one 56×56 map. `experiments.run` times them on *your*
-# machine the first time you call it (a few seconds) and reads the cached result afterwards. Compare the
-# ratio of times with the ratio of counts.
+# timing experiment runs a standard, a grouped and a depthwise separable layer on one square map.
+# `experiments.run` times them on *your* machine the first time you call it (a few seconds) and reads the
+# cached result afterwards. Compare the ratio of times with the ratio of counts, and look at the spread of
+# the timed rounds: a ratio means something only when the fastest and slowest rounds of the two layers do not
+# overlap.
 
 # %%
 costs = experiments.run("ch04.layer_costs")
 print("measured on:", costs["machine"])
-standard, grouped, separable = costs["macs"]
+print(f"one {layer_costs.SIZE}×{layer_costs.SIZE} map, {costs['repeat']} timed rounds per layer")
+standard, grouped, separable = layer_costs.LABELS        # the results' keys, in a fixed order
 for i, c in enumerate(costs["channels"]):
     mac_ratio = costs["macs"][standard][i] / costs["macs"][separable][i]
     time_ratio = costs["seconds"][standard][i] / costs["seconds"][separable][i]
-    print(f"C = {c:4d}: separable needs {mac_ratio:4.1f}x fewer MACs and ran {time_ratio:4.1f}x faster")
+    slowest_separable, fastest_standard = max(costs["rounds"][separable][i]), min(costs["rounds"][standard][i])
+    verdict = "faster in every round" if slowest_separable < fastest_standard else "rounds overlap"
+    print(f"C = {c:4d}: separable needs {mac_ratio:4.1f}x fewer MACs; median {time_ratio:4.1f}x faster ({verdict})")
 
 # %% [markdown]
 # To time a layer of your own, `from cnnbook import timing` and use `timing.median_time`, which repeats a
@@ -82,7 +88,7 @@ for i, c in enumerate(costs["channels"]):
 # %% [markdown]
 # ## 4. Exercises 4.10 and 4.11, by hand
 #
-# The checker runs each function against `cnnbook.functional` on 25 random inputs.
+# The checker runs each function against `cnnbook.functional` on random inputs.
 
 # %%
 def multichannel_conv(x, weight, bias):
@@ -109,28 +115,31 @@ print(check("4.10", multichannel_conv), check("4.11", separable_conv), sep="\n")
 # %% [markdown]
 # ## 5. Design a network and count it
 #
-# Each stage is a 3×3 convolution (padding 1) and a 2×2 max pool. Change the widths, the input size or the
-# number of stages, and watch where the parameters and the activations go.
+# Each stage is a 3×3 convolution, padded to keep the size, and a 2×2 max pool. Change the widths, the input
+# size or the number of stages, and watch where the parameters and the activations go.
 
 # %%
 widths = [32, 64, 128, 256, 512]
 c, h = 3, 224
+copies = 3                                                  # weights, gradients, momentum
 total_params = total_activations = 0
 for stage, out in enumerate(widths, start=1):
     params = shapes.conv2d_params(c, out, 3)
-    c, h = out, shapes.pool_output_size(h, 2)
-    activations = out * (2 * h) ** 2 + out * h * h          # conv output and pooled output
+    conv = shapes.conv_output_size(h, 3, padding=1)         # the padded conv keeps the size
+    c, h = out, shapes.pool_output_size(conv, 2)
+    activations = out * conv * conv + out * h * h           # conv output and pooled output
     total_params += params
     total_activations += activations
     print(f"stage {stage}: {h:3d}×{h:<3d}×{c:<4d} parameters {params:10,d}   activations {activations:11,d}")
 print(f"total: parameters {total_params:,d}, activations per image {total_activations:,d}")
-print(f"batch at which activations outweigh 3 copies of the weights: {3 * total_params // total_activations + 1}")
+print(f"batch at which activations outweigh {copies} copies of the weights: "
+      f"{copies * total_params // total_activations + 1}")
 
 # %% [markdown]
 # ## Your turn
 #
-# 1. Time a grouped convolution with `groups=8` against a standard one with `timing.median_time`. Is it
-#    closer to its MAC count than the separable layer?
-# 2. In section 5, make the first stage stride-2 (halve `h` once more before stage 1). How do the
-#    activations change, and the parameters?
-# 3. Check your answers to the chapter's exercises from here, for example `check("4.1", 73856)`.
+# - Time a grouped convolution with `groups=8` against a standard one with `timing.median_time`. Is it
+#   closer to its MAC count than the separable layer?
+# - In section 5, give the first stage a stride of two (halve `h` once more before the loop). How do the
+#   activations change, and the parameters?
+# - Check your answers to the chapter's exercises from here, for example `check("4.3", (256, 32, 3, 3))`.

@@ -30,15 +30,20 @@ export function stages(s) {
 
 const fmt = (n) => n.toLocaleString("en-US");
 
-export function mount(root) {
+// The default state is the chapter's stack, cnnbook.figures.ch04.STAGES, which the page embeds as the
+// instrument's data; the values below stand in only where a page gives none.
+const DEFAULTS = { input_size: 224, channels: 3, first: 64, stages: 4, convs: 1, kernel: 3, pool: 2 };
+
+export function mount(root, data) {
+  const d = { ...DEFAULTS, ...(data || {}) };
   const fields = {
-    input: intField("Input size", 224, 8, 512, update, { name: "input size" }),
-    channels: intField("Input channels", 3, 1, 16, update, { name: "input channels", size: 2 }),
-    first: intField("Channels of stage 1", 64, 1, 512, update, { name: "first channels" }),
-    stages: intField("Stages", 4, 1, 6, update, { name: "stages", size: 2 }),
-    convs: intField("Convs per stage", 1, 1, 4, update, { name: "convs per stage", size: 2 }),
-    kernel: intField("Kernel size", 3, 1, 11, update, { name: "kernel size", size: 2 }),
-    pool: intField("Pool window (1: none)", 2, 1, 4, update, { name: "pool window", size: 2 }),
+    input: intField("Input size", d.input_size, 8, 512, update, { name: "input size" }),
+    channels: intField("Input channels", d.channels, 1, 16, update, { name: "input channels", size: 2 }),
+    first: intField("Channels of stage 1", d.first, 1, 512, update, { name: "first channels" }),
+    stages: intField("Stages", d.stages, 1, 6, update, { name: "stages", size: 2 }),
+    convs: intField("Convs per stage", d.convs, 1, 4, update, { name: "convs per stage", size: 2 }),
+    kernel: intField("Kernel size", d.kernel, 1, 11, update, { name: "kernel size", size: 2 }),
+    pool: intField("Pool window (1: none)", d.pool, 1, 4, update, { name: "pool window", size: 2 }),
   };
   const message = el("p", { class: "instrument-message", role: "status", "aria-live": "polite" });
   const body = el("tbody");
