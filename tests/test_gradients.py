@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from numpy.testing import assert_allclose
 from cnnbook import functional as F
 from cnnbook import reference
 from cnnbook.backend import to_numpy
+from cnnbook.gradcheck import TOLERANCE, backward_passes, check_all, check_case, gradient_cases
 from tests.helpers import numerical_gradient
 
 
@@ -126,3 +129,28 @@ def test_conv2d_backward_can_skip_the_input_gradient(rng, stride):
     assert gx is None
     assert_allclose(gw, full[1])
     assert_allclose(gb, full[2])
+
+
+def test_every_backward_pass_is_checked_and_passes():
+    """The table of section 5.5: every ``*_backward`` and every layer's backward, all within the tolerance."""
+    rows = check_all()
+    failed = [(row["label"], row["error"]) for row in rows if not row["passed"]]
+    assert not failed
+    covered = {name for row in rows for name in row["covers"]}
+    assert set(backward_passes()) <= covered, sorted(set(backward_passes()) - covered)
+    assert {"BatchNorm2d", "Dropout", "Linear", "ReLU", "AdaptiveAvgPool2d", "cross_entropy_backward"} <= covered
+
+
+def test_the_check_catches_a_gradient_off_by_a_tenth_of_a_percent():
+    case = gradient_cases()[0]
+    wrong = {name: (array, 1.001 * grad) for name, (array, grad) in case.arguments.items()}
+    assert check_case(case) < TOLERANCE
+    assert check_case(dataclasses.replace(case, arguments=wrong)) > TOLERANCE
+
+
+def test_dropout_case_sees_one_mask():
+    """Reseeding before each forward pass: two evaluations of the dropout case give the same output."""
+    case = next(c for c in gradient_cases() if c.label.startswith("Dropout") and "training" in c.label)
+    first, second = case.forward(), case.forward()
+    assert_allclose(first, second)
+    assert np.any(first == 0) and np.any(first != 0)

@@ -100,7 +100,8 @@ register(Exercise(
            "every upstream gradient is 1. How many entries of $\\partial L/\\partial x$ are non-zero?",
     hint="Each window passes its gradient to one input.",
     solution=f"${shapes.pool_output_size(6, 2) ** 2}$: one winner per window, and the windows do not overlap. "
-             "The other 27 inputs get exactly zero: nudging a non-maximum does not change the output.",
+             f"The other {6 * 6 - shapes.pool_output_size(6, 2) ** 2} inputs get exactly zero: nudging a "
+             "non-maximum does not change the output.",
     answer=shapes.pool_output_size(6, 2) ** 2,
     wrong=(36, 4, 0),
 ))
@@ -112,9 +113,10 @@ register(Exercise(
            "Every upstream gradient is 1. What is $\\partial L/\\partial x$ at the centre?",
     hint="How many of the output's windows contain the centre, and who wins each of them?",
     solution=f"The output is {shapes.pool_output_size(5, 3, 1)}×{shapes.pool_output_size(5, 3, 1)}, every "
-             "window contains the centre, and the centre wins all of them: its gradient is the sum of nine "
-             "ones, 9. When windows overlap, an input collects the gradient of every window it wins.",
-    answer=9,
+             "window contains the centre, and the centre wins all of them: its gradient is the sum of "
+             f"{shapes.pool_output_size(5, 3, 1) ** 2} ones. When windows overlap, an input collects the gradient "
+             "of every window it wins.",
+    answer=shapes.pool_output_size(5, 3, 1) ** 2,
     wrong=(1, 3),
 ))
 
@@ -250,10 +252,11 @@ register(Exercise(
     hint="float32 keeps about 7 significant digits. How big is the change in the loss compared with its "
          "rounding error?",
     solution="False. The loss changes by about $\\varepsilon \\cdot |\\partial L/\\partial x| \\approx 10^{-6}$, "
-             "which is the size of float32's rounding error on a loss of order 1, so the difference quotient "
-             "is mostly noise. Section 5.4 measures it: the same correct backward pass that agrees to "
-             "about $10^{-10}$ in float64 shows an error many orders of magnitude larger in float32. Check in "
-             "float64.",
+             "not much more than float32's rounding error on a loss of order 1 (about $10^{-7}$ per operation, "
+             "and more after summing many terms), so the difference quotient carries that rounding error "
+             "magnified by $1/\\varepsilon$. Section 5.5 measures it: the same correct backward pass that agrees "
+             "to about $10^{-10}$ in float64 shows an error many orders of magnitude larger in float32, large "
+             "enough to hide any bug of smaller effect. Check in float64.",
     answer=False,
     wrong=(True,),
 ))

@@ -1,37 +1,80 @@
-"""Numbers and tables of chapter 5, "Backpropagation through convolution"."""
+"""Numbers, tables and claims of chapter 5, "Backpropagation through convolution"."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from cnnbook import experiments, functional, matrices
-from cnnbook.facts import fact, format_value, table
-from cnnbook.figures.ch05 import gradient_check
+from cnnbook.claims import compare, expect
+from cnnbook.facts import claim, fact, format_value, get_fact, table
+from cnnbook.figures.ch05 import BACKWARD_STRIDE2, GRAPH_INPUTS, GRAPH_TAPS
+from cnnbook.gradcheck import TOLERANCE, backward_passes, check_all, flip_bug_and_float32, gradient_cases
 
 
 @table("ch05.gradcheck")
 def gradcheck_table():
-    result = gradient_check()
-    lines = ["| layer | relative error of ∂L/∂input | of ∂L/∂weight |", "| --- | ---: | ---: |"]
-    for label, errors in result["errors"].items():
-        weight = format_value(errors["weight"], ".1e") if "weight" in errors else "(no weights)"
-        lines.append(f"| {label} | {format_value(errors['input'], '.1e')} | {weight} |")
+    """Every backward pass the book trains with, against central differences; the build fails if one fails."""
+    rows = check_all()
+    tolerance = format_value(TOLERANCE, ".0e")
+    lines = [f"| backward pass | code checked | input shape | gradients compared | largest relative error "
+             f"| below {tolerance} |", "| --- | --- | --- | --- | ---: | :---: |"]
+    for row in rows:
+        expect(row["passed"], f"the backward pass of {row['label']} ({row['backward']}) fails its gradient check: "
+                              f"relative error {row['error']:.2e}, tolerance {TOLERANCE:.0e}")
+        shape = "(" + ", ".join(str(n) for n in row["shape"]) + ")"
+        checked = ", ".join(f"`{name}`" for name in row["checked"])
+        inner = [name for name in row["covers"] if name.endswith("_backward") and name != row["backward"]]
+        code = f"`{row['backward']}`" + "".join(f" → `{name}`" for name in inner[:1])
+        lines.append(f"| {row['label']} | {code} | {shape} | {checked} | "
+                     f"{format_value(row['error'], '.1e')} | {'yes' if row['passed'] else '**no**'} |")
     return "\n".join(lines)
+
+
+@fact("ch05.gradcheck_tolerance")
+def gradcheck_tolerance():
+    return TOLERANCE
 
 
 @fact("ch05.worst_error")
 def worst_error():
-    return max(max(errors.values()) for errors in gradient_check()["errors"].values())
+    """The largest relative error in the table (every row must be below the tolerance)."""
+    return max(row["error"] for row in check_all())
+
+
+@claim("ch05.every_backward_checked")
+def every_backward_checked():
+    """Every backward function of cnnbook.functional and every layer's backward is in the table, and all pass."""
+    covered = {name for case in gradient_cases() for name in case.covers}
+    missing = sorted(set(backward_passes()) - covered)
+    expect(not missing, f"backward passes missing from the gradient-check table: {', '.join(missing)}")
+    worst = float(get_fact("ch05.worst_error"))
+    expect(worst < TOLERANCE, f"a backward pass fails the gradient check: worst relative error {worst:.2e}")
+    return (f"{len(gradient_cases())} cases covering every `*_backward` function of `cnnbook.functional` and every "
+            f"layer of `cnnbook.nn` with a backward pass of its own")
+
+
+def _scale():
+    return flip_bug_and_float32()
 
 
 @fact("ch05.float32_error")
 def float32_error():
-    return gradient_check()["float32"]
+    return _scale()["float32"]
 
 
 @fact("ch05.bug_error")
 def bug_error():
-    return gradient_check()["bug"]
+    return _scale()["bug"]
+
+
+@claim("ch05.float32_between")
+def float32_between():
+    """The float32 check lands between the tolerance (above it) and the flip bug (below it)."""
+    scale = _scale()
+    expect(scale["error"] < TOLERANCE < scale["float32"] < scale["bug"],
+           f"expected float64 error < tolerance < float32 error < flip bug; got {scale['error']:.1e}, "
+           f"{TOLERANCE:.0e}, {scale['float32']:.1e}, {scale['bug']:.2f}")
+    return ""
 
 
 @fact("ch05.matrix_transpose_error")
@@ -46,6 +89,30 @@ def matrix_transpose_error():
     return float(np.abs(c.T @ g.ravel() - gx.ravel()).max())
 
 
+@fact("ch05.graph_inputs")
+def graph_inputs():
+    return GRAPH_INPUTS
+
+
+@fact("ch05.graph_taps")
+def graph_taps():
+    return GRAPH_TAPS
+
+
+@fact("ch05.stride2_layer")
+def stride2_layer():
+    """The convolution whose backward pass the animation draws (the animation is its transposed convolution)."""
+    t = BACKWARD_STRIDE2
+    k, size = t.kernel_size, t.output_size
+    return f"{k}×{k}, stride-{t.stride}, padding-{t.padding} convolution of a {size}×{size} input"
+
+
+@fact("ch05.stride2_upstream")
+def stride2_upstream():
+    n = BACKWARD_STRIDE2.input_size
+    return f"{n}×{n}"
+
+
 def _cost():
     return experiments.run("ch05.backward_cost")
 
@@ -53,6 +120,11 @@ def _cost():
 @fact("ch05.cost_layer")
 def cost_layer():
     return _cost()["layer"]
+
+
+@fact("ch05.cost_rounds")
+def cost_rounds():
+    return len(_cost()["rounds"]["forward"])
 
 
 @fact("ch05.backward_ratio")
@@ -80,3 +152,22 @@ def backward_ms():
 @fact("ch05.cost_machine")
 def cost_machine():
     return _cost()["machine"]
+
+
+@claim("ch05.backward_vs_twice_forward")
+def backward_vs_twice_forward():
+    """The full backward pass against the count's prediction, twice the forward (rounds are not paired)."""
+    rounds = _cost()["rounds"]
+    c = compare(rounds["backward"], [2 * t for t in rounds["forward"]], paired=False, unit="times")
+    return c.says("took longer: each of its rounds took longer than twice the slowest forward round",
+                  "took less time: each of its rounds took less than twice the fastest forward round",
+                  "is within the rounds' spread of it: the two ranges overlap")
+
+
+@claim("ch05.weights_vs_forward")
+def weights_vs_forward():
+    """The weight gradient alone against the forward pass, which the count says cost the same."""
+    rounds = _cost()["rounds"]
+    c = compare(rounds["backward, weights only"], rounds["forward"], paired=False, unit="times")
+    return c.says("took longer (no overlap between their rounds)", "took less time (no overlap between their rounds)",
+                  "is within the rounds' spread of it (their ranges overlap)")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -11,9 +9,11 @@ from cnnbook import functional
 from cnnbook.arithmetic import Arithmetic, animate
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_grid
-from cnnbook.gradcheck import numerical_gradient, relative_error
+from cnnbook.gradcheck import EPS, TOLERANCE, check_all, flip_bug_and_float32
 
 WEIGHT_COLOURS = ("#d62728", "#2ca02c", "#1f77b4")
+#: The 1-D layer of Figure 5.1: its number of inputs and of kernel taps (one colour per tap).
+GRAPH_INPUTS, GRAPH_TAPS = 5, 3
 
 
 @register(
@@ -24,7 +24,7 @@ WEIGHT_COLOURS = ("#d62728", "#2ca02c", "#1f77b4")
     "the right the same lines are read upwards: the gradient of x_j collects g_i times the weight of every "
     "line that leaves it, so x2 collects three terms and x0 only one.",
 )
-def graph(n=5, k=3):
+def graph(n=GRAPH_INPUTS, k=GRAPH_TAPS):
     """One 1-D convolution layer as a graph, read forwards (left) and backwards (right)."""
     m = n - k + 1
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -34,7 +34,7 @@ def graph(n=5, k=3):
         for i in range(m):
             for tap in range(k):
                 ax.plot([xs[i + tap], ys[i]], [1, 0], color=WEIGHT_COLOURS[tap], linewidth=2.2)
-                if i == 0 or (backward and i + tap == 2):
+                if i == 0 or (backward and i + tap == n // 2):
                     ax.text((xs[i + tap] + ys[i]) / 2, 0.5, f"$w_{tap}$", color=WEIGHT_COLOURS[tap], fontsize=10,
                             ha="center", va="center", backgroundcolor="white")
         for j, x in enumerate(xs):
@@ -105,134 +105,44 @@ def pool_routing():
     return fig
 
 
-def _conv_case(rng, stride=1, padding=0, dilation=1, groups=1, c_in=2, c_out=2, size=6):
-    x = rng.standard_normal((2, c_in, size, size))
-    w = rng.standard_normal((c_out, c_in // groups, 3, 3))
-    y_shape = functional.conv2d(x, w, stride=stride, padding=padding, dilation=dilation, groups=groups).shape
-    probe = rng.standard_normal(y_shape)
-    kwargs = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
-
-    def forward():
-        return functional.conv2d(x, w, **kwargs)
-
-    gx, gw, _ = functional.conv2d_backward(probe, x, w, **kwargs)
-    return forward, probe, {"input": (x, gx), "weight": (w, gw)}
-
-
-def _pool_case(rng, kind, kernel_size, stride):
-    x = rng.standard_normal((2, 2, 6, 6))
-    pool, backward = ((functional.max_pool2d, functional.max_pool2d_backward) if kind == "max"
-                      else (functional.avg_pool2d, functional.avg_pool2d_backward))
-    probe = rng.standard_normal(pool(x, kernel_size, stride).shape)
-    return (lambda: pool(x, kernel_size, stride)), probe, {"input": (x, backward(probe, x, kernel_size, stride))}
-
-
-def _transposed_case(rng):
-    x = rng.standard_normal((2, 2, 4, 4))
-    w = rng.standard_normal((2, 2, 3, 3))
-    probe = rng.standard_normal(functional.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1).shape)
-    gx, gw, _ = functional.conv_transpose2d_backward(probe, x, w, stride=2, padding=1, output_padding=1)
-    return (lambda: functional.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1)), probe, \
-        {"input": (x, gx), "weight": (w, gw)}
-
-
-def gradient_cases(seed=0):
-    """The layers checked: ``{label: (forward, probe, {argument: (array, analytic gradient)})}``.
-
-    The loss is ``sum(forward() * probe)`` for a fixed random ``probe``, so the
-    upstream gradient is ``probe`` itself.
-    """
-    rng = np.random.default_rng(seed)
-    return {
-        "conv 3×3": _conv_case(rng),
-        "conv, stride 2, padding 1": _conv_case(rng, stride=2, padding=1, size=7),
-        "conv, dilation 2": _conv_case(rng, dilation=2, size=7),
-        "conv, 2 groups": _conv_case(rng, groups=2, c_in=4, c_out=4),
-        "transposed conv, stride 2": _transposed_case(rng),
-        "max pool 2×2": _pool_case(rng, "max", 2, 2),
-        "max pool 3×3, stride 2": _pool_case(rng, "max", 3, 2),
-        "average pool 2×2": _pool_case(rng, "avg", 2, 2),
-    }
-
-
-def _unflipped_input_gradient(probe, x, w):
-    """A classic bug: the input gradient with the kernel *not* flipped (correlation instead of convolution)."""
-    flipped = w[:, :, ::-1, ::-1]
-    return functional.conv2d_backward(probe, x, flipped)[0]
-
-
-@functools.cache
-def gradient_check(eps=1e-6):
-    """Relative errors of analytic gradients against central differences, in float64 and float32.
-
-    Returns
-    -------
-    dict
-        ``errors``: ``{label: {argument: error}}`` in float64; ``float32``: the
-        same check for "conv 3×3" with the forward in float32; ``bug``: the
-        error of an input gradient computed without the kernel flip; and
-        ``scatter``: (analytic, numerical) pairs for "conv 3×3"'s input, correct
-        and buggy.
-    """
-    result = {"eps": eps, "errors": {}}
-    cases = gradient_cases()
-    for label, (forward, probe, arguments) in cases.items():
-        result["errors"][label] = {}
-        for name, (array, analytic) in arguments.items():
-            numeric = numerical_gradient(lambda: float(np.sum(forward() * probe)), array, eps)
-            result["errors"][label][name] = relative_error(analytic, numeric)
-            if label == "conv 3×3" and name == "input":
-                result["scatter"] = (analytic.ravel().tolist(), numeric.ravel().tolist())
-    # the same layer, forward in float32: rounding swamps the central difference
-    forward, probe, arguments = cases["conv 3×3"]
-    x, gx = arguments["input"]
-    w = arguments["weight"][0]
-    x32, w32 = x.astype(np.float32), w.astype(np.float32)
-    numeric32 = numerical_gradient(lambda: float(np.sum(functional.conv2d(x32, w32) * probe)), x32, eps)
-    result["float32"] = relative_error(gx, numeric32)
-    bug = _unflipped_input_gradient(probe, x, w)
-    numeric = numerical_gradient(lambda: float(np.sum(forward() * probe)), x, eps)
-    result["bug"] = relative_error(bug, numeric)
-    result["bug_scatter"] = (bug.ravel().tolist(), numeric.ravel().tolist())
-    return result
-
-
 @register(
     "ch05.gradcheck",
     alt="Left, a scatter plot of analytic against numerical gradients for every input entry of a 3 by 3 "
     "convolution: the correct backward pass puts every point on the diagonal, while a backward pass that "
-    "forgets to flip the kernel scatters them widely. Right, a bar chart on a log scale of the relative "
-    "error for eight layers (convolutions with stride, padding, dilation and groups, a transposed "
-    "convolution, max and average pooling), for the input and the weight: all are tiny, many orders of "
-    "magnitude below two horizontal lines that mark the same check done in float32 and the flipped-kernel bug.",
+    "forgets to flip the kernel scatters them widely. Right, horizontal bars on a log scale, one per backward "
+    "pass the book trains with (convolutions with stride, padding, dilation and groups, the transposed "
+    "convolution, linear, ReLU, the poolings, batch normalization in training and evaluation, dropout, "
+    "flatten, cross-entropy, softmax, residual and concatenated blocks and a whole small network): the largest "
+    "relative error of each, all far left of a vertical line for the tolerance, which lies far left of two "
+    "more lines for the same convolution checked in float32 and for the flipped-kernel bug.",
 )
 def gradcheck():
-    """Analytic vs numerical gradients: every layer of cnnbook checked, with a float32 check and a bug for scale."""
-    result = gradient_check()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.6), gridspec_kw={"width_ratios": [1, 1.9]})
-    analytic, numeric = result["scatter"]
-    bug, numeric_bug = result["bug_scatter"]
+    """Analytic vs numerical gradients: every backward pass checked, with a float32 check and a bug for scale."""
+    rows = check_all()
+    scale = flip_bug_and_float32()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 8), gridspec_kw={"width_ratios": [1, 1.25]})
+    analytic, numeric = scale["scatter"]
+    bug, numeric_bug = scale["bug_scatter"]
     axes[0].plot(numeric_bug, bug, "x", color="#d62728", markersize=4, label="kernel not flipped (a bug)")
     axes[0].plot(numeric, analytic, "o", color="#1f77b4", markersize=3, label="cnnbook's backward")
     lim = max(np.abs(numeric).max(), np.abs(bug).max()) * 1.05
     axes[0].plot([-lim, lim], [-lim, lim], "-", color="#999999", linewidth=0.8)
+    axes[0].set_aspect("equal")
     axes[0].set_xlabel("numerical gradient (central differences)")
     axes[0].set_ylabel("analytic gradient (backward pass)")
     axes[0].set_title("∂L/∂x of a 3×3 convolution, entry by entry")
-    axes[0].legend(frameon=False, fontsize=9)
-    labels = list(result["errors"])
-    positions = np.arange(len(labels))
-    inputs = [result["errors"][k]["input"] for k in labels]
-    weights = [result["errors"][k].get("weight", np.nan) for k in labels]
-    axes[1].bar(positions - 0.2, inputs, 0.4, label="∂L/∂input")
-    axes[1].bar(positions + 0.2, weights, 0.4, label="∂L/∂weight")
-    axes[1].axhline(result["float32"], color="#555555", linestyle="--", linewidth=1.2,
+    axes[0].legend(frameon=False, fontsize=9, loc="upper left")
+    positions = np.arange(len(rows))[::-1]
+    axes[1].barh(positions, [row["error"] for row in rows], 0.7, color="#1f77b4")
+    axes[1].axvline(TOLERANCE, color="#2ca02c", linestyle="-", linewidth=1.5, label=f"tolerance {TOLERANCE:.0e}")
+    axes[1].axvline(scale["float32"], color="#555555", linestyle="--", linewidth=1.2,
                     label="conv 3×3 checked in float32")
-    axes[1].axhline(result["bug"], color="#d62728", linestyle=":", linewidth=1.5, label="kernel not flipped")
-    axes[1].set_yscale("log")
-    axes[1].set_xticks(positions, labels, rotation=25, ha="right", fontsize=9)
-    axes[1].set_ylabel("relative error (log scale)")
-    axes[1].set_title(f"float64, central differences with ε = {result['eps']:g}")
-    axes[1].legend(frameon=False, fontsize=8, loc="center right")
+    axes[1].axvline(scale["bug"], color="#d62728", linestyle=":", linewidth=1.5, label="kernel not flipped")
+    axes[1].set_xscale("log")
+    axes[1].set_yticks(positions, [row["label"] for row in rows], fontsize=8)
+    axes[1].set_ylim(-0.7, len(rows) - 0.3)
+    axes[1].set_xlabel("largest relative error of the pass's gradients (log scale)")
+    axes[1].set_title(f"every backward pass, float64, ε = {EPS:g}")
+    axes[1].legend(frameon=False, fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig

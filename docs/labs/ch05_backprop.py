@@ -11,7 +11,7 @@
 #
 # This lab goes with [chapter 5](../../chapters/05-backpropagation/). You will compute a convolution's
 # gradients with loops, check them against finite differences and against `cnnbook`, see the gradient of a
-# stride-2 layer turn into a transposed convolution, write the backward pass of max pooling, and
+# strided layer turn into a transposed convolution, write the backward pass of max pooling, and
 # backpropagate by hand through a small network. It runs in a few seconds on a laptop CPU.
 # [Download the notebook](../ch05_backprop.ipynb) to run and change it.
 
@@ -28,9 +28,9 @@ rng = np.random.default_rng(0)
 # %% [markdown]
 # ## 1. Gradients by loops
 #
-# The forward pass of a valid, stride-1 correlation visits every (output position, kernel offset) pair. The
-# backward pass visits the same pairs and sends each product's gradient to both of its factors. This is
-# exercise 5.9; the checker compares it with `cnnbook` on 25 random cases.
+# The forward pass of a valid correlation with unit stride visits every (output position, kernel offset) pair.
+# The backward pass visits the same pairs and sends each product's gradient to both of its factors. This is
+# exercise 5.9; the checker compares it with `cnnbook` on random cases.
 
 # %%
 def conv2d_backward_single(x, w, g):
@@ -50,8 +50,8 @@ print(check("5.9", conv2d_backward_single))
 # ## 2. Check against the definition of the derivative
 #
 # A gradient check needs nothing but the forward pass. Take $L = \sum_{i,j} y_{i,j}\, p_{i,j}$ for a fixed
-# random array $p$, so that the upstream gradient is $p$ itself. Try `eps=1e-2` and `eps=1e-12` too: one is
-# too coarse for a non-linear loss, the other drowns in rounding.
+# random array $p$, so that the upstream gradient is $p$ itself. The cell tries a coarse, a moderate and a tiny
+# `eps`.
 
 # %%
 x = rng.standard_normal((7, 7))
@@ -70,15 +70,30 @@ lines = [f"eps = {eps:g}: relative error of grad_x {relative_error(grad_x, numer
 print("\n".join(lines))
 
 # %% [markdown]
-# The loss is linear in $x$ and in $w$, so even a large $\varepsilon$ is exact up to rounding; the tiny one
-# is not. Put a ReLU in the forward pass (`np.maximum(y, 0)`) and the large $\varepsilon$ starts to fail.
+# The loss is linear in $x$ and in $w$, so even a coarse $\varepsilon$ is exact up to rounding, while the tiny
+# one loses digits to rounding (the rounding error of the loss is divided by $2\varepsilon$). A ReLU after the convolution makes the
+# loss only piecewise linear: a difference stays exact as long as no nudge carries an output across zero, and
+# a coarse enough $\varepsilon$ does. The next cell adds the ReLU (its backward is `relu_backward`) and tries
+# a coarser $\varepsilon$ too.
+
+# %%
+def relu_loss():
+    y = functional.conv2d(x[None, None], w[None, None])[0, 0]
+    return float(np.sum(np.maximum(y, 0) * p))
+
+
+y = functional.conv2d(x[None, None], w[None, None])[0, 0]
+grad_x, grad_w = conv2d_backward_single(x, w, functional.relu_backward(p, y))
+print("closest output to the kink:", f"{np.abs(y).min():.3f}")
+print("\n".join(f"eps = {eps:g}: relative error of grad_x "
+                f"{relative_error(grad_x, numerical_gradient(relu_loss, x, eps)):.1e}" for eps in (1e-1, 1e-2, 1e-6)))
 
 # %% [markdown]
-# ## 3. A stride-2 gradient is a transposed convolution
+# ## 3. A strided gradient is a transposed convolution
 #
-# Send a single unit of gradient back through a stride-2 convolution and look at where it lands. Then
-# send a constant gradient: the result is the checkerboard of chapter 2, because with a 3×3 kernel and
-# stride 2 some input positions are covered by more windows than others.
+# Send a single unit of gradient back through the strided convolution below and look at where it lands. Then
+# send a constant gradient: the result is the checkerboard of chapter 2, because with this kernel and stride
+# some input positions are covered by more windows than others.
 
 # %%
 kernel = np.ones((1, 1, 3, 3))
@@ -149,8 +164,8 @@ print("relative error of the first layer's weight gradient:", f"{relative_error(
 # %% [markdown]
 # ## Your turn
 #
-# 1. In section 5, replace the max pool by `functional.avg_pool2d` (and its backward). Does the check still
-#    pass? Which positions of the first layer's input now receive gradient?
-# 2. Break the backward pass on purpose: flip `w2` in the first `conv2d_backward` call
-#    (`w2[:, :, ::-1, ::-1]`) and watch the relative error jump.
-# 3. Check your answers to the chapter's exercises from here, for example `check("5.2", 12)`.
+# - In the last section, replace the max pool by `functional.avg_pool2d` (and its backward). Does the check
+#   still pass? Which positions of the first layer's output (`g_a`) now receive gradient?
+# - Break the backward pass on purpose: flip `w2` in the first `conv2d_backward` call
+#   (`w2[:, :, ::-1, ::-1]`) and watch the relative error jump.
+# - Check your answers to the chapter's exercises from here, for example `check("5.2", 12)`.
