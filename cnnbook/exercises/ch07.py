@@ -17,7 +17,7 @@ register(Exercise(
            "parameters does it have?",
     hint="Each of the 16 filters spans all 6 input maps.",
     solution=f"$(5 \\cdot 5 \\cdot 6 + 1) \\cdot 16 = {tex(shapes.conv2d_params(6, 16, 5))}$. LeCun et al. connected "
-             "each C3 map to only some S2 maps (1,516 weights), to break symmetry and save computation; the "
+             "each C3 map to only some S2 maps (1,516 trainable parameters), to break symmetry and save computation; the "
              "version in this chapter connects all of them.",
     answer=shapes.conv2d_params(6, 16, 5),
     wrong=(2400, 150, 1516),
@@ -43,7 +43,8 @@ register(Exercise(
            "units (with biases). How many parameters does that one layer have?",
     hint="Count the inputs first.",
     solution=f"$7 \\cdot 7 \\cdot 512 = {tex(25088)}$ inputs, so $({tex(25088)} + 1) \\cdot {tex(4096)} = "
-             f"{tex(_VGG_FC)}$: three quarters of the whole network's {tex(_params('vgg16'))}. Global average "
+             f"{tex(_VGG_FC)}$: {_VGG_FC / _params('vgg16'):.0%} of the whole network's {tex(_params('vgg16'))}. "
+             "Global average "
              "pooling, which GoogLeNet and ResNet use instead of flattening, cuts this layer to 512 inputs.",
     answer=_VGG_FC,
     wrong=(25088 * 4096, 512 * 4096 + 4096, 4096 * 4096 + 4096),
@@ -70,9 +71,10 @@ register(Exercise(
            "batch normalization (a scale and a shift per channel), and an identity shortcut. How many "
            "parameters does the block have?",
     hint="The identity shortcut has none.",
-    solution=f"$2 \\cdot 3 \\cdot 3 \\cdot 64 \\cdot 64 + 2 \\cdot 2 \\cdot 64 = {tex(_BLOCK)}$. The shortcut "
-             "costs nothing at all: a residual network has exactly the parameters of its plain twin, which is "
-             "what makes the comparison in section 7.4 fair.",
+    solution=f"$2 \\cdot 3 \\cdot 3 \\cdot 64 \\cdot 64 + 2 \\cdot 2 \\cdot 64 = {tex(_BLOCK)}$. The identity "
+             "shortcut costs nothing at all. Only where a block changes the width or the resolution does its "
+             "shortcut need a 1×1 projection with weights of its own, which is why the residual stacks of "
+             "section 7.4 have slightly more parameters than their plain twins.",
     answer=_BLOCK,
     wrong=(2 * shapes.conv2d_params(64, 64, 3, bias=False), _BLOCK + 64 * 64, 2 * shapes.conv2d_params(64, 64, 3)),
 ))
@@ -129,7 +131,8 @@ register(Exercise(
     hint="Differentiate: $\\partial y/\\partial x = I + \\partial F/\\partial x$.",
     solution="True. With $F$'s weights at zero, $\\partial F/\\partial x = 0$ and the Jacobian of the block is "
              "the identity, so the gradient passes unchanged. A plain block $y = F(x)$ would pass nothing back. "
-             "This is why residual networks can start as (nearly) the identity and why a deep one trains.",
+             "A residual network can therefore start close to the identity and still pass gradients to every "
+             "layer, one reason (He et al. 2016) why deep ones train.",
     answer=True,
     wrong=(False,),
 ))
@@ -173,10 +176,10 @@ register(Exercise(
            "ReLU, a 3×3 convolution with `w2` (padding 1), add the block's input `x`, and apply a last ReLU. "
            "You may use `cnnbook.functional`.",
     hint="The shortcut is added *before* the last ReLU; padding 1 keeps the shapes equal so the sum is defined.",
-    solution=f"{code_block(basic_block)}\n\nThe order matters: adding after the last ReLU would make the block's "
-             "output grow at every block (it could only ever add non-negative values), and a ReLU before the "
-             "sum on the body alone is a different block (the \"pre-activation\" design of He et al. 2016b "
-             "moves the ReLUs differently).",
+    solution=f"{code_block(basic_block)}\n\nThe order matters. With a ReLU on the body before the sum, a block "
+             "could only ever add non-negative values to its input; leaving out the last ReLU is another block "
+             "again (closer to the \"pre-activation\" design of He et al. 2016b, which moves batch normalization "
+             "and ReLU in front of each convolution so that the shortcut path stays a pure identity).",
     function="basic_block", signature="basic_block(x, w1, w2)",
     reference=basic_block, cases=_block_cases,
     wrong=(_block_no_final_relu, _block_relu_before_add, _block_plain),

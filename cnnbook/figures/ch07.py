@@ -7,6 +7,7 @@ import numpy as np
 
 from cnnbook import data, experiments, models
 from cnnbook.figures import register
+from cnnbook.experiments.training import LOG_EVERY
 from cnnbook.figures.common import draw_image
 
 #: Catalogue models on the comparison figure (the trainable small ones are drawn elsewhere).
@@ -57,9 +58,9 @@ def mistakes(run=None):
 
 @register(
     "ch07.curves",
-    alt="Two line charts over the training epochs of LeNet-5 on the MNIST digits: the training and test "
-        "cross-entropy fall together, and the test accuracy climbs above 97% while the running training "
-        "accuracy approaches it.",
+    alt="Two line charts over the training epochs of one run of LeNet-5 on the MNIST digits: on the left the "
+        "cross-entropy on the shifted training digits and on the held-out test digits, on a log axis; on the "
+        "right the training and test accuracy.",
 )
 def curves():
     run = lenet_run()
@@ -94,8 +95,7 @@ def kernel_change(run=None):
 @register(
     "ch07.kernels",
     alt="Three rows of LeNet-5's six 5×5 first-layer kernels, red for positive and blue for negative weights: "
-        "as initialized (random), after training, and the change between the two on its own scale. The trained "
-        "kernels still look much like their random start; the changes are smooth strokes.",
+        "as initialized (random), after training, and the change between the two on its own scale.",
     format="png",
 )
 def kernels():
@@ -137,8 +137,8 @@ def feature_maps():
 
 @register(
     "ch07.confusion",
-    alt="A 10×10 confusion matrix of LeNet-5 on the 1,000 test digits: nearly all counts on the diagonal, "
-        "with a few off-diagonal confusions such as 4 read as 9 or 7 read as 2.",
+    alt="A 10×10 confusion matrix of LeNet-5 on the held-out test digits: the counts of correct answers on the "
+        "diagonal, and the confusions, each with its count, off it.",
 )
 def confusion_matrix():
     matrix = confusion()
@@ -160,7 +160,7 @@ def confusion_matrix():
 @register(
     "ch07.mistakes",
     alt="The test digits LeNet-5 gets wrong with the most confidence, each with its true label, the "
-        "network's answer and its probability; many are badly written or ambiguous even to a person.",
+        "network's answer and the probability it gave that answer.",
     format="png",
 )
 def mistake_gallery(count=12):
@@ -180,13 +180,15 @@ def mistake_gallery(count=12):
 
 @register(
     "ch07.permutation",
-    alt="Three test digits and the same digits with their 784 pixels put in one fixed random order: "
+    alt="Three test digits and the same digits with their pixels put in one fixed random order: "
         "the scrambled images look like noise to a person, yet hold exactly the same numbers.",
     format="png",
 )
 def permutation():
     images, _ = test_digits()
-    order = np.random.default_rng(1).permutation(28 * 28)  # the experiment's permutation (seed + 1)
+    from cnnbook.experiments.training import SEEDS
+
+    order = np.random.default_rng(SEEDS[0] + 1).permutation(images[0].size)  # the first seed's, as the experiment draws it
     fig, axes = plt.subplots(2, 3, figsize=(5.4, 3.8))
     for col, index in enumerate((3, 250, 720)):
         draw_image(axes[0, col], images[index], "original")
@@ -197,9 +199,10 @@ def permutation():
 
 @register(
     "ch07.data_efficiency",
-    alt="Test accuracy against the number of training digits, from 100 to 4,000, on a log axis. LeNet-5 is "
-        "above an MLP of the same size at every size; with the pixels permuted the MLP is unchanged but LeNet-5 "
-        "falls below it; LeNet-5 with frozen random convolutions is close to the trained LeNet-5.",
+    alt="Test accuracy against the number of training digits, on a log axis, for LeNet-5, an MLP of the same "
+        "size and LeNet-5 with frozen random convolutions, on the real digits (solid or dotted) and on digits with "
+        "permuted pixels (dashed): each point is the mean over the seeds and its bar spans the lowest to the "
+        "highest seed. The text states which differences hold in every seed.",
 )
 def efficiency():
     run = efficiency_run()
@@ -208,12 +211,16 @@ def efficiency():
               "mlp, original": ("C1", "-", "MLP"), "mlp, permuted": ("C1", "--", "MLP, pixels permuted"),
               "random features, original": ("C2", ":", "LeNet-5, random frozen convolutions")}
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    for key, (colour, line, label) in styles.items():
-        ax.plot(sizes, 100 * np.asarray(run["accuracy"][key]), line, marker="o", ms=4, color=colour, label=label)
+    for offset, (key, (colour, line, label)) in zip((-2, -1, 0, 1, 2), styles.items()):
+        mean, seeds = 100 * np.asarray(run["accuracy"][key]), 100 * np.asarray(run["by_seed"][key])
+        x = np.asarray(sizes) * 1.03**offset  # side by side, so that the bars do not hide each other
+        ax.errorbar(x, mean, yerr=(mean - seeds.min(axis=0), seeds.max(axis=0) - mean), fmt=line, marker="o", ms=4,
+                    color=colour, label=label, capsize=2, elinewidth=1)
     ax.set_xscale("log")
     ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
-    ax.set_xlabel(f"training digits (each run: {run['steps']} steps of 32)")
-    ax.set_ylabel("test accuracy (%)")
+    ax.minorticks_off()
+    ax.set_xlabel(f"training digits (each run: at least {run['steps']} steps of 32)")
+    ax.set_ylabel(f"test accuracy (%): mean, bar min–max\nover {len(run['seeds'])} seeds")
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
@@ -222,9 +229,9 @@ def efficiency():
 @register(
     "ch07.gradients",
     alt="Gradient norm of each 3×3 convolution's weights at initialization, layer by layer, on a log axis, "
-        "for plain and residual stacks of 8, 16 and 32 layers. Left, with batch normalization, all stay "
-        "within about two orders of magnitude. Right, without it, the plain stacks' gradients vanish towards "
-        "the input and the residual stacks' explode.",
+        "for plain (dashed) and residual (solid) stacks of three depths, with batch normalization on the left and "
+        "without it on the right: each line is the mean over the seeds and its shaded band spans the lowest to "
+        "the highest seed. The text states what the seeds show.",
 )
 def gradients():
     run = depth_run()
@@ -232,13 +239,16 @@ def gradients():
     for ax, suffix, title in ((axes[0], "", "with batch normalization"), (axes[1], ", no BN", "without")):
         for depth_index, depth in enumerate(run["depths"]):
             for kind, line in (("plain", "--"), ("residual", "-")):
-                norms = run["gradients"][f"{kind}-{depth}{suffix}"]
-                ax.plot(range(1, len(norms) + 1), norms, line, color=f"C{depth_index}",
-                        label=f"{kind}, {depth} layers")
+                key = f"{kind}-{depth}{suffix}"
+                norms, seeds = np.asarray(run["gradients"][key]), np.asarray(run["gradients_by_seed"][key])
+                layers = np.arange(1, len(norms) + 1)
+                ax.plot(layers, norms, line, color=f"C{depth_index}", label=f"{kind}, {depth} layers")
+                ax.fill_between(layers, seeds.min(axis=0), seeds.max(axis=0), color=f"C{depth_index}", alpha=0.15,
+                                linewidth=0)
         ax.set_yscale("log")
         ax.set_xlabel("layer (input → output)")
         ax.set_title(title)
-    axes[0].set_ylabel("‖∂L/∂W‖ at initialization")
+    axes[0].set_ylabel(f"‖∂L/∂W‖ at initialization: mean,\nband min–max over {len(run['seeds'])} seeds")
     axes[1].legend(fontsize=7, ncol=2)
     fig.tight_layout()
     return fig
@@ -246,22 +256,27 @@ def gradients():
 
 @register(
     "ch07.depth_training",
-    alt="Training loss over a short run for plain and residual stacks of 8 and 32 layers with "
-        "batch normalization: the plain 32-layer stack stays far above the others, while the residual "
-        "32-layer stack trains as well as the shallow ones.",
+    alt="Training loss over a short run of SGD for plain (dashed) and residual (solid) stacks of two depths, "
+        "all with batch normalization, on a log axis: each line is the mean over the seeds and its shaded band "
+        "spans the lowest to the highest seed. The text states which differences hold in every seed.",
 )
 def depth_training():
     run = depth_run()
+    runs = experiments.run("ch07.depth")["runs"]
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
     for depth_index, depth in enumerate(run["depths"]):
         if depth not in run["train_depths"]:
             continue  # the same colour per depth as in the gradient figure
         for kind, line in (("plain", "--"), ("residual", "-")):
-            losses = run["training"][f"{kind}-{depth}"]["step_loss"]
-            ax.plot(5 * np.arange(1, len(losses) + 1), losses, line, color=f"C{depth_index}",
-                    label=f"{kind}, {depth} layers")
+            key = f"{kind}-{depth}"
+            losses = run["training"][key]["step_loss"]
+            seeds = np.asarray([r["training"][key]["step_loss"] for r in runs])
+            steps = LOG_EVERY * np.arange(1, len(losses) + 1)
+            ax.plot(steps, losses, line, color=f"C{depth_index}", label=f"{kind}, {depth} layers")
+            ax.fill_between(steps, seeds.min(axis=0), seeds.max(axis=0), color=f"C{depth_index}", alpha=0.15,
+                            linewidth=0)
     ax.set_xlabel("step (batches of 32, SGD with momentum)")
-    ax.set_ylabel("training loss (mean of 5 steps)")
+    ax.set_ylabel(f"training loss (mean of {LOG_EVERY} steps):\nmean, band min–max over {len(run['seeds'])} seeds")
     ax.set_yscale("log")
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
@@ -273,7 +288,7 @@ def depth_training():
     alt="A scatter plot of the classic ImageNet networks: multiply-accumulates per image against parameters, "
         "both on log axes, each point labelled with the network and its year. VGG-16 is top right; "
         "MobileNet v1 and GoogLeNet have few parameters; ResNet-50 has fewer parameters than AlexNet but "
-        "six times its computation.",
+        "several times its computation.",
 )
 def architectures():
     fig, ax = plt.subplots(figsize=(6.8, 4.4))
