@@ -1,5 +1,5 @@
 """Chapter 8's transfer learning: the tasks, the regimes, the frozen-feature shortcut, reproducibility, and the
-claims the chapter's prose makes about its own measurements."""
+claims (cnnbook.facts.ch08) by which the chapter's prose compares its own measurements."""
 
 from __future__ import annotations
 
@@ -122,38 +122,82 @@ def test_class_separation_splits_the_sum_of_squares():
         transfer.class_separation(features[:, 0], labels)
 
 
+def _chapter_claims():
+    from cnnbook import facts
+
+    facts.names()
+    return [name for name in sorted(facts.CLAIMS) if name.startswith("ch08.")]
+
+
 @pytest.mark.build
 def test_the_chapter_claims_hold_for_the_measured_run(built_site, monkeypatch):
-    """Sentences in chapter 8 that interpret the measurement must stay true of the run the build made."""
-    from cnnbook import experiments
+    """Every comparison chapter 8 draws is a claim (cnnbook.facts.ch08) that holds on the run the build made."""
+    from cnnbook import facts
+
+    monkeypatch.setenv("CNNBOOK_CACHE", str(built_site["cache"]))
+    names = _chapter_claims()
+    assert "ch08.pretraining_helps_with_10" in names and len(names) > 20
+    for name in names:
+        assert isinstance(facts.get_claim(name), str), name
+
+
+def _freezing_wins_at_the_top(run):
+    depth = run["depth"]
+    depth["fine-tuned"][3], depth["frozen"][3] = depth["frozen"][3], depth["fine-tuned"][3]
+
+
+def _harmless_deployment(run):
+    run["mismatch"]["deployed"]["not standardized"] = list(run["mismatch"]["deployed"]["matched"])
+
+
+def _unscaled_head_better(run):
+    run["mismatch"]["features"]["not standardized"] = [a + 0.05 for a in run["mismatch"]["features"]["matched"]]
+
+
+def _fine_tuning_blurs(run):
+    tuned = run["features"]["fine-tuned"]
+    tuned["between_by_seed"] = [run["features"]["pretrained"]["between"] - 0.01] * len(tuned["between_by_seed"])
+
+
+def _frozen_features_as_slow(run):
+    run["seconds_by_seed"]["feature extraction"] = list(run["seconds_by_seed"]["scratch"])
+
+
+def _seeds_agree(run):
+    """Every regime scores the same in every seed: no single seed can rank two regimes the other way round."""
+    for regime, per_size in run["accuracy"].items():
+        run["accuracy"][regime] = [[float(sum(values) / len(values))] * len(values) for values in per_size]
+
+
+#: A change to the run that contradicts each claim: the claim must notice it.
+CONTRADICTIONS = {
+    "ch08.tuned_vs_frozen_top": _freezing_wins_at_the_top,
+    "ch08.deployed_mismatches_hurt": _harmless_deployment,
+    "ch08.head_absorbs_scale": _unscaled_head_better,
+    "ch08.fine_tuning_separates": _fine_tuning_blurs,
+    "ch08.features_cheaper": _frozen_features_as_slow,
+    "ch08.single_run_can_mislead": _seeds_agree,
+}
+
+
+@pytest.mark.build
+@pytest.mark.parametrize("name", sorted(CONTRADICTIONS))
+def test_a_claim_fails_when_the_run_contradicts_it(built_site, monkeypatch, name):
+    """The claims read the measurements they name: contradict one in a copy of the run and the claim fails."""
+    import copy
+
+    from cnnbook import experiments, facts
+    from cnnbook.claims import ClaimError
+    from cnnbook.facts import ch08
 
     monkeypatch.setenv("CNNBOOK_CACHE", str(built_site["cache"]))
     run = experiments.run("ch08.transfer")
-
-    def mean(values):
-        return float(np.mean(values))
-
-    acc = {regime: [mean(v) for v in values] for regime, values in run["accuracy"].items()}
-    # 8.2: pretrained regimes help most with few labels; frozen features fall behind with many; and are cheap
-    assert max(acc[r][0] for r in acc if r != "scratch") > acc["scratch"][0] + 0.02
-    assert run["seconds"]["feature extraction"] < run["seconds"]["scratch"]
-    assert acc["feature extraction"][-1] < acc["scratch"][-1]
-    assert acc["fine-tune all"][-1] >= acc["scratch"][-1]
-    # 8.3: the frozen top block costs most; fine-tuned copies beat scratch; the default rate is the best tried
-    frozen, tuned = ([mean(v) for v in run["depth"][m]] for m in ("frozen", "fine-tuned"))
-    assert frozen[3] < frozen[2] and all(t > tuned[0] for t in tuned[1:])
-    body = {float(k): mean(v) for k, v in run["body_lr_sweep"].items()}
-    assert max(body, key=body.get) == transfer.BODY_LR
-    # 8.4: every deployment mismatch is severe; a retrained head absorbs the missing standardization
-    deployed = {k: mean(v) for k, v in run["mismatch"]["deployed"].items()}
-    assert all(deployed[k] < deployed["matched"] - 0.15 for k in deployed if k != "matched")
-    head = {k: mean(v) for k, v in run["mismatch"]["features"].items()}
-    assert abs(head["not standardized"] - head["matched"]) < 0.02 and head["inverted contrast"] < head["matched"]
-    # 8.5: fine-tuning separates the target digits more; it nudges the first layer rather than rewriting it
-    assert run["features"]["fine-tuned"]["between"] > run["features"]["pretrained"]["between"]
-    assert run["kernel_change"] < 0.5
-    kernels = {k: np.asarray(v) for k, v in run["kernels"].items()}  # pretrained kernels still look like their start
-    assert np.linalg.norm(kernels["pretrained"] - kernels["random"]) < 0.5 * np.linalg.norm(kernels["random"])
+    facts.get_claim(name)  # holds on the measured run
+    broken = copy.deepcopy(run)
+    CONTRADICTIONS[name](broken)
+    monkeypatch.setattr(ch08, "transfer_run", lambda: broken)
+    with pytest.raises(ClaimError):
+        facts.get_claim(name)
 
 
 def test_mismatch_names_are_the_figure_labels():

@@ -6,13 +6,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnbook import experiments, transfer
-from cnnbook.experiments.transfer import MISMATCHES
+from cnnbook.experiments.transfer import MISMATCHES, SEEDS, SIZES, STUDY_SIZE
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_image
 
 #: Colours and markers of the four regimes, the same on every figure of the chapter.
 REGIME_STYLE = {"scratch": ("C7", "s"), "feature extraction": ("C0", "o"), "fine-tune top": ("C2", "^"),
                 "fine-tune all": ("C3", "D")}
+_SOURCE = f"{transfer.SOURCE[0]} to {transfer.SOURCE[-1]}"
+_TARGET = f"{transfer.TARGET[0]} to {transfer.TARGET[-1]}"
+_GRID, _RAW = transfer.Preprocessing().resolution, max(p.resolution for p in MISMATCHES.values())
 
 
 def transfer_run():
@@ -27,28 +30,31 @@ def spread(values):
 
 @register(
     "ch08.tasks",
-    alt="Two rows of handwritten digits at 14×14 pixels: the source task's digits 0 to 4, on which the backbone "
-        "is pretrained, and the target task's digits 5 to 9, which it has never been told about.",
+    alt=f"Two rows of handwritten digits at {_GRID}×{_GRID} pixels: the source task's digits {_SOURCE}, on which the "
+        f"backbone is pretrained, and the target task's digits {_TARGET}, which it has never been told about.",
     format="png",
 )
 def tasks():
     source, target = transfer.tasks()
-    fig, axes = plt.subplots(2, 10, figsize=(8.4, 2.3))
-    for row, (task, first, name) in enumerate(((source, 0, "source"), (target, 5, "target"))):
-        for column in range(10):
-            label = column % 5
-            index = np.flatnonzero(task.y_test == label)[column // 5]
-            draw_image(axes[row, column], task.x_test[index, 0], f"{name}: {label + first}")
+    per_row = 2 * len(transfer.TARGET)  # two test digits of each class in a row
+    fig, axes = plt.subplots(2, per_row, figsize=(8.4, 2.3))
+    rows = ((source, transfer.SOURCE, "source"), (target, transfer.TARGET, "target"))
+    for row, (task, digits, name) in enumerate(rows):
+        for column in range(per_row):
+            label = column % len(digits)
+            index = np.flatnonzero(task.y_test == label)[column // len(digits)]
+            draw_image(axes[row, column], task.x_test[index, 0], f"{name}: {digits[label]}")
     fig.tight_layout()
     return fig
 
 
 @register(
     "ch08.regimes",
-    alt="Target test accuracy against the number of labelled target digits (10 to 2,000, log axis) for four "
-        "regimes: training from scratch, feature extraction, fine-tuning the top block and fine-tuning "
-        "everything. Each point is the mean of three seeds with a bar from the lowest to the highest run. "
-        "With few labels the regimes that start from the pretrained backbone are ahead of training from scratch.",
+    alt=f"Target test accuracy against the number of labelled target digits ({SIZES[0]} to {SIZES[-1]:,}, log axis) "
+        f"for {len(transfer.REGIMES)} regimes: training from scratch, feature extraction, fine-tuning the top block "
+        f"and fine-tuning everything. Each point is the mean of {len(SEEDS)} seeds with a bar from the lowest to the "
+        "highest run. With the fewest labels the regimes that start from the pretrained backbone are ahead of "
+        "training from scratch; with the most, fine-tuning everything is ahead of the rest.",
 )
 def regimes():
     run = transfer_run()
@@ -72,9 +78,9 @@ def regimes():
 
 @register(
     "ch08.depth",
-    alt="Target accuracy with 100 labelled digits against how many of the three pretrained convolution blocks "
-        "are copied, from 0 (training from scratch) to 3: one line with the copied blocks frozen, one with "
-        "them fine-tuned, each point the mean of three seeds with its range.",
+    alt=f"Target accuracy with {STUDY_SIZE} labelled digits against how many of the {len(transfer.BLOCKS)} pretrained "
+        f"convolution blocks are copied, from none (training from scratch) to all: one line with the copied blocks "
+        f"frozen, one with them fine-tuned, each point the mean of {len(SEEDS)} seeds with its range.",
 )
 def depth():
     run = transfer_run()
@@ -106,9 +112,9 @@ def mismatched_inputs():
 
 @register(
     "ch08.preprocessing",
-    alt="The same target digit as four arrays a network might be given: prepared as the backbone expects "
-        "(14×14, standardized), not standardized, with inverted contrast, and at 28×28 pixels instead of 14×14. "
-        "All four show a recognisable digit to a person.",
+    alt=f"The same target digit as {len(MISMATCHES)} arrays a network might be given: prepared as the backbone "
+        f"expects ({_GRID}×{_GRID}, standardized), not standardized, with inverted contrast, and at {_RAW}×{_RAW} "
+        f"pixels instead of {_GRID}×{_GRID}. All of them show a recognisable digit to a person.",
     format="png",
 )
 def preprocessing():
@@ -125,10 +131,10 @@ def preprocessing():
 
 @register(
     "ch08.mismatch",
-    alt="Bar chart of target test accuracy under each preprocessing. Dark bars: the fine-tuned network, trained "
-        "with the right preprocessing, is deployed on differently prepared images. Light bars: a new head is "
-        "trained on the frozen backbone's features with that preprocessing. Each bar is the mean of three seeds "
-        "with its range.",
+    alt="Bar chart of target test accuracy under each preprocessing. Red bars: the fine-tuned network, trained "
+        "with the right preprocessing, is deployed on differently prepared images. Blue bars: a new head is "
+        "trained on the frozen backbone's features with that preprocessing. Each bar is the mean of "
+        f"{len(SEEDS)} seeds with its range; a dotted line marks chance.",
 )
 def mismatch():
     run = transfer_run()
@@ -141,7 +147,8 @@ def mismatch():
         mean, low, high = (100 * np.asarray(column) for column in zip(*points))
         ax.bar(x + shift, mean, 0.38, color=colour, alpha=0.85, label=label)
         ax.errorbar(x + shift, mean, yerr=(mean - low, high - mean), fmt="none", color="black", capsize=3)
-    ax.axhline(20, color="grey", linestyle=":", linewidth=1, label="chance (1 in 5)")
+    classes = len(transfer.TARGET)
+    ax.axhline(100 / classes, color="grey", linestyle=":", linewidth=1, label=f"chance (1 in {classes})")
     ax.set_xticks(x, names)
     ax.set_ylabel("target test accuracy (%)")
     ax.set_ylim(0, 128)
@@ -153,10 +160,10 @@ def mismatch():
 
 @register(
     "ch08.kernels",
-    alt="Four rows of the backbone's eight 5×5 first-layer kernels, red for positive and blue for negative "
-        "weights: as randomly initialized, after pretraining on digits 0 to 4, the change pretraining made, "
-        "and the change that fine-tuning every layer on digits 5 to 9 made afterwards, each panel on its own "
-        "scale.",
+    alt="Four rows of the backbone's first-layer kernels, red for positive and blue for negative weights: as "
+        f"randomly initialized, after pretraining on digits {_SOURCE}, the change pretraining made, and the change "
+        f"that fine-tuning every layer on digits {_TARGET} made afterwards (the first seed's network), each panel "
+        "on its own scale.",
     format="png",
 )
 def kernels():
@@ -174,23 +181,24 @@ def kernels():
 
 @register(
     "ch08.features",
-    alt="Two scatter plots of the 500 target test digits, each placed by the first two principal components "
-        "of the backbone's 64 pooled features and coloured by its digit, 5 to 9: left with the pretrained "
-        "backbone, right after fine-tuning every layer on the target digits, where the five classes form "
-        "tighter, better separated clusters.",
+    alt="Two scatter plots of the target test digits, each placed by the first two principal components of the "
+        f"backbone's pooled features and coloured by its digit, {_TARGET}: left with the pretrained backbone, "
+        "right after fine-tuning every layer on the target digits (the first seed's network), where the classes "
+        "form tighter, better separated clusters.",
     format="png",
 )
 def features():
     run = transfer_run()
     labels = np.asarray(run["features"]["labels"])
     fig, axes = plt.subplots(1, 2, figsize=(8.6, 4.0))
-    panels = ((axes[0], "pretrained", "pretrained on 0–4"), (axes[1], "fine-tuned", "after fine-tuning"))
+    panels = ((axes[0], "pretrained", f"pretrained on {transfer.SOURCE[0]}–{transfer.SOURCE[-1]}"),
+              (axes[1], "fine-tuned", "after fine-tuning"))
     for ax, key, title in panels:
         projection = run["features"][key]
         coords = np.asarray(projection["coords"])
-        for digit in range(5):
-            chosen = labels == digit
-            ax.scatter(coords[chosen, 0], coords[chosen, 1], s=7, alpha=0.7, color=f"C{digit}", label=str(digit + 5))
+        for label, digit in enumerate(transfer.TARGET):
+            chosen = labels == label
+            ax.scatter(coords[chosen, 0], coords[chosen, 1], s=7, alpha=0.7, color=f"C{label}", label=str(digit))
         ax.set_title(f"{title}: {projection['between']:.0%} of the variance between digits", fontsize=9)
         ax.set_xlabel("principal component 1")
         ax.set_ylabel("principal component 2")

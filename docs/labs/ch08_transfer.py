@@ -10,9 +10,9 @@
 # # Lab 8: transfer learning
 #
 # This lab goes with [chapter 8](../../chapters/08-transfer-learning/). You will load the backbone pretrained on
-# the digits 0 to 4, adapt it to the digits 5 to 9 with a handful of labels, compare that with training from
-# scratch, make the classic preprocessing mistake and fix it, and write a head that needs no training at all.
-# It runs in well under half a minute on a laptop CPU.
+# the source digits, adapt it to the target digits with a handful of labels, compare that with training from
+# scratch, make the classic preprocessing mistakes and fix them, and write a head that needs no training at all.
+# It runs in seconds on a laptop CPU.
 # [Download the notebook](../ch08_transfer.ipynb) to run and change it.
 
 # %%
@@ -32,16 +32,19 @@ from cnnbook.exercises import check
 backbone, record = transfer.pretrained()
 source, target = transfer.tasks()
 print(backbone)
+print(f"source digits {transfer.SOURCE}, target digits {transfer.TARGET}")
 print(f"source test accuracy {record['source_accuracy']:.1%}; target: {target.x_train.shape[0]} training and "
       f"{target.x_test.shape[0]} test digits of {target.x_train.shape[2]}×{target.x_train.shape[3]} pixels")
 
 # %% [markdown]
-# ## 2. Thirty labels
+# ## 2. A few labels
 #
-# Draw 30 labelled target digits (6 of each), then adapt the backbone three ways: from scratch, by feature
-# extraction, and by fine-tuning everything. `adapt(backbone, copy, freeze)` copies and freezes whole blocks;
-# `fine_tune` trains with the chapter's learning rates and returns the accuracy on the 500 target test digits.
-# Change `n` and `seed` and run it again: with so few labels the seed matters.
+# Draw `n` labelled target digits (the same number of each), then adapt the backbone in each of the chapter's
+# regimes: from scratch, by feature extraction, by fine-tuning the top block and by fine-tuning everything.
+# `adapt(backbone, copy, freeze)` copies and freezes whole blocks; `fine_tune` trains with the chapter's learning
+# rates and returns the accuracy on the target test digits. Change `n` and `seed` and run it again: with so few
+# labels the seed matters, and one seed's ranking of the regimes can differ from another's (the chapter compares
+# them over several seeds for that reason).
 
 # %%
 n, seed = 30, 0
@@ -50,6 +53,7 @@ results = {}
 for regime, (copy, freeze) in transfer.REGIMES.items():
     model = transfer.adapt(backbone, copy, freeze, rng=1000 + seed)
     results[regime] = (transfer.fine_tune(model, few, seed=seed), model)
+print(f"{n} labelled digits, seed {seed}; accuracy on the {len(target.y_test)} target test digits:")
 print("\n".join(f"{regime:20s} {accuracy:.1%}" for regime, (accuracy, _) in results.items()))
 
 # %% [markdown]
@@ -73,7 +77,7 @@ for name, prep in {"as the backbone expects": transfer.Preprocessing(),
 #
 # A nearest-class-mean classifier averages the features of each class's labelled examples and labels a new
 # image with the class of the nearest mean. Replace the body with your own and run the cell: the checker runs
-# it on 25 random cases, then we use it on the pretrained features of the 30 labelled digits.
+# it on random cases, then we use it on the pretrained features of the `n` labelled digits.
 
 # %%
 def nearest_mean(train_features, train_labels, test_features):
@@ -107,12 +111,13 @@ def between_share(features, labels):
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
 lines = [str(check("8.10", between_share))]
-for ax, (name, model) in zip(axes, (("pretrained", backbone), ("fine-tuned on 30 digits", tuned))):
+for ax, (name, model) in zip(axes, (("pretrained", backbone), (f"fine-tuned on {n} digits", tuned))):
     feats = transfer.features(model, target.x_test)
     lines.append(f"{name}: {between_share(feats, target.y_test):.0%} of the variance between digits")
     z = transfer.standardized(feats)  # principal components of the standardized features
     coords = z @ np.linalg.svd(z, full_matrices=False)[2][:2].T
-    ax.scatter(coords[:, 0], coords[:, 1], c=target.y_test + 5, cmap="tab10", s=6, vmin=0, vmax=9)
+    ax.scatter(coords[:, 0], coords[:, 1], c=np.asarray(transfer.TARGET)[target.y_test], cmap="tab10", s=6, vmin=0,
+               vmax=9)
     ax.set_title(name)
 print(*lines, sep="\n")
 plt.show()
