@@ -86,6 +86,7 @@ class Comparison:
     b: tuple
     paired: bool
     unit: str = "points"
+    over: str = ""
 
     @property
     def difference(self):
@@ -133,7 +134,7 @@ class Comparison:
         >>> compare([0.9, 0.7, 0.85], [0.7, 0.75, 0.7]).evidence()
         'the means differ by 10.0 points, but not in the same direction in all 3 seeds'
         """
-        kind = "seeds" if self.paired else "repeats"
+        kind = self.over or ("seeds" if self.paired else "repeats")
         if self.verdict == "within":
             if self.paired:
                 return (f"the means differ by {self._size()}, but not in the same direction in all {self.count} "
@@ -176,7 +177,7 @@ class Comparison:
         return self.evidence()
 
 
-def compare(a, b, paired=True, unit="points"):
+def compare(a, b, paired=True, unit="points", over=""):
     """Compare measurements ``a`` and ``b`` by the book's rule (see the module's docstring).
 
     Parameters
@@ -188,6 +189,10 @@ def compare(a, b, paired=True, unit="points"):
         How :meth:`Comparison.evidence` states the difference: ``"points"``
         (fractions as percentage points), ``"times"`` (ratio of the means), or
         a suffix such as ``" ms"``.
+    over : str
+        What the pairs or repeats are, in the evidence's words: ``"seeds"``
+        (paired, the default), ``"repeats"`` (unpaired, the default), or for
+        example ``"photographs"`` when each pair is one image.
 
     Examples
     --------
@@ -197,6 +202,8 @@ def compare(a, b, paired=True, unit="points"):
     'above'
     >>> compare([2.0, 2.1, 2.2], [1.0, 1.1, 1.2], paired=False, unit="times").evidence()
     'by a factor of 1.9 on average, with no overlap between their ranges over 3 repeats'
+    >>> compare([0.3, 0.2, 0.4], [0.1, 0.1, 0.2], over="photographs").evidence()
+    'by 16.7 points on average, in each of 3 photographs'
     >>> compare([150, 160, 170, 150], [1.0, 1.1, 1.2], paired=False, unit="times").evidence()
     'by a factor of 143 on average, with no overlap between their ranges over 4 and 3 repeats'
     >>> compare([1, 2], [0, 1])
@@ -209,4 +216,4 @@ def compare(a, b, paired=True, unit="points"):
         raise ValueError(f"compare: a and b need at least {MIN_SEEDS} seeds or repeats each; got {a.size} and {b.size}")
     if paired and a.size != b.size:
         raise ValueError(f"compare: paired measurements need one value per seed on both sides; got {a.size} and {b.size}")
-    return Comparison(tuple(a.tolist()), tuple(b.tolist()), bool(paired), unit)
+    return Comparison(tuple(a.tolist()), tuple(b.tolist()), bool(paired), unit, str(over))
