@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnbook import functional, shapes
+from cnnbook import functional, models, shapes
 from cnnbook.exercises import Exercise, code_block, register, tex
+from cnnbook.facts.ch03 import ALEXNET_SIDE, ALEXNET_STRIDE, ALEXNET_WINDOW, RESNET_HEAD
+
+_N, _K, _S = ALEXNET_SIDE, ALEXNET_WINDOW, ALEXNET_STRIDE
 
 # ---- 3.1 overlapping pooling ----
 register(Exercise(
     id="3.1", kind="number", title="Overlapping pooling",
-    prompt="AlexNet max-pools its 55×55 first-layer feature maps with 3×3 windows and stride 2. How many "
-           "pixels wide is the pooled map?",
+    prompt=f"AlexNet max-pools its {_N}×{_N} first-layer feature maps with {_K}×{_K} windows and stride {_S}. "
+           "How many pixels wide is the pooled map?",
     hint="Pooling uses the convolution's size formula, with the window in place of the kernel.",
-    solution=f"$\\lfloor (55 - 3)/2 \\rfloor + 1 = {shapes.pool_output_size(55, 3, 2)}$. The windows overlap by "
-             "one row and one column; Krizhevsky et al. reported slightly lower error than with 2×2 windows.",
-    answer=shapes.pool_output_size(55, 3, 2),
-    wrong=(28, 26, 18),
+    solution=f"$\\lfloor ({_N} - {_K})/{_S} \\rfloor + 1 = {shapes.pool_output_size(_N, _K, _S)}$. Neighbouring "
+             f"windows share {_K - _S} row and {_K - _S} column; Krizhevsky et al. (2012) report slightly lower "
+             "error with these overlapping windows than with non-overlapping 2×2 ones.",
+    answer=shapes.pool_output_size(_N, _K, _S),
+    wrong=(-(-_N // _S), shapes.pool_output_size(_N, _K, _S) - 1, _N // _K),  # ceil(n/s), off by one, n/k
 ))
 
 # ---- 3.2 ceil mode ----
@@ -32,16 +36,18 @@ register(Exercise(
 ))
 
 # ---- 3.3 flatten + dense ----
+_, _C, _H, _OUT = RESNET_HEAD
+_FLAT, _GAP = shapes.linear_params(_C * _H * _H, _OUT), shapes.linear_params(_C, _OUT)
 register(Exercise(
     id="3.3", kind="number", title="A head without global pooling",
-    prompt="ResNet-18's last stage outputs 512 feature maps of 7×7. If they were flattened and fed to a dense "
-           "layer with 1,000 outputs (with biases), how many parameters would that layer have?",
-    hint="Flattening gives $7 \\cdot 7 \\cdot 512$ inputs.",
-    solution=f"$(7 \\cdot 7 \\cdot 512) \\cdot 1000 + 1000 = {tex(shapes.linear_params(512 * 49, 1000))}$, more "
-             "than twice the rest of ResNet-18. With global average pooling first, the dense layer has "
-             f"${tex(shapes.linear_params(512, 1000))}$, which is what ResNet uses.",
-    answer=shapes.linear_params(512 * 49, 1000),
-    wrong=(shapes.linear_params(512, 1000), 512 * 49 * 1000),
+    prompt=f"ResNet-18's last stage outputs {_C} feature maps of {_H}×{_H}. If they were flattened and fed to a "
+           f"dense layer with {_OUT:,} outputs (with biases), how many parameters would that layer have?",
+    hint=f"Flattening gives ${_H} \\cdot {_H} \\cdot {_C}$ inputs.",
+    solution=f"$({_H} \\cdot {_H} \\cdot {_C}) \\cdot {_OUT} + {_OUT} = {tex(_FLAT)}$, "
+             f"{_FLAT / (models.summary('resnet18').params - _GAP):.1f} times the rest of ResNet-18. With global "
+             f"average pooling first, the dense layer has ${tex(_GAP)}$, which is what ResNet uses.",
+    answer=_FLAT,
+    wrong=(_GAP, _C * _H * _H * _OUT),
 ))
 
 # ---- 3.4 parameters of pooling ----
@@ -50,8 +56,8 @@ register(Exercise(
     prompt="How many learnable parameters does a 2×2 max-pooling layer on 64 channels have?",
     hint="What would gradient descent adjust?",
     solution="None: 0. Max and average pooling are fixed functions. That is why a strided convolution, which has "
-             f"weights ({tex(shapes.conv2d_params(64, 64, 2, groups=64))} for a 2×2 depthwise one on 64 "
-             "channels), is called the learnable alternative.",
+             f"parameters ({tex(shapes.conv2d_params(64, 64, 2, groups=64))} for a 2×2 depthwise one on 64 "
+             "channels, biases included), is called the learnable alternative.",
     answer=0,
     wrong=(256, 4, 64),
 ))
@@ -63,9 +69,9 @@ register(Exercise(
            "by one pixel.",
     hint="Take a single bright pixel at column 1, then move it to column 2.",
     solution="False. A bright pixel at column 1 lands in the first window, at column 2 in the second: the "
-             "output changes. Max pooling is invariant only to moves that keep each maximum inside its window, "
-             "so it gives *approximate* invariance to small shifts, and the measurement in section 3.3 shows "
-             "how approximate.",
+             "output changes. A max-pooled output is unchanged only when every window keeps the same maximum, "
+             "which small shifts often allow and often do not: pooling gives *approximate* invariance to small "
+             "shifts, and the measurement in section 3.3 shows how approximate.",
     answer=False,
     wrong=(True,),
 ))
@@ -83,8 +89,9 @@ register(Exercise(
     hint="Which one has no spatial positions left in its output?",
     solution="**(c)**. The circular convolution is exactly equivariant, $f(T_t x) = T_t f(x)$, and the average "
              "over all positions of a circularly shifted map is the average of the map: "
-             "$\\operatorname{mean}(T_t f(x)) = \\operatorname{mean}(f(x))$. (a) is equivariant, not invariant; "
-             "(b) and (d) change under shifts that are not multiples of 2.",
+             "$\\operatorname{mean}(T_t f(x)) = \\operatorname{mean}(f(x))$. (a) is equivariant, not invariant: "
+             "its output moves with the input. (b) and (d) are not even that: a shift by a multiple of the "
+             "stride moves their output by whole cells, and any other shift changes it in other ways too.",
     answer="c",
     wrong=("a", "b", "d"),
 ))
@@ -209,8 +216,9 @@ register(Exercise(
            "(`groups=64`, one 2×2 kernel per channel) with every weight equal to some value $w$. What is $w$?",
     hint="Each output is the mean of four inputs.",
     solution="$w = 1/4 = 0.25$: the mean of four numbers is their sum with weights $1/4$. Max pooling has no "
-             "such form, since the maximum is not a weighted sum; that is why a strided convolution can learn "
-             "average pooling but only approximate max pooling.",
+             "such form, since the maximum is not a weighted sum: one strided convolution can learn average "
+             "pooling exactly, but not max pooling. (Convolutions with ReLUs between them can compute a maximum, "
+             "since $\\max(a, b) = b + \\operatorname{relu}(a - b)$, but that takes more than one layer.)",
     answer=0.25,
     wrong=(1, 4, 0.5),
 ))

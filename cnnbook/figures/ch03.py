@@ -7,88 +7,13 @@ import functools
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnbook import functional, kernels, transforms
-from cnnbook.data import photo
+from cnnbook import functional
+from cnnbook.facts.ch03 import (PHOTOS, SHIFTS, SIDE, WHERE_BLOB, WHERE_MOVED_COL, WHERE_SIDE, WIDE, blob, feature_bank,
+                                photo_crop, shift_measurement)
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_grid, draw_image
 
 EXAMPLE = np.array([[1, 3, 2, 0], [4, 6, 1, 1], [0, 2, 5, 7], [1, 1, 3, 2]], dtype=float)
-
-#: The feature bank every invariance measurement starts from: three edge detectors, then ReLU.
-BANK = ("sobel x", "sobel y", "edge")
-SHIFTS = tuple(range(0, 9))
-MARGIN = 16  # input pixels kept away from the borders when measuring
-
-
-def feature_bank():
-    """The bank as a conv2d weight, shape (3, 1, 3, 3)."""
-    return np.stack([kernels.kernel(name) for name in BANK])[:, None]
-
-
-def pipelines():
-    """The layers compared in the invariance measurement: ``{label: (function, output stride)}``.
-
-    "conv" is the feature bank with padding 1 followed by ReLU. Each function maps an image batch (N, 1, H, W) to feature maps; the output
-    stride says how many input pixels one output cell moves per cell.
-    """
-    w = feature_bank()
-
-    def features(x, stride=1):
-        return functional.relu(functional.conv2d(x, w, stride=stride, padding=1))
-
-    return {
-        "conv": (features, 1),
-        "conv → max pool 2×2": (lambda x: functional.max_pool2d(features(x), 2), 2),
-        "conv → max pool 4×4": (lambda x: functional.max_pool2d(features(x), 4), 4),
-        "conv → average pool 4×4": (lambda x: functional.avg_pool2d(features(x), 4), 4),
-        "conv with stride 4": (lambda x: features(x, stride=4), 4),
-        "conv → global average pool": (lambda x: features(x)[..., MARGIN:-MARGIN, MARGIN:-MARGIN]
-                                       .mean(axis=(-2, -1), keepdims=True), None),
-    }
-
-
-def _interior(y, stride):
-    if stride is None:
-        return y
-    m = MARGIN // stride
-    return y[..., m:-m, m:-m]
-
-
-@functools.cache
-def invariance_curves(name="astronaut", size=128):
-    """How much each pipeline's output changes when the photograph shifts by 0–8 pixels.
-
-    For each shift ``t`` (diagonal, ``t`` pixels down and right, zeros fill in),
-    two relative changes, both measured away from the borders:
-
-    * ``changed``: ``||f(shift x) - f(x)|| / ||f(x)||``, the output compared as
-      it is. Zero means *invariant*.
-    * ``realigned``: the same after moving ``f(x)`` by the best whole number
-      of output cells (``floor`` or ``ceil`` of ``t / stride``). Zero means
-      *equivariant*.
-
-    Returns
-    -------
-    dict
-        ``{"shifts": [...], "pipelines": {label: {"changed": [...], "realigned": [...]}}}``.
-    """
-    x = photo(name, size=size, backend="numpy")[None, None]
-    result = {"shifts": list(SHIFTS), "photo": name, "pipelines": {}}
-    for label, (f, stride) in pipelines().items():
-        base = f(x)
-        scale = np.linalg.norm(_interior(base, stride))
-        changed, realigned = [], []
-        for t in SHIFTS:
-            out = f(transforms.translate(x, t, t))
-            changed.append(float(np.linalg.norm(_interior(out - base, stride)) / scale))
-            if stride is None:
-                realigned.append(changed[-1])
-                continue
-            best = min(np.linalg.norm(_interior(out - transforms.translate(base, c, c), stride))
-                       for c in {t // stride, -(-t // stride)})
-            realigned.append(float(best / scale))
-        result["pipelines"][label] = {"changed": changed, "realigned": realigned}
-    return result
 
 
 @register(
@@ -115,22 +40,25 @@ def pooling_example():
 
 @register(
     "ch03.pooled_photo",
-    alt="The astronaut photograph, its vertical-edge feature map after ReLU (128 by 128), and the same map "
-    "after 2 by 2 max pooling, 4 by 4 max pooling and 4 by 4 average pooling: the pooled maps are coarser "
-    "but keep the strong edges; max pooling keeps them bright, average pooling dims thin ones.",
+    alt=f"The astronaut photograph, its vertical-edge feature map after ReLU ({SIDE} by {SIDE} pixels), and the "
+    f"same map after 2 by 2 max pooling, {WIDE} by {WIDE} max pooling and {WIDE} by {WIDE} average pooling: the "
+    "pooled maps are coarser but keep the strong edges; max pooling keeps them bright, average pooling dims "
+    "thin ones.",
     format="png",
 )
 def pooled_photo():
     """Pooling as downsampling: what a feature map keeps at 1/2 and 1/4 resolution."""
-    x = photo("astronaut", size=128, backend="numpy")[None, None]
+    x = photo_crop("astronaut")
     feature = functional.relu(functional.conv2d(x, feature_bank()[:1], padding=1))
-    panels = [
-        ("input 128×128", x),
-        ("Sobel x + ReLU, 128×128", feature),
-        ("max pool 2×2 → 64×64", functional.max_pool2d(feature, 2)),
-        ("max pool 4×4 → 32×32", functional.max_pool2d(feature, 4)),
-        ("average pool 4×4 → 32×32", functional.avg_pool2d(feature, 4)),
-    ]
+
+    def size(y):
+        return f"{y.shape[-2]}×{y.shape[-1]}"
+
+    pooled = [("max pool 2×2", functional.max_pool2d(feature, 2)),
+              (f"max pool {WIDE}×{WIDE}", functional.max_pool2d(feature, WIDE)),
+              (f"average pool {WIDE}×{WIDE}", functional.avg_pool2d(feature, WIDE))]
+    panels = [(f"input {size(x)}", x), (f"Sobel x + ReLU, {size(feature)}", feature)]
+    panels += [(f"{name} → {size(y)}", y) for name, y in pooled]
     fig, axes = plt.subplots(1, 5, figsize=(12, 2.8))
     top = float(feature.max())
     for ax, (title, y) in zip(axes, panels):
@@ -146,69 +74,70 @@ def pooled_photo():
 
 @register(
     "ch03.invariance",
-    alt="Two line charts against the shift of the astronaut photograph, 0 to 8 pixels. Left, how much each "
-    "output changes as it is: the plain convolution changes most, max pooling 2 by 2 and 4 by 4 and average "
-    "pooling change less for small shifts, the strided convolution is in between, and global average pooling "
-    "hardly changes at all. Right, the change after realigning by whole output cells: the plain convolution "
-    "is exactly zero at every shift, the pooled and strided maps are zero only at multiples of their stride.",
+    alt=f"Three charts of the shift measurement on {len(PHOTOS)} photographs, one line and one colour per "
+    f"ending. Left, against the diagonal shift of the input ({min(SHIFTS)} to {max(SHIFTS)} pixels), how much "
+    "each output changes as it is: a line for the mean over the photographs in a shaded band for their range. "
+    "The two convolutions without pooling sit highest, the pooled endings lower, global average pooling "
+    "near zero; section 3.3 of the text states each comparison. Middle, the change after realigning by whole "
+    "output cells: zero at every shift for the plain convolution, and zero for the pooled and strided maps "
+    "only at shifts that are multiples of their stride. Right, the change at a one-pixel shift for each "
+    "ending, with a grey line per photograph joining its values, so each comparison can be read photograph "
+    "by photograph.",
 )
 def invariance():
-    """Invariance (left) and equivariance (right), measured for six pipelines on a real photograph."""
-    result = invariance_curves()
+    """Invariance (left), equivariance (middle) and the one-pixel change photograph by photograph (right)."""
+    result = shift_measurement()
     shifts = result["shifts"]
-    styles = ["-o", "-s", "-^", "-v", "--D", "-P"]
-    colours = ["#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#9467bd", "#444444"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
-    for (label, curves), style, colour in zip(result["pipelines"].items(), styles, colours):
-        axes[0].plot(shifts, curves["changed"], style, color=colour, label=label, markersize=4)
-        axes[1].plot(shifts, curves["realigned"], style, color=colour, label=label, markersize=4)
+    colours = ["#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#17becf", "#9467bd", "#444444"]
+    markers = ["o", "s", "^", "v", "X", "D", "P"]
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), gridspec_kw={"width_ratios": [3, 3, 2.4]})
+    for (label, curves), marker, colour in zip(result["endings"].items(), markers, colours):
+        for ax, kind in ((axes[0], "changed"), (axes[1], "realigned")):
+            values = np.asarray(curves[kind])
+            ax.fill_between(shifts, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.15, linewidth=0)
+            ax.plot(shifts, values.mean(axis=0), "-", marker=marker, color=colour, label=label, markersize=4)
     axes[0].set_title("output compared as it is (0 = invariant)")
     axes[1].set_title("after the best whole-cell realignment (0 = equivariant)")
-    for ax in axes:
+    for ax in axes[:2]:
         ax.set_xlabel("diagonal shift of the input (pixels)")
         ax.set_xticks(shifts)
-    axes[0].set_ylabel("relative change of the output")
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=3, frameon=False, fontsize=9)
+        ax.set_ylabel("relative change of the output")
+    axes[1].sharey(axes[0])
+    one = shifts.index(1)
+    labels = list(result["endings"])
+    at_one = np.array([[curve[one] for curve in result["endings"][label]["changed"]] for label in labels])
+    positions = np.arange(len(labels))
+    axes[2].plot(positions, at_one, "-", color="0.7", linewidth=0.8, zorder=1)
+    for position, values, marker, colour in zip(positions, at_one, markers, colours):
+        axes[2].scatter(np.full(values.shape, position), values, marker=marker, color=colour, s=18, zorder=2)
+    axes[2].set_xticks(positions, [str(n + 1) for n in positions])
+    axes[2].set_xlabel("ending (numbered as in the legend)")
+    axes[2].set_ylabel("relative change at a one-pixel shift")
+    axes[2].set_title("one-pixel shift, photograph by photograph")
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, [f"{n + 1}. {name}" for n, name in enumerate(names)], loc="lower center", ncol=4,
+               frameon=False, fontsize=9)
     return fig
-
-
-def _blob(row, col, n=16, blur=True):
-    """A bright dot at (row, col) on a dark n×n image, blurred by a 3×3 Gaussian unless ``blur`` is False."""
-    image = np.zeros((1, 1, n, n))
-    image[0, 0, row, col] = 1.0
-    if not blur:
-        return image
-    return functional.conv2d(image, kernels.kernel("gaussian blur")[None, None], padding=1)
-
-
-def distinguishable_positions(kernel_size, stride, blur, n=16):
-    """How many of the n×n positions of a dot (or blob) a max-pooled map can still tell apart."""
-    seen = set()
-    for row in range(n):
-        for col in range(n):
-            pooled = functional.max_pool2d(_blob(row, col, n, blur), kernel_size, stride)
-            seen.add(np.round(pooled, 12).tobytes())
-    return len(seen)
 
 
 @register(
     "ch03.where",
-    alt="Two 16 by 16 images, each with one small bright blob, the second blob one pixel to the right of the "
-    "first, and below each its 4 by 4 max-pooled map: the two pooled maps are identical, so the one-pixel "
-    "move cannot be recovered from them.",
+    alt=f"Two {WHERE_SIDE} by {WHERE_SIDE} images, each with one small bright blob, the second blob one pixel to the "
+    f"right of the first, and beside each its {WIDE} by {WIDE} max-pooled map: the two pooled maps are identical, "
+    "so the one-pixel move cannot be recovered from them.",
 )
 def where():
-    """Two positions one pixel apart that 4×4 max pooling cannot tell apart."""
-    a, b = _blob(5, 5), _blob(5, 6)
+    """Two positions one pixel apart that WIDE×WIDE max pooling cannot tell apart."""
+    row, col = WHERE_BLOB
     fig, axes = plt.subplots(1, 4, figsize=(10, 2.7), gridspec_kw={"width_ratios": [4, 1, 4, 1]})
-    for ax_in, ax_out, image, title in ((axes[0], axes[1], a, "blob at (5, 5)"), (axes[2], axes[3], b,
-                                                                                 "blob at (5, 6)")):
+    for ax_in, ax_out, c in ((axes[0], axes[1], col), (axes[2], axes[3], WHERE_MOVED_COL)):
+        image = blob(row, c)
         ax_in.imshow(image[0, 0], cmap="magma", vmin=0, vmax=0.25)
-        ax_in.set_title(title)
-        pooled = functional.max_pool2d(image, 4)[0, 0]
+        ax_in.set_title(f"blob at ({row}, {c})")
+        pooled = functional.max_pool2d(image, WIDE)[0, 0]
         ax_out.imshow(pooled, cmap="magma", vmin=0, vmax=0.25)
-        ax_out.set_title("max pool 4×4")
+        ax_out.set_title(f"max pool {WIDE}×{WIDE}")
         for ax in (ax_in, ax_out):
             ax.set_xticks([])
             ax.set_yticks([])
