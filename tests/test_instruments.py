@@ -203,7 +203,7 @@ def _expected_stages(input_size, channels, first, stages, convs, kernel, pool):
 
 
 SETTINGS = [  # input size, input channels, first channels, stages, convs per stage, kernel, pool window
-    (224, 3, 64, 4, 1, 3, 2),     # the default: the source material's stack
+    (224, 3, 64, 4, 1, 3, 2),     # the default: four stages on a 224×224 RGB image
     (57, 1, 16, 3, 2, 3, 2),      # odd sizes: the pool floors
     (100, 3, 8, 2, 3, 5, 3),      # 5x5 kernels, 3x3 pools
     (32, 3, 32, 3, 1, 4, 2),      # even kernel: "same" by k // 2 grows the map by one

@@ -5,21 +5,43 @@ from __future__ import annotations
 from cnnbook import shapes
 from cnnbook.exercises import Exercise, code_block, register
 
-SEED = [(3, 1), (2, 2), (3, 1), (2, 2), (3, 1)]
-VGG16 = ([(3, 1, 1)] * 2 + [(2, 2)] + [(3, 1, 1)] * 2 + [(2, 2)] + ([(3, 1, 1)] * 3 + [(2, 2)]) * 3)
+#: The small conv-pool stack of section 6.1: conv 3×3, pool 2×2, conv 3×3, pool 2×2, conv 3×3.
+SMALL = [(3, 1), (2, 2), (3, 1), (2, 2), (3, 1)]
+#: VGG-16's convolutions per stage, each stage closed by a 2×2 max pool with stride 2.
+VGG16_STAGES = (2, 2, 3, 3, 3)
+VGG16 = [layer for convs in VGG16_STAGES for layer in [(3, 1, 1)] * convs + [(2, 2)]]
 STEM = [(7, 2, 3), (3, 2, 1)]
+#: Exercise 6.6: the width a field must cover.
+TARGET = 224
 
-# ---- 6.1 the seeds' stack ----
+
+_TO, _CDOT = " \\to ", " \\cdot "
+
+
+def _chain(values, between):
+    return between.join(str(v) for v in values)
+
+
+def _vgg_stages():
+    """'$1 + 4 + 1 = 6$; $6 + 8 + 2 = 16$; …': each stage's convolutions, then its pool, add to the field."""
+    steps, r, j = [], 1, 1
+    for convs in VGG16_STAGES:
+        steps.append(f"${r} + {convs * 2 * j} + {j} = {r + convs * 2 * j + j}$")
+        r, j = r + convs * 2 * j + j, 2 * j
+    return "; ".join(steps)
+
+
+# ---- 6.1 the small stack ----
 register(Exercise(
     id="6.1", kind="number", title="Conv, pool, conv, pool, conv",
     prompt="A stack has a 3×3 convolution (stride 1), a 2×2 max pool (stride 2), a 3×3 convolution, a 2×2 max "
            "pool and a 3×3 convolution. How many input pixels wide is the receptive field of one unit of the "
            "last layer?",
     hint="Start from $r = 1$, $j = 1$; each layer adds $(k - 1)\\, j$ to $r$, then multiplies $j$ by its stride.",
-    solution=f"$r$: $1 \\to 3 \\to 4 \\to 8 \\to 10 \\to {shapes.receptive_fields(SEED)[-1].size}$, with the jump "
-             "going $1, 1, 2, 2, 4, 4$. Each later 3×3 layer reaches twice as far as the one before because "
-             "the pool between them doubled the jump.",
-    answer=shapes.receptive_fields(SEED)[-1].size,
+    solution=f"$r$: ${_chain([1] + [f.size for f in shapes.receptive_fields(SMALL)], _TO)}$, with the jump "
+             f"going ${_chain([1] + [f.jump for f in shapes.receptive_fields(SMALL)], ', ')}$. Each later 3×3 layer "
+             "reaches twice as far as the one before because the pool between them doubled the jump.",
+    answer=shapes.receptive_fields(SMALL)[-1].size,
     wrong=(7, 9, 11, 14),
 ))
 
@@ -29,9 +51,11 @@ register(Exercise(
     prompt="In the stack of exercise 6.1, how many input pixels apart are the centres of two neighbouring units "
            "of the last layer?",
     hint="The jump is the product of all strides so far.",
-    solution=f"$1 \\cdot 2 \\cdot 1 \\cdot 2 \\cdot 1 = {shapes.receptive_fields(SEED)[-1].jump}$. Neighbouring "
-             "units' fields overlap by $18 - 4 = 14$ pixels.",
-    answer=shapes.receptive_fields(SEED)[-1].jump,
+    solution=f"${_chain([layer[1] for layer in SMALL], _CDOT)} = {shapes.receptive_fields(SMALL)[-1].jump}$. "
+             f"Neighbouring units' fields overlap by ${shapes.receptive_fields(SMALL)[-1].size} - "
+             f"{shapes.receptive_fields(SMALL)[-1].jump} = "
+             f"{shapes.receptive_fields(SMALL)[-1].size - shapes.receptive_fields(SMALL)[-1].jump}$ pixels.",
+    answer=shapes.receptive_fields(SMALL)[-1].jump,
     wrong=(2, 8, 1),
 ))
 
@@ -43,9 +67,8 @@ register(Exercise(
            "fifth pool?",
     hint="Within stage $t$ (counting from 1) the jump is $2^{t-1}$, so each 3×3 conv adds $2 \\cdot 2^{t-1}$; each "
          "pool adds one more jump.",
-    solution="Stage by stage: $1 + 4 + 1 = 6$; $6 + 8 + 2 = 16$; $16 + 24 + 4 = 44$; $44 + 48 + 8 = 100$; "
-             f"$100 + 96 + 16 = {shapes.receptive_fields(VGG16)[-1].size}$ pixels, almost the whole 224×224 "
-             "image, with a jump of 32.",
+    solution=f"Stage by stage: {_vgg_stages()} pixels, almost the whole {TARGET}×{TARGET} image, with a jump of "
+             f"{shapes.receptive_fields(VGG16)[-1].jump}.",
     answer=shapes.receptive_fields(VGG16)[-1].size,
     wrong=(shapes.receptive_fields(VGG16)[-2].size, 27, 224),
 ))
@@ -56,10 +79,10 @@ register(Exercise(
     prompt="Three stacked 3×3 convolutions (stride 1) see the same 7×7 patch as one 7×7 convolution. How many "
            "weights per pair of input and output channel does the stack use (the 7×7 kernel uses 49)?",
     hint="Each 3×3 layer has 9 weights per channel pair.",
-    solution="$3 \\cdot 9 = 27$, against 49, and with three nonlinearities instead of one. The catch: the stack "
-             "can only represent the 7×7 filters that factor into three 3×3 ones, and ReLU between them makes "
-             "the composition richer than any single linear filter.",
-    answer=27,
+    solution="$3 \\cdot 9 = 27$, against $7 \\cdot 7 = 49$, and with a nonlinearity after every layer, so the stack "
+             "can compute functions no single linear filter can. The catch: with a single channel, three linear "
+             "3×3 layers compose only into the 7×7 filters that factor into three 3×3 ones.",
+    answer=3 * 3 * 3,
     wrong=(49, 9, 21),
 ))
 
@@ -70,9 +93,10 @@ register(Exercise(
            "field of the last layer?",
     hint="A dilated layer adds $d(k - 1)\\, j$.",
     solution=f"$1 + 2 + 4 + 8 = {shapes.receptive_fields([(3, 1, 1, 1), (3, 1, 2, 2), (3, 1, 4, 4)])[-1].size}$. "
-             "Doubling the dilation at every layer doubles the field at every layer, without pooling and "
-             "without losing resolution; the price is that each unit sees its field through a sparse grid "
-             "(section 6.4).",
+             "Doubling the dilation at every layer roughly doubles the field at every layer, without pooling and "
+             "without losing resolution. Every pixel of this field is still read, since the offsets "
+             "$\\{-1, 0, 1\\} + \\{-2, 0, 2\\} + \\{-4, 0, 4\\}$ cover every integer from $-7$ to $7$; a schedule "
+             "that repeats one large dilation instead reads its field through a sparse grid (section 6.4).",
     answer=shapes.receptive_fields([(3, 1, 1, 1), (3, 1, 2, 2), (3, 1, 4, 4)])[-1].size,
     wrong=(7, 13, 21),
 ))
@@ -81,11 +105,11 @@ register(Exercise(
 register(Exercise(
     id="6.6", kind="number", title="Depth without downsampling",
     prompt="With only 3×3 convolutions of stride 1 (no pooling, no dilation), how many layers does it take before "
-           "one unit's receptive field covers at least 224 pixels?",
+           f"one unit's receptive field covers at least {TARGET} pixels?",
     hint="After $n$ layers, $r = 2n + 1$.",
-    solution="$2n + 1 \\ge 224$ gives $n = 112$. With a 2×2 pool after every second layer the field grows "
-             "geometrically instead, which is one reason networks downsample early.",
-    answer=112,
+    solution=f"$2n + 1 \\ge {TARGET}$ gives $n = {-(-(TARGET - 1) // 2)}$. With a 2×2 pool after every second "
+             "layer the field grows geometrically instead, which is one reason networks downsample early.",
+    answer=-(-(TARGET - 1) // 2),
     wrong=(111, 224, 75),
 ))
 
@@ -100,7 +124,8 @@ register(Exercise(
              f"$P = {shapes.receptive_fields(STEM)[-1].padding}$: the first unit is centred at "
              f"${shapes.receptive_fields(STEM)[-1].centre:g}$ and unit 3 at "
              f"${shapes.receptive_fields(STEM)[-1].centre + 3 * shapes.receptive_fields(STEM)[-1].jump:g}$. "
-             "Symmetric \"same\" padding puts the first centre on pixel 0, so unit $i$ sits on pixel $4i$.",
+             "Symmetric \"same\" padding puts the first centre on pixel 0, so unit $i$ sits on pixel "
+             f"${shapes.receptive_fields(STEM)[-1].jump}i$.",
     answer=shapes.receptive_fields(STEM)[-1].centre + 3 * shapes.receptive_fields(STEM)[-1].jump,
     wrong=(17, 3, 6),
 ))
@@ -112,9 +137,10 @@ register(Exercise(
            "receptive field influences that unit about equally.",
     hint="Count the paths from an input pixel to the unit: how many pass through the centre, how many through "
          "a corner?",
-    solution="False. A pixel near the centre of the field reaches the unit along many more paths than a pixel "
-             "near the edge (a corner pixel along exactly one), so the influence is concentrated in the middle "
-             "and falls off roughly like a Gaussian. Section 6.5 measures it: the width that holds 95% of the "
+    solution="False. A pixel near the centre of the field reaches the unit through many more combinations of "
+             "kernel positions than a pixel near the edge (a corner pixel through exactly one), so the influence "
+             "is concentrated in the middle "
+             "and falls off roughly like a Gaussian. Section 6.5 measures it: the width that holds most of the "
              "gradient grows more slowly than the theoretical field.",
     answer=False,
     wrong=(True,),

@@ -19,10 +19,11 @@ __all__ = ["EXPERIMENTS", "experiment", "names", "run", "run_parallel"]
 #: Modules that define experiments, imported on first use.
 _MODULES = ("cnnbook.experiments.conv_timings", "cnnbook.experiments.layer_costs",
             "cnnbook.experiments.backward_cost", "cnnbook.experiments.training",
-            "cnnbook.experiments.transfer")
+            "cnnbook.experiments.transfer", "cnnbook.experiments.receptive_fields")
 EXPERIMENTS = {}
 #: Seconds the parallel experiments took on a 2-core machine (per seed, if seeded): they are started longest first.
-_COST = {"ch08.transfer": 32, "ch07.data_efficiency": 26, "ch07.depth": 16, "ch07.lenet": 15}
+_COST = {"ch08.transfer": 32, "ch07.data_efficiency": 26, "ch07.depth": 16, "ch07.lenet": 15,
+         "ch06.effective_fields": 12}
 
 
 def experiment(name, parallel=False, seeds=None):
@@ -81,7 +82,7 @@ def run(name, **params):
     >>> run("no such experiment")
     Traceback (most recent call last):
     ...
-    ValueError: run: unknown experiment 'no such experiment'; known: ch01.conv_timings, ch04.layer_costs, ch05.backward_cost, ch07.data_efficiency, ch07.depth, ch07.lenet, ch08.transfer
+    ValueError: run: unknown experiment 'no such experiment'; known: ch01.conv_timings, ch04.layer_costs, ch05.backward_cost, ch06.effective_fields, ch07.data_efficiency, ch07.depth, ch07.lenet, ch08.transfer
     """
     _load()
     if name not in EXPERIMENTS:

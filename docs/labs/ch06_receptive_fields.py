@@ -45,22 +45,24 @@ for number, (layer, field) in enumerate(zip(stack, shapes.receptive_fields(stack
 # %%
 image = data.photo("astronaut", size=128, backend="numpy")
 field = shapes.receptive_fields(stack)[-1]
+units = [(0, 0), (5, 5), (10, 3)]  # (row, column) of units of the last layer
 fig, ax = plt.subplots(figsize=(5, 5))
 ax.imshow(image, cmap="gray")
-for (i, j), colour in zip([(0, 0), (5, 5), (10, 3)], ["#d62728", "#2ca02c", "#1f77b4"]):
+for (i, j), colour in zip(units, ["#d62728", "#2ca02c", "#1f77b4"]):
     top, left = field.start + i * field.jump, field.start + j * field.jump
     ax.add_patch(Rectangle((left - 0.5, top - 0.5), field.size, field.size, fill=False, edgecolor=colour,
                            linewidth=2))
     ax.plot(left + (field.size - 1) / 2, top + (field.size - 1) / 2, "+", color=colour, markersize=12)
-ax.set_xlim(-20, 148)
-ax.set_ylim(148, -20)
-ax.set_title(f"fields of three units: {field.size}×{field.size} pixels, {field.jump} apart")
+margin = field.padding + 2  # show the padding the first unit's field hangs over
+ax.set_xlim(-margin, image.shape[1] + margin)
+ax.set_ylim(image.shape[0] + margin, -margin)
+ax.set_title(f"fields of {len(units)} units: {field.size}×{field.size} pixels, {field.jump} apart")
 plt.show()
 
 # %% [markdown]
 # ## 3. The recursion, by hand
 #
-# Exercises 6.9 and 6.10. The checker compares your functions with `cnnbook.shapes.receptive_fields` on 25
+# Exercises 6.9 and 6.10. The checker compares your functions with `cnnbook.shapes.receptive_fields` on
 # random stacks.
 
 # %%
@@ -85,27 +87,32 @@ print(check("6.9", receptive_field), check("6.10", input_region), sep="\n")
 # %% [markdown]
 # ## 4. An effective receptive field
 #
-# Backpropagate a gradient of 1 from the centre unit of a random 6-layer stack to the photograph: the
-# magnitude of the input gradient shows how much each pixel influences that unit. Compare its spread with
-# the theoretical field. Try more layers, a pool in the middle, or dilation.
+# Run the backward pass from the centre unit $y$ of a random stack of 3×3 convolutions with ReLU, starting
+# from $\partial y / \partial y = 1$, down to the photograph: the magnitude of the input gradient shows how much each pixel influences that unit. Compare
+# its spread with the theoretical field. Try more layers, or another seed or photograph: one seed and one
+# photograph are a single sample, so check a pattern on several before you trust it.
 
 # %%
 rng = np.random.default_rng(0)
-x = data.photo("coffee", size=64, backend="numpy")[None, None, :, :64]
-layers, saved, a = 6, [], x
+size, layers, channels = 64, 6, 4
+x = data.photo("coffee", size=size, backend="numpy")[None, None, :size, :size]
+saved, a = [], x
 for _ in range(layers):
-    w = rng.standard_normal((4, a.shape[1], 3, 3)) * np.sqrt(2 / (9 * a.shape[1]))
+    w = rng.standard_normal((channels, a.shape[1], 3, 3)) * np.sqrt(2 / (9 * a.shape[1]))
     z = functional.conv2d(a, w, padding=1)
     saved.append((a, w, z))
     a = functional.relu(z)
 g = np.zeros_like(a)
-g[0, :, 32, 32] = 1.0
+centre = (a.shape[2] // 2, a.shape[3] // 2)
+g[0, :, centre[0], centre[1]] = 1.0
 for a_in, w, z in reversed(saved):
     g = functional.conv2d_backward(functional.relu_backward(g, z), a_in, w, padding=1)[0]
 influence = np.abs(g[0, 0])
-print("theoretical field:", shapes.receptive_fields([(3, 1, 1)] * layers)[-1].size, "pixels")
-print("pixels with any influence:", int((influence > 0).sum()), "of", 13 * 13)
-plt.imshow(influence[20:45, 20:45], cmap="magma")
+field = shapes.receptive_fields([(3, 1, 1)] * layers)[-1]
+print("theoretical field:", field.size, "pixels wide")
+print("pixels with any influence:", int((influence > 0).sum()), "of the", field.size**2, "in the field")
+top, left = (max(c - field.size, 0) for c in centre)  # the field and as much again around it
+plt.imshow(influence[top : centre[0] + field.size + 1, left : centre[1] + field.size + 1], cmap="magma")
 plt.title("|∂ unit / ∂ input| around the centre")
 plt.axis("off")
 plt.show()
@@ -114,7 +121,7 @@ plt.show()
 # ## Your turn
 #
 # 1. In section 1, build ResNet-18's stem and first stage: `[(7, 2, 3), (3, 2, 1)] + [(3, 1, 1)] * 4`.
-#    Where is unit 10 centred?
+#    Where is unit `i = 10` of its last layer centred?
 # 2. In section 4, average the influence over several seeds and photographs, then fit its width. Does it
 #    grow like the number of layers or like its square root?
 # 3. Check your answers to the chapter's exercises from here, for example `check("6.1", 18)`.

@@ -11,7 +11,7 @@ const repeat = (n, make) => Array.from({ length: n }, make);
 export const PRESETS = {
   vgg: { label: "VGG-style: (conv 3×3, conv 3×3, pool 2×2) × 3", input: 64,
          layers: [].concat(...repeat(3, () => [conv(3, 1, 1), conv(3, 1, 1), pool(2, 2)])) },
-  seed: { label: "conv, pool, conv, pool, conv (the source material)", input: 32,
+  seed: { label: "Small stack: conv, pool, conv, pool, conv", input: 32,
           layers: [conv(3), pool(2, 2), conv(3), pool(2, 2), conv(3)] },
   lenet: { label: "LeNet-5, C1 to C5", input: 32, layers: [conv(5), pool(2, 2), conv(5), pool(2, 2), conv(5)] },
   resnet18: { label: "ResNet-18: stem and four stages", input: 224,
