@@ -15,7 +15,7 @@ import numbers
 from cnnbook.cache import cached_bytes
 
 __all__ = ["CLAIMS", "FACTS", "TABLES", "claim", "fact", "format_value", "get_claim", "get_fact", "get_table", "names",
-           "relation", "table"]
+           "table"]
 
 _MODULES = ("cnnbook.facts.ch01", "cnnbook.facts.ch02", "cnnbook.facts.ch03", "cnnbook.facts.ch04", "cnnbook.facts.ch05",
             "cnnbook.facts.ch06", "cnnbook.facts.ch07", "cnnbook.facts.ch08", "cnnbook.facts.book")
@@ -62,21 +62,6 @@ def names():
     """
     _load()
     return sorted(FACTS), sorted(TABLES)
-
-
-def relation(a, b, margin=0.005):
-    """How accuracy ``a`` compares with ``b`` in words, so prose follows the measurement.
-
-    Examples
-    --------
-    >>> relation(0.93, 0.90), relation(0.90, 0.93), relation(0.901, 0.90)
-    ('above', 'below', 'level with')
-    """
-    if a > b + margin:
-        return "above"
-    if a < b - margin:
-        return "below"
-    return "level with"
 
 
 def format_value(value, fmt=None):
