@@ -33,6 +33,22 @@ def build(site_dir, cache_dir, root=ROOT):
     return seconds, proc.stdout + proc.stderr
 
 
+#: DESIGN.md's budget for a cold build with every experiment, on 2 cores of the machine of REFERENCE.
+COLD_BUDGET = 150.0
+REFERENCE = ROOT / "benchmarks" / "results" / "2026-11-21-cpu-AMD-EPYC.json"
+
+
+def machine_slowdown():
+    """How many times slower the benchmark's LeNet-5 training step runs here than on the machine of REFERENCE
+    (at least 1): the build's training runs are made of that step, so the cold-build budget scales with it."""
+    import json
+
+    from cnnbook.bench import lenet_step_seconds
+
+    reference = json.loads(REFERENCE.read_text())["results"]["cnnbook"]["lenet_step"]
+    return max(1.0, lenet_step_seconds() / reference)
+
+
 def digests(site_dir):
     """``{relative path: sha256}`` of every file under ``site_dir``."""
     site_dir = Path(site_dir)
