@@ -118,7 +118,7 @@ class Comparison:
 
     def _size(self):
         if self.unit == "points":
-            return points(self.difference)
+            return points(self.difference, 2 if abs(self.difference) < 0.0005 else 1)
         if self.unit == "times":
             ratio = np.mean(self.a) / np.mean(self.b)
             return f"a factor of {ratio:.2g}" if ratio < 10 else f"a factor of {ratio:,.0f}"
