@@ -10,14 +10,15 @@ that check on every backward pass the book trains with (the table of section
 from __future__ import annotations
 
 import numbers
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from cnnbook import functional as F
-from cnnbook import nn
+from cnnbook import nn, train
 
-__all__ = ["EPS", "TOLERANCE", "Case", "backward_passes", "check_all", "check_case", "gradient_cases",
+__all__ = ["EPS", "TOLERANCE", "Case", "backward_passes", "backward_passes_run", "check_all", "check_case", "gradient_cases",
            "numerical_gradient", "relative_error"]
 
 
@@ -142,15 +143,16 @@ def _away_from_kinks(x, margin=1e-3):
     return np.where(np.abs(x) < margin, np.copysign(margin, x), x)
 
 
-def _functional_case(label, name, forward, backward, arrays, probe_shape, rng, covers=None):
+def _functional_case(label, name, forward, backward, arrays, probe_shape, rng, covers=None, shape=None):
     """A case for the function ``name`` of :mod:`cnnbook.functional`: ``backward(probe)`` gives one gradient per array.
 
-    ``probe_shape=None`` is for a scalar loss: the probe, the upstream gradient, is then 1.
+    ``probe_shape=None`` is for a scalar loss: the probe, the upstream gradient, is then 1. ``shape`` is the
+    input's shape, if not that of the first array.
     """
     probe = rng.standard_normal(probe_shape) if probe_shape is not None else 1.0
     grads = backward(probe)
     arguments = dict(zip(arrays, zip(arrays.values(), grads)))
-    shape = tuple(next(iter(arrays.values())).shape)
+    shape = tuple(shape if shape is not None else next(iter(arrays.values())).shape)
     return Case(label, name, shape, forward, probe, arguments, tuple(covers or (name,)))
 
 
@@ -159,7 +161,8 @@ def gradient_cases(seed=0):
 
     Layers are checked through their own ``backward`` (what training calls), with every parameter; the loss,
     softmax and the functional ReLU through :mod:`cnnbook.functional`. Dropout reseeds its generator before
-    every forward pass, so the finite differences see the same mask as the backward pass.
+    every forward pass, so the finite differences see the same mask as the backward pass. The last case is a
+    whole training step, :func:`cnnbook.train.train_step`, which skips the images' gradient.
 
     Returns
     -------
@@ -225,29 +228,48 @@ def gradient_cases(seed=0):
         return [gx] + [grad.copy() for _, _, grad in network.parameters()]
 
     net_arrays = {"x": net_x, **{name: param for name, param, _ in network.parameters()}}
+
+    # The same kind of network as training runs it: train.train_step, whose first convolution computes no
+    # input gradient and whose Sequential.backward is called with input_grad=False.
+    step_network = block(nn.Conv2d(1, 2, 3, padding=1, bias=False, input_grad=False, rng=rng, **f64),
+                         nn.BatchNorm2d(2, **f64), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5, rng=seed),
+                         nn.Linear(8, 3, rng=rng, **f64))
+    step_x, step_target = normal(2, 1, 4, 4), rng.integers(0, 3, size=2)
+
+    def step_loss():
+        step_network[5].rng = np.random.default_rng(seed)
+        return F.cross_entropy(step_network.forward(step_x)[0], step_target)
+
+    def step_backward(probe):
+        step_network[5].rng = np.random.default_rng(seed)
+        train.train_step(step_network, step_x, step_target)
+        return [probe * grad for _, _, grad in step_network.parameters()]
+
+    step_arrays = {name: param for name, param, _ in step_network.parameters()}
     relu_x = _away_from_kinks(normal(2, 3, 4))
 
+    # some inputs are not square, so that a backward pass that mixes up the height and width axes fails
     cases = [
         conv("Conv2d 3×3, padding 1", (2, 2, 4, 4), 2, 2, 3, padding=1),
         conv("Conv2d 3×3, more outputs than inputs", (2, 2, 4, 4), 2, 3, 3),
-        conv("Conv2d 3×3, stride 2, padding 1", (2, 2, 5, 5), 2, 2, 3, stride=2, padding=1),
-        conv("Conv2d 3×3, dilation 2", (2, 2, 6, 6), 2, 2, 3, dilation=2),
+        conv("Conv2d 3×3, stride 2, padding 1", (2, 2, 5, 6), 2, 2, 3, stride=2, padding=1),
+        conv("Conv2d 3×3, dilation 2", (2, 2, 6, 7), 2, 2, 3, dilation=2),
         conv("Conv2d 3×3, 2 groups", (2, 4, 4, 4), 4, 4, 3, groups=2, padding=1),
         conv("Conv2d 3×3, depthwise", (2, 3, 4, 4), 3, 3, 3, groups=3, padding=1),
         conv("Conv2d 1×1", (2, 3, 4, 4), 3, 2, 1),
         module("ConvTranspose2d 3×3, stride 2, padding 1", nn.ConvTranspose2d(
-            2, 2, 3, stride=2, padding=1, output_padding=1, rng=rng, **f64), normal(2, 2, 3, 3),
+            2, 2, 3, stride=2, padding=1, output_padding=1, rng=rng, **f64), normal(2, 2, 3, 4),
             ("conv_transpose2d_backward",)),
         module("Linear", nn.Linear(5, 4, rng=rng, **f64), normal(3, 5), ("linear_backward",)),
         module("ReLU", nn.ReLU(), _away_from_kinks(normal(2, 3, 4, 4))),
         _functional_case("relu (functional)", "relu_backward", lambda: F.relu(relu_x),
                          lambda g: [F.relu_backward(g, relu_x)], {"x": relu_x}, relu_x.shape, rng),
         module("MaxPool2d 2×2", nn.MaxPool2d(2), normal(2, 2, 4, 4), ("max_pool2d_backward",)),
-        module("MaxPool2d 3×3, stride 2, padding 1", nn.MaxPool2d(3, 2, padding=1), normal(2, 2, 5, 5),
+        module("MaxPool2d 3×3, stride 2, padding 1", nn.MaxPool2d(3, 2, padding=1), normal(2, 2, 5, 6),
                ("max_pool2d_backward",)),
         module("AvgPool2d 2×2", nn.AvgPool2d(2), normal(2, 2, 4, 4), ("avg_pool2d_backward",)),
-        module("AvgPool2d 3×3, stride 2, padding 1 (not counted)",
-               nn.AvgPool2d(3, 2, padding=1, count_include_pad=False), normal(2, 2, 5, 5), ("avg_pool2d_backward",)),
+        module("AvgPool2d 3×3, stride 2, padding 1, padded zeros not counted",
+               nn.AvgPool2d(3, 2, padding=1, count_include_pad=False), normal(2, 2, 5, 6), ("avg_pool2d_backward",)),
         module("AdaptiveAvgPool2d to 1×1 (global average)", nn.AdaptiveAvgPool2d(1), normal(2, 3, 4, 4),
                ("adaptive_avg_pool2d_backward",)),
         module("AdaptiveAvgPool2d 5×5 to 3×3 (overlapping bins)", nn.AdaptiveAvgPool2d(3), normal(2, 2, 5, 5),
@@ -281,6 +303,10 @@ def gradient_cases(seed=0):
         "Sequential.backward", net_loss, net_backward, net_arrays, None, rng,
         covers=("Sequential", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Dropout", "Linear",
                 "cross_entropy_backward")))
+    cases.append(_functional_case(
+        "one training step (train_step), parameters only", "train_step", step_loss, step_backward, step_arrays,
+        None, rng, covers=("Sequential", "Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Flatten", "Dropout", "Linear",
+                           "cross_entropy_backward"), shape=step_x.shape))
     return cases
 
 
@@ -299,6 +325,32 @@ def backward_passes():
               and issubclass(getattr(nn, name), nn.Module) and getattr(nn, name) is not nn.Module
               and "backward" in vars(getattr(nn, name))}
     return sorted(functions | layers)
+
+
+def backward_passes_run(seed=0):
+    """The names of :func:`backward_passes` whose code actually runs while :func:`gradient_cases` computes the
+    analytic gradients (a case's ``covers`` is declared by hand; this traces the calls).
+
+    Examples
+    --------
+    >>> backward_passes_run() == set(backward_passes())
+    True
+    """
+    codes = {name: (getattr(nn, name).backward if name[0].isupper() else getattr(F, name)).__code__
+             for name in backward_passes()}
+    called = set()
+
+    def profile(frame, event, arg):
+        if event == "call":
+            called.add(frame.f_code)
+
+    previous = sys.getprofile()
+    sys.setprofile(profile)
+    try:
+        gradient_cases(seed)
+    finally:
+        sys.setprofile(previous)
+    return {name for name, code in codes.items() if code in called}
 
 
 def check_case(case, eps=EPS):

@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 from cnnbook import functional as F
 from cnnbook import reference
 from cnnbook.backend import to_numpy
-from cnnbook.gradcheck import TOLERANCE, backward_passes, check_all, check_case, gradient_cases
+from cnnbook.gradcheck import TOLERANCE, backward_passes, backward_passes_run, check_all, check_case, gradient_cases
 from tests.helpers import numerical_gradient
 
 
@@ -139,6 +139,12 @@ def test_every_backward_pass_is_checked_and_passes():
     covered = {name for row in rows for name in row["covers"]}
     assert set(backward_passes()) <= covered, sorted(set(backward_passes()) - covered)
     assert {"BatchNorm2d", "Dropout", "Linear", "ReLU", "AdaptiveAvgPool2d", "cross_entropy_backward"} <= covered
+
+
+def test_the_cases_really_run_every_backward_pass():
+    """A case's ``covers`` is declared by hand; building the cases must call every backward pass they name."""
+    covered = {name for case in gradient_cases() for name in case.covers}
+    assert covered & set(backward_passes()) <= backward_passes_run()
 
 
 def test_the_check_catches_a_gradient_off_by_a_tenth_of_a_percent():

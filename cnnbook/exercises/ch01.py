@@ -30,16 +30,18 @@ register(Exercise(
 ))
 
 # ---- 1.2 parameters ----
+_IN2, _OUT2, _K2 = 64, 128, 3
 register(Exercise(
     id="1.2", kind="number", title="Parameters of a layer",
-    prompt="A convolutional layer maps 64 input channels to 128 output channels with 3×3 kernels and one "
-           "bias per output channel. How many learnable parameters does it have?",
+    prompt=f"A convolutional layer maps {_IN2} input channels to {_OUT2} output channels with {_K2}×{_K2} kernels "
+           "and one bias per output channel. How many learnable parameters does it have?",
     hint="Each output channel owns one kernel that spans *all* input channels, plus a bias.",
-    solution="Each of the 128 filters has $3 \\cdot 3 \\cdot 64 = 576$ weights and one bias, so the layer has "
-             f"$(3 \\cdot 3 \\cdot 64 + 1) \\cdot 128 = {tex(shapes.conv2d_params(64, 128, 3))}$ parameters. "
+    solution=f"Each of the {_OUT2} filters has ${_K2} \\cdot {_K2} \\cdot {_IN2} = {_K2 * _K2 * _IN2}$ weights and one "
+             f"bias, so the layer has $({_K2} \\cdot {_K2} \\cdot {_IN2} + 1) \\cdot {_OUT2} = "
+             f"{tex(shapes.conv2d_params(_IN2, _OUT2, _K2))}$ parameters. "
              "The size of the image does not appear: the same weights serve every position.",
-    answer=shapes.conv2d_params(64, 128, 3),
-    wrong=(shapes.conv2d_params(64, 128, 3, bias=False), 9 * 128, 9 * 64 + 1),
+    answer=shapes.conv2d_params(_IN2, _OUT2, _K2),
+    wrong=(shapes.conv2d_params(_IN2, _OUT2, _K2, bias=False), _K2 * _K2 * _OUT2, _K2 * _K2 * _IN2 + 1),
 ))
 
 # ---- 1.3 multiply-accumulates (the running example of section 1.4) ----
@@ -116,13 +118,13 @@ register(Exercise(
 register(Exercise(
     id="1.7", kind="shape", title="The weight tensor",
     prompt="In the layout PyTorch and `cnnbook` use, what is the shape of the weight tensor of a convolution "
-           "from 3 input channels to 16 output channels with 5×5 kernels?",
+           f"from {_C} input channels to {FILTERS} output channels with {KERNEL}×{KERNEL} kernels?",
     hint="The first axis indexes the filters (output channels); each filter spans all input channels.",
-    solution="`(16, 3, 5, 5)`: (out_channels, in_channels, kernel height, kernel width). Its "
-             f"{fmt(16 * 3 * 5 * 5)} entries plus 16 biases give the {fmt(shapes.conv2d_params(3, 16, 5))} "
-             "parameters of the running example.",
-    answer=(16, 3, 5, 5),
-    wrong=((3, 16, 5, 5), (5, 5, 3, 16), (16, 5, 5)),
+    solution=f"`{(FILTERS, _C, KERNEL, KERNEL)}`: (out_channels, in_channels, kernel height, kernel width). Its "
+             f"{fmt(FILTERS * _TAPS)} entries plus {FILTERS} biases give the "
+             f"{fmt(shapes.conv2d_params(_C, FILTERS, KERNEL))} parameters of the running example.",
+    answer=(FILTERS, _C, KERNEL, KERNEL),
+    wrong=((_C, FILTERS, KERNEL, KERNEL), (KERNEL, KERNEL, _C, FILTERS), (FILTERS, KERNEL, KERNEL)),
 ))
 
 # ---- 1.8 weight reuse ----
@@ -132,8 +134,7 @@ register(Exercise(
            "times is each single weight used in one forward pass over one image?",
     hint="A weight is used once for every position of the kernel.",
     solution=f"Once per output position: ${_OUT[1]} \\times {_OUT[2]} = {tex(shapes.weight_reuse(_H, KERNEL))}$ "
-             "times. A dense layer uses each weight exactly once (per image), which is why it needs so many more "
-             "of them.",
+             "times. A dense layer uses each of its weights exactly once per image.",
     answer=shapes.weight_reuse(_H, KERNEL),
     wrong=(_H * _W, KERNEL * KERNEL, _OUT[1]),
 ))

@@ -135,7 +135,13 @@ register(Exercise(
         r"$K(m) \neq 0$ then $K(m + n q) \neq 0$ for every integer $n$, infinitely many taps. So no $t'$ works "
         "for all images. For *some* images one does: a constant image has a constant $y$, all of whose phases "
         "are equal, so $f(T_t x) = f(x)$ for every $t$ (and any image whose $y$ repeats with period "
-        r"$s\,t' - t$ works too). That is why the statement is about generic images, and why the measurement of "
+        r"$s\,t' - t$ works too). Such images are exceptions: for each $t'$, the images with "
+        r"$f(T_t x) = T_{t'} f(x)$ form a linear subspace (both sides are linear in $x$), and the impulses show "
+        "that it is a proper one for images on any window of at least $s$ pixels: if every impulse $\\delta_a$ "
+        r"of $s$ consecutive pixels satisfied it, $K(a - s\,i + t) = K(a - s\,i + s\,t')$ for those $a$ and every "
+        "$i$ would again make $K$ repeat. A proper subspace has volume zero, and so does a countable union of them, "
+        "so an image drawn at random from any distribution with a density satisfies the equation for no $t'$ at "
+        "all, with probability one. That is what *generic* means here, and why the measurement of "
         "section 2.5 is made on a photograph, where every odd shift leaves an error far from zero."),
     answer=(-_t) % _s,
     wrong=(_t % _s, 0, _t / _s),

@@ -67,7 +67,7 @@ register(Exercise(
     id="3.5", kind="bool", title="Is max pooling shift invariant?",
     prompt="True or false: the output of a 2×2 max pooling with stride 2 is unchanged when its input shifts "
            "by one pixel.",
-    hint="Take a single bright pixel at column 1, then move it to column 2.",
+    hint="Take a single bright pixel at column 1 (counting from 0), then move it to column 2.",
     solution="False. A bright pixel at column 1 lands in the first window, at column 2 in the second: the "
              "output changes. A max-pooled output is unchanged only when every window keeps the same maximum, "
              "which small shifts often allow and often do not: pooling gives *approximate* invariance to small "
@@ -79,7 +79,8 @@ register(Exercise(
 # ---- 3.6 exact invariance ----
 register(Exercise(
     id="3.6", kind="choice", title="Exactly invariant",
-    prompt="Which of these maps is exactly invariant to every circular (wrap-around) shift of its input image?",
+    prompt="Which of these functions of an image gives exactly the same output for every circular "
+           "(wrap-around) shift of the image?",
     choices={
         "a": "a convolution with circular padding",
         "b": "a convolution with circular padding, then 2×2 max pooling",
@@ -90,8 +91,9 @@ register(Exercise(
     solution="**(c)**. The circular convolution is exactly equivariant, $f(T_t x) = T_t f(x)$, and the average "
              "over all positions of a circularly shifted map is the average of the map: "
              "$\\operatorname{mean}(T_t f(x)) = \\operatorname{mean}(f(x))$. (a) is equivariant, not invariant: "
-             "its output moves with the input. (b) and (d) are not even that: a shift by a multiple of the "
-             "stride moves their output by whole cells, and any other shift changes it in other ways too.",
+             "its output moves with the input. (b) and (d) are not even equivariant: a shift by a multiple of the "
+             "stride moves their output by whole cells, but a one-pixel shift in general changes it in other "
+             "ways (a bright pixel that moves into the next window, exercise 3.5).",
     answer="c",
     wrong=("a", "b", "d"),
 ))
@@ -213,12 +215,14 @@ register(Exercise(
 register(Exercise(
     id="3.10", kind="number", title="Average pooling is a convolution",
     prompt="2×2 average pooling with stride 2 on a 64-channel map equals a stride-2 depthwise convolution "
-           "(`groups=64`, one 2×2 kernel per channel) with every weight equal to some value $w$. What is $w$?",
+           "(`groups=64`, one 2×2 kernel per channel, no bias) with every weight equal to some value $w$. "
+           "What is $w$?",
     hint="Each output is the mean of four inputs.",
     solution="$w = 1/4 = 0.25$: the mean of four numbers is their sum with weights $1/4$. Max pooling has no "
              "such form, since the maximum is not a weighted sum: one strided convolution can learn average "
-             "pooling exactly, but not max pooling. (Convolutions with ReLUs between them can compute a maximum, "
-             "since $\\max(a, b) = b + \\operatorname{relu}(a - b)$, but that takes more than one layer.)",
+             "pooling exactly, but not max pooling. (Convolutions with ReLUs between them can compute a maximum: "
+             "$\\max(a, b) = \\operatorname{relu}(a - b) + \\operatorname{relu}(b) - \\operatorname{relu}(-b)$ "
+             "takes two convolutions with a ReLU between them, and the maximum of a 2×2 window takes two such rounds.)",
     answer=0.25,
     wrong=(1, 4, 0.5),
 ))

@@ -48,7 +48,8 @@ GROUPED_IN, GROUPED_OUT, GROUPED_GROUPS = 128, 256, 4
 register(Exercise(
     id="4.3", kind="shape", title="The weight of a grouped layer",
     prompt=f"A 3×3 convolution maps {GROUPED_IN} channels to {GROUPED_OUT} with `groups={GROUPED_GROUPS}`. What "
-           "is the shape of its weight tensor, in the (C_out, C_in, kH, kW) layout of `cnnbook` and PyTorch?",
+           "is the shape of its weight tensor, in the axis order of `cnnbook` and PyTorch (filters first, the "
+           "kernel's height and width last)?",
     hint="Every output channel still has its own filter, but a filter spans only the input channels of its group.",
     solution=f"$({GROUPED_OUT}, {GROUPED_IN // GROUPED_GROUPS}, 3, 3)$: the {GROUPED_OUT} filters stay, and each "
              f"spans the ${GROUPED_IN}/{GROUPED_GROUPS} = {GROUPED_IN // GROUPED_GROUPS}$ input channels of its "

@@ -253,10 +253,11 @@ register(Exercise(
          "rounding error?",
     solution="False. The loss changes by about $\\varepsilon \\cdot |\\partial L/\\partial x| \\approx 10^{-6}$, "
              "not much more than float32's rounding error on a loss of order 1 (about $10^{-7}$ per operation, "
-             "and more after summing many terms), so the difference quotient carries that rounding error "
-             "magnified by $1/\\varepsilon$. Section 5.5 measures it: the same correct backward pass that agrees "
-             "to about $10^{-10}$ in float64 shows an error many orders of magnitude larger in float32, large "
-             "enough to hide any bug of smaller effect. Check in float64.",
+             "and more after summing many terms), and even the nudge is rounded: near 1, neighbouring float32 "
+             "numbers are about $10^{-7}$ apart, so $x + \\varepsilon$ is off by up to a few percent of $\\varepsilon$. "
+             "The difference quotient carries these errors magnified by $1/\\varepsilon$. Section 5.5 measures "
+             "it: the same correct backward pass that passes the check in float64 fails it in float32, by a "
+             "relative error large enough to hide any bug of smaller effect. Check in float64.",
     answer=False,
     wrong=(True,),
 ))

@@ -139,9 +139,8 @@ register(Exercise(
          "a corner?",
     solution="False. A pixel near the centre of the field reaches the unit through many more combinations of "
              "kernel positions than a pixel near the edge (a corner pixel through exactly one), so the influence "
-             "is concentrated in the middle "
-             "and falls off roughly like a Gaussian. Section 6.5 measures it: the width that holds most of the "
-             "gradient grows more slowly than the theoretical field.",
+             "is concentrated in the middle; Luo et al. (2016) showed that it falls off roughly like a Gaussian. "
+             "Section 6.5 measures where the gradient lands in random stacks of this kind.",
     answer=False,
     wrong=(True,),
 ))
@@ -180,6 +179,15 @@ def _rf_ignores_jump(layers):
     return size, jump, padding
 
 
+def _rf_jump_first(layers):
+    size, jump, padding = 1, 1, 0
+    for k, s, p, d in layers:
+        jump *= s
+        size += d * (k - 1) * jump
+        padding += p * jump
+    return size, jump, padding
+
+
 def _rf_ignores_dilation(layers):
     return _rf_reference([(k, s, p, 1) for k, s, p, _ in layers])
 
@@ -195,7 +203,7 @@ register(Exercise(
              "units of the jump *below* it, so the jump is updated after them.",
     function="receptive_field", signature="receptive_field(layers)",
     reference=_rf_reference, cases=_rf_cases,
-    wrong=(_rf_ignores_jump, _rf_ignores_dilation),
+    wrong=(_rf_ignores_jump, _rf_jump_first, _rf_ignores_dilation),
 ))
 
 # ---- 6.10 code: the region a unit sees ----
@@ -239,8 +247,8 @@ register(Exercise(
            "may be negative or beyond the image: those positions are padding.",
     hint="The first unit starts at $-P$; each further unit starts $j$ pixels later.",
     solution=f"{code_block(input_region)}\n\nThe region is exact for stacks of convolutions and pooling; with "
-             "symmetric padding it is centred on pixel $i\\,j$, which is how detectors map a feature-map cell "
-             "back to a box in the image.",
+             "\"same\" padding in every layer ($p = d(k - 1)/2$, odd $k$) it is centred on pixel $i\\,j$, which "
+             "is how detectors map a feature-map cell back to a box in the image.",
     function="input_region", signature="input_region(layers, i)",
     reference=_region_reference, cases=_region_cases,
     wrong=(_region_no_padding, _region_no_jump),

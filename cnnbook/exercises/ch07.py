@@ -116,9 +116,12 @@ register(Exercise(
     },
     hint="Which model's first layer treats neighbouring pixels differently from distant ones?",
     solution="(b). Permuting the inputs of a dense layer is the same as permuting the columns of its weight "
-             "matrix, which learning can do as easily as anything else: the MLP has no notion of neighbours to "
-             "lose. The CNN's 5×5 windows only combine pixels that *were* neighbours, and after the permutation "
-             "they are not. Section 7.3 measures it.",
+             "matrix: the MLP has no notion of neighbours to lose. Training it on permuted pixels is training it "
+             "on the original ones from a start with those columns rearranged, and with weights drawn "
+             "independently from one distribution that start is as likely as any other, so on average over the "
+             "initial weights the accuracy is the same (any one run can still differ). The CNN's 5×5 windows only "
+             "combine pixels that *were* neighbours, and after the permutation they are not. Section 7.3 "
+             "measures both.",
     answer="b",
     wrong=("a", "c", "d"),
 ))

@@ -13,7 +13,10 @@ _CONV3 = shapes.conv2d_params(16, 64, 3)
 #: pool, conv3.
 _LAYERS = [(5, 1, 2), (2, 2), (3, 1, 1), (2, 2), (3, 1, 1)]
 _RF = shapes.receptive_fields(_LAYERS)[-1].size
-_BACKBONE = nn.count_parameters(transfer.backbone(rng=0))
+_NET = transfer.backbone(rng=0)
+_BACKBONE = nn.count_parameters(_NET)
+# The prompts of 8.1 and 8.2 describe the chapter's backbone in words: keep them true to the code.
+assert _HEAD == nn.count_parameters(_NET[4]) and _CONV3 == nn.count_parameters(_NET[2]), "exercises 8.1-8.2"
 
 
 _RESNET50 = models.summary("resnet50")
@@ -84,6 +87,9 @@ register(Exercise(
 
 # ---- 8.5 choose the regime: few labels, near domain ----
 _BIRDS, _KINDS = 40, 4  # the exercise's premise
+#: ResNet-50's pooled features (the input of its last layer), and the parameters of a new linear head on them.
+_RESNET50_FEATURES = _RESNET50.rows[-1].params // _RESNET50.rows[-1].output[0] - 1
+_BIRD_HEAD = shapes.linear_params(_RESNET50_FEATURES, _KINDS)
 register(Exercise(
     id="8.5", kind="choice", title="Forty labelled images",
     prompt=f"You have {_BIRDS} labelled photographs of {_KINDS} kinds of bird, and an ImageNet-pretrained ResNet-50 "
@@ -97,11 +103,11 @@ register(Exercise(
     hint=f"Which of these fits the fewest parameters to the {_BIRDS} labels, while keeping what ImageNet taught?",
     solution=f"(b), the literature's advice at ImageNet scale (section 8.6). With {_BIRDS // _KINDS} labels per class, "
              "every parameter you fit to them is a chance to memorize; a linear head on features that already "
-             "separate birds fits a few thousand numbers. Fine-tuning everything at a large learning rate (c) can "
+             f"separate birds fits {_BIRD_HEAD:,} numbers ({_RESNET50_FEATURES:,} weights per class and a bias), "
+             f"against {_RESNET50.params / 1e6:.1f} million for (a) or (c). Fine-tuning everything at a large learning rate (c) can "
              "wreck the features before the head is any good; training from scratch (a, d) throws away the only "
-             f"source of knowledge beyond the {_BIRDS} images. The chapter's own toy experiment backs this only "
-             "at its very fewest labels, probably because its backbone is tiny and pretrained on a small set of "
-             "digits, not on ImageNet; section 8.6 says why that matters.",
+             f"source of knowledge beyond the {_BIRDS} images. The chapter's own toy experiment, a tiny backbone "
+             "pretrained on digits, is a different case: section 8.6 compares the two.",
     answer="b",
     wrong=("a", "c", "d"),
 ))
@@ -137,8 +143,8 @@ register(Exercise(
     solution="False. Freezing saves the backward pass through the backbone and its weight updates, but every new "
              "input still has to go forward through every frozen layer. Only when the inputs never change (no "
              "augmentation) can the features be computed once and reused; that is how this chapter's feature "
-             f"extraction affords {transfer.PROBE_STEPS / transfer.STEPS:.1f} times as many steps as the other "
-             "regimes.",
+             f"extraction affords a budget of {transfer.PROBE_STEPS:,} steps per run, against {transfer.STEPS} for the "
+             "regimes that train convolutions (both rounded up to whole passes over the labelled digits).",
     answer=False,
     wrong=(True,),
 ))

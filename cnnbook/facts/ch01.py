@@ -226,16 +226,26 @@ def small_kernels():
     small, layer = _setting("small"), _setting("layer")
     k = small["kernels"][0]
     expect(layer["kernels"][0] == k, "both timing settings start at the same kernel size")
-    return (f"With a {_square(k)} kernel, {_faster(small, k)} on the small image, and "
-            f"{_faster(layer, k)} on the network-sized layer.")
+    return (f"With a {_square(k)} kernel on the small image, {_faster(small, k)}; on the network-sized layer, "
+            f"{_faster(layer, k)}.")
 
 
 def _first_fft_win(setting, where):
-    """Where the FFT first beat im2col with no overlap between their repeats, as a sentence."""
-    for k in setting["kernels"]:
-        c = compare(_rounds(setting, "im2col + matmul", k), _rounds(setting, "FFT", k), paired=False, unit="times")
+    """Where the FFT first beat im2col with no overlap between their repeats, and whether it kept winning, as a
+    sentence (the smallest kernel's comparison is stated by ``ch01.small_kernels`` just before)."""
+    kernels = setting["kernels"]
+    verdicts = [compare(_rounds(setting, "im2col + matmul", k), _rounds(setting, "FFT", k), paired=False,
+                        unit="times") for k in kernels]
+    for i, (k, c) in enumerate(zip(kernels, verdicts)):
         if c.verdict == "above":
-            return f"{where}, the FFT first beat im2col at {_square(k)} ({c.evidence()})."
+            if i == len(kernels) - 1:
+                return (f"{where}, the FFT beat im2col only at the largest kernel timed, {_square(k)} "
+                        f"({c.evidence()}).")
+            kept = all(v.verdict == "above" for v in verdicts[i + 1:])
+            later = "and at every larger size timed" if kept else "though not at every larger size timed"
+            if i == 0:
+                return f"{where}, the FFT beat im2col already at the smallest kernel, {_square(k)}, {later}."
+            return f"{where}, the FFT first beat im2col at {_square(k)} ({c.evidence()}), {later}."
     return (f"{where}, the FFT beat im2col at no kernel size up to {_square(setting['kernels'][-1])}: at every size, "
             f"im2col was faster or their repeats overlapped.")
 

@@ -53,7 +53,8 @@ def photo_crop(name):
     return np.ascontiguousarray(image[top:top + SIDE, left:left + SIDE])[None, None]
 
 
-#: Zhang's (2019) blur for a stride of 4: the binomial filter [1, 3, 3, 1] in each direction (sums to 1).
+#: The blur before the stride-4 subsampling: the binomial filter [1, 3, 3, 1] in each direction (sums to 1),
+#: one of the binomial filters Zhang (2019) tries (his networks subsample by 2).
 _BLUR = np.outer([1.0, 3.0, 3.0, 1.0], [1.0, 3.0, 3.0, 1.0]) / 64.0
 
 
@@ -302,8 +303,27 @@ def avg_moves_more_beyond_1():
 
 @claim("ch03.blur_steadier_than_max")
 def blur_steadier_than_max():
-    return _expect(_by_photo(_at(BLUR4, 1), _at(MAX4, 1)), "below",
-                   "blurred max pooling changes less than plain 4×4 max pooling at a one-pixel shift")
+    evidence = _expect(_by_photo(_at(BLUR4, 1), _at(MAX4, 1)), "below",
+                       "blurred max pooling changes less than plain 4×4 max pooling at a one-pixel shift")
+    for t in SHIFTS[1:]:
+        _by_photo(_at(BLUR4, t), _at(MAX4, t)).expect(
+            "below", f"blurred max pooling changes less than plain 4×4 max pooling at a shift of {t} pixels")
+    return f"{evidence}; and less at every other shift measured, on every photograph"
+
+
+@claim("ch03.equivariant_at_stride")
+def equivariant_at_stride():
+    """Every ending with a stride: realigned, exactly equivariant at multiples of its stride, and only there."""
+    for label, (_, stride) in endings().items():
+        if stride is None or stride == 1:
+            continue
+        for t in SHIFTS:
+            values = _at(label, t, "realigned")
+            if t % stride == 0:
+                expect(max(values) < 1e-9, f"{label}, realigned, is equivariant at a shift of {t} pixels")
+            else:
+                expect(min(values) > 0.05, f"{label}, realigned, still differs at a shift of {t} pixels")
+    return ""
 
 
 @claim("ch03.blur_not_equivariant")
@@ -332,10 +352,15 @@ def strided_above_pools():
 @claim("ch03.strided_above_both")
 def strided_above_both():
     strided_above_pools()
-    # the figure's alt text also says the two unpooled convolutions sit above every pooled ending
-    for label in (MAX2, MAX4, AVG4, BLUR4):
-        for unpooled in ("conv", STRIDED):
-            _by_photo(_at(unpooled, 1), _at(label, 1)).expect("above", f"{unpooled} changes more than {label}")
+    # the figure's alt text also says, of every shift: the two unpooled convolutions sit above every pooled
+    # ending, and global average pooling below all of them
+    for t in SHIFTS[1:]:
+        for label in (MAX2, MAX4, AVG4, BLUR4):
+            for unpooled in ("conv", STRIDED):
+                _by_photo(_at(unpooled, t), _at(label, t)).expect(
+                    "above", f"{unpooled} changes more than {label} at a shift of {t} pixels")
+            _by_photo(_at(GAP, t), _at(label, t)).expect(
+                "below", f"{GAP} changes less than {label} at a shift of {t} pixels")
     return f"on each of the {len(PHOTOS)} photographs"
 
 

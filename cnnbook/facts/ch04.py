@@ -331,33 +331,58 @@ def grouped_mac_ratio():
     return _cost("macs", STANDARD) / _cost("macs", GROUPED)
 
 
-def _faster_but_short_of_count(label, name):
-    """The standard layer took longer than ``label`` in every round, yet by less than the MAC count promises."""
-    evidence = compare(_rounds(STANDARD), _rounds(label), paired=False, unit="times").expect(
-        "above", f"the {name} layer runs faster than the standard one at the widest setting")
-    best_case = max(_rounds(STANDARD)) / min(_rounds(label))
-    macs = _cost("macs", STANDARD) / _cost("macs", label)
-    expect(best_case < macs, f"the {name} layer's speed-up ({best_case:.2f} at best) falls short of its MAC "
-                             f"ratio ({macs:.2f})")
-    return evidence
+def _larger_first(a, b):
+    """The unpaired comparison of ``a`` and ``b`` with the larger mean first, so that its ratio reads 1 or more."""
+    a, b = (a, b) if np.mean(a) >= np.mean(b) else (b, a)
+    return compare(a, b, paired=False, unit="times")
+
+
+def _timing(slower, faster, what, than):
+    """Run-chosen words for "``what`` ran faster/slower than ``than``", from unpaired rounds (ranges must not overlap).
+
+    ``slower`` and ``faster`` are the rounds of the side expected to be slower and of the other side; each outcome
+    of the book's rule gives its own words, so the sentence stays true whatever a later build measures.
+    """
+    c = compare(slower, faster, paired=False, unit="times")
+    if c.verdict == "above":
+        return f"{what} ran faster than {than}, {c.evidence()}"
+    if c.verdict == "below":
+        return f"{what} ran slower than {than}, {compare(faster, slower, paired=False, unit='times').evidence()}"
+    return f"{what} was not measurably faster or slower than {than}: {_larger_first(slower, faster).evidence()}"
 
 
 @claim("ch04.separable_faster")
 def separable_faster():
-    return _faster_but_short_of_count(SEPARABLE, "depthwise separable")
+    """The standard layer took longer than the separable one in every round, at the widest setting."""
+    return compare(_rounds(STANDARD), _rounds(SEPARABLE), paired=False, unit="times").expect(
+        "above", "the depthwise separable layer runs faster than the standard one at the widest setting")
 
 
-@claim("ch04.grouped_faster")
-def grouped_faster():
-    return _faster_but_short_of_count(GROUPED, "grouped")
+@claim("ch04.grouped_timing")
+def grouped_timing():
+    """Whether the grouped layer ran faster than the standard one at the widest setting, in the run's own words."""
+    return _timing(_rounds(STANDARD), _rounds(GROUPED), "it", "the standard one")
 
 
-@claim("ch04.separable_slower_per_mac")
-def separable_slower_per_mac():
-    """Seconds per MAC of the separable layer against the standard one, round by round, at the widest setting."""
+@claim("ch04.separable_per_mac")
+def separable_per_mac():
+    """Seconds per MAC of the separable layer against the standard one, round by round, at the widest setting.
+
+    The separable layer's speed-up falls short of its MAC ratio exactly when it spends more time per MAC than the
+    standard layer; the run chooses which of the three sentences the page shows.
+    """
     per_mac = {label: np.array(_rounds(label)) / _cost("macs", label) for label in (STANDARD, SEPARABLE)}
-    return compare(per_mac[SEPARABLE], per_mac[STANDARD], paired=False, unit="times").expect(
-        "above", "the depthwise separable layer spends more time per MAC than the standard one")
+    c = compare(per_mac[SEPARABLE], per_mac[STANDARD], paired=False, unit="times")
+    if c.verdict == "above":
+        return (f"took longer than the standard one, {c.evidence()}: its speed-up fell short of what the "
+                "count promises")
+    if c.verdict == "below":
+        reverse = compare(per_mac[STANDARD], per_mac[SEPARABLE], paired=False, unit="times")
+        return (f"took less time than the standard one, {reverse.evidence()}: its speed-up exceeded what the "
+                "count promises")
+    within = _larger_first(per_mac[SEPARABLE], per_mac[STANDARD])
+    return (f"was not measurably slower or faster than the standard one ({within.evidence()}): the rounds cannot tell "
+            "its speed-up from what the count promises")
 
 
 @fact("ch04.separable_limit")

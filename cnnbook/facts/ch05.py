@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from cnnbook import experiments, functional, matrices
 from cnnbook.claims import compare, expect
 from cnnbook.facts import claim, fact, format_value, get_fact, table
 from cnnbook.figures.ch05 import BACKWARD_STRIDE2, GRAPH_INPUTS, GRAPH_TAPS
-from cnnbook.gradcheck import TOLERANCE, backward_passes, check_all, flip_bug_and_float32, gradient_cases
+from cnnbook.gradcheck import EPS, TOLERANCE, backward_passes, backward_passes_run, check_all, flip_bug_and_float32, gradient_cases
 
 
 @table("ch05.gradcheck")
@@ -38,7 +40,53 @@ def gradcheck_tolerance():
 @fact("ch05.worst_error")
 def worst_error():
     """The largest relative error in the table (every row must be below the tolerance)."""
-    return max(row["error"] for row in check_all())
+    return max(_errors())
+
+
+#: The rounding test of the check: how much smaller the second nudge is than ``EPS``.
+EPS_DIVISOR = 10
+
+
+@functools.lru_cache(maxsize=None)
+def _errors(eps=EPS):
+    """The largest relative error of every row of the check, with the nudge ``eps``."""
+    return tuple(row["error"] for row in check_all(eps=eps))
+
+
+@fact("ch05.median_error")
+def median_error():
+    """The median relative error in the table."""
+    return float(np.median(_errors()))
+
+
+@fact("ch05.eps_divisor")
+def eps_divisor():
+    return EPS_DIVISOR
+
+
+# A rounding error (order precision / eps) grows about EPS_DIVISOR times when the nudge shrinks that much; a
+# truncation error (order eps**2) would shrink about EPS_DIVISOR**2 times.
+@fact("ch05.worst_growth")
+def worst_growth():
+    """How many times the worst error grows when the whole check runs with ``EPS / EPS_DIVISOR``."""
+    return max(_errors(EPS / EPS_DIVISOR)) / max(_errors())
+
+
+@fact("ch05.median_growth")
+def median_growth():
+    """How many times the median error grows when the whole check runs with ``EPS / EPS_DIVISOR``."""
+    return float(np.median(_errors(EPS / EPS_DIVISOR)) / np.median(_errors()))
+
+
+@claim("ch05.errors_are_rounding")
+def errors_are_rounding():
+    """With a smaller nudge the errors grow about as 1/eps (rounding), not shrink as eps² (truncation)."""
+    for which in ("worst", "median"):
+        factor = float(get_fact(f"ch05.{which}_growth", ".6g"))
+        expect(EPS_DIVISOR / 3 < factor < EPS_DIVISOR * 3,
+               f"with eps divided by {EPS_DIVISOR}, the {which} relative error grew {factor:.2f} times; rounding "
+               f"predicts about {EPS_DIVISOR}, so the errors of the check are not (only) rounding")
+    return ""
 
 
 @claim("ch05.every_backward_checked")
@@ -47,6 +95,8 @@ def every_backward_checked():
     covered = {name for case in gradient_cases() for name in case.covers}
     missing = sorted(set(backward_passes()) - covered)
     expect(not missing, f"backward passes missing from the gradient-check table: {', '.join(missing)}")
+    not_run = sorted(set(backward_passes()) - backward_passes_run())
+    expect(not not_run, f"the gradient-check cases never call these backward passes: {', '.join(not_run)}")
     worst = float(get_fact("ch05.worst_error"))
     expect(worst < TOLERANCE, f"a backward pass fails the gradient check: worst relative error {worst:.2e}")
     return (f"{len(gradient_cases())} cases covering every `*_backward` function of `cnnbook.functional` and every "

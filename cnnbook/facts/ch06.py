@@ -20,7 +20,8 @@ from cnnbook.figures.ch06 import (
 
 #: Receptive fields as Araujo, Norris and Sim (2019, Distill) list them, for the networks whose kernels and strides
 #: match ours (their alexnet_v2 pads differently from torchvision's AlexNet, which moves the effective padding but
-#: not the field; their resnet_v1_50 puts the stride on the first 1×1).
+#: not the field; their TF-slim resnet_v1_50 strides on the 3×3 of the last block of each stage, which gives the
+#: same field as the original ResNet-50's stride on the first 1×1 of the next stage).
 ARAUJO = {"AlexNet": 195, "VGG-16": 212, "MobileNet v1": 315, "ResNet-50, original": 483}
 
 
@@ -99,6 +100,19 @@ def araujo_values():
     computed = {name: _field(name).size for name in ARAUJO if name in _IMAGENET}
     computed["ResNet-50, original"] = _resnet50_original().size
     expect(computed == ARAUJO, f"the fields computed here equal Araujo et al.'s: {computed} against {ARAUJO}")
+    return ""
+
+
+#: Effective paddings as Araujo et al. list them, for the networks of the table (TensorFlow "VALID"/"SAME" padding).
+ARAUJO_PADDING = {"AlexNet": 64, "VGG-16": 90, "MobileNet v1": 126}
+
+
+@claim("ch06.araujo_paddings")
+def araujo_paddings():
+    computed = {name: _field(name).padding for name in ARAUJO_PADDING}
+    differ = [name for name in ARAUJO_PADDING if computed[name] != ARAUJO_PADDING[name]]
+    expect(differ and len(differ) < len(ARAUJO_PADDING),
+           f"Araujo et al.'s effective paddings {ARAUJO_PADDING} differ from the table's {computed} for some networks")
     return ""
 
 
@@ -253,6 +267,15 @@ def reachable(dilations):
 def dilation_fills_gaps():
     offsets, size = reachable(ERF_DILATIONS)
     expect(len(offsets) == size, f"dilations {ERF_DILATIONS} reach every pixel of their field")
+    expect(ERF_DILATIONS[0] == 1, "the dilated stack's first layer is not dilated")
+    below = [1] + [reachable(ERF_DILATIONS[:n])[1] for n in range(1, len(ERF_DILATIONS))]  # the input: 1 pixel
+    expect(all(d <= r for d, r in zip(ERF_DILATIONS, below)),
+           f"no dilation of {ERF_DILATIONS} is wider than the field {below} of the layers below it")
+    entry = _stack("dilated")
+    low = int(np.ceil(entry["centre"] - (entry["theoretical"] - 1) / 2))
+    seen = np.array(entry["map"])[low : low + entry["theoretical"], low : low + entry["theoretical"]]
+    expect(seen.shape == (size, size) and np.all(seen > 0),
+           "in the measured map of the dilated stack, every pixel of the theoretical field has some gradient")
     return ""
 
 

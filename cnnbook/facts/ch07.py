@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import models, train
-from cnnbook.claims import compare, expect
+from cnnbook.claims import compare, expect, points
 from cnnbook.facts import claim, fact, format_value, table
 from cnnbook.figures.ch07 import (PUBLISHED_MODELS, confusion, depth_run, efficiency_run, kernel_change, lenet_run,
                                   mistakes)
@@ -188,6 +188,10 @@ def _acc(key, size):
     return run["accuracy"][key][run["sizes"].index(size)]
 
 
+#: The words of the rule for two measurements within the seeds' spread of each other.
+SPREAD = "within the seeds' spread of"
+
+
 def _seeds_at(key, size):
     """Each seed's test accuracy of one run of the study at one training-set size."""
     run = efficiency_run()
@@ -315,8 +319,9 @@ def permutation_hurts_cnn():
     for size in efficiency_run()["sizes"]:
         _compare_at("lenet5, permuted", "lenet5, original", size).expect(
             "below", f"LeNet-5 on permuted pixels falls behind LeNet-5 on the real digits at {size}")
+    n = len(efficiency_run()["seeds"])
     c = _compare_at("lenet5, permuted", "lenet5, original", 4000)
-    return f"at 4,000 digits {c.evidence()}; at every size in every seed"
+    return f"in each of {n} seeds at every size; with 4,000 digits by {points(c.difference)} on average"
 
 
 @claim("ch07.permuted_cnn_vs_mlp")
@@ -335,14 +340,27 @@ def mlp_permutation():
 
 @claim("ch07.mlp_permutation_chance")
 def mlp_permutation_chance():
-    """The remark on chance, shown only where the rule found a difference for the MLP."""
-    sizes = [s for s in efficiency_run()["sizes"] if _compare_at("mlp, permuted", "mlp, original", s).verdict != "within"]
+    """What follows from the text's argument where the rule does find a difference for the MLP (else nothing).
+
+    The argument: a seed's run on permuted pixels is its run on the real pixels started from the first layer's
+    initial weights with their columns rearranged (same digits, batch order and other weights). As those weights
+    are i.i.d. and the permutation is drawn uniformly, independently of them, the two runs are exchangeable: each
+    seed's paired difference is as likely to be positive as negative, so all seeds agree in sign with probability
+    at most ``2 ** (1 - seeds)`` (ties make it less), at each size.
+    """
+    run = efficiency_run()
+    sizes = [size for size in run["sizes"]
+             if _compare_at("mlp, permuted", "mlp, original", size).verdict != "within"]
     if not sizes:
         return ""
-    chance = 2 ** (len(efficiency_run()["seeds"]) - 1)
-    return (" Where the rule does find a difference here, it is one of the chance agreements it lets through: with "
-            f"no difference at all, every seed falls on the same side one time in {chance}, and a permutation of the "
-            "inputs cannot help or hurt a dense layer whose weights are drawn independently of their order.")
+    n = len(run["seeds"])
+    one = len(sizes) == 1
+    return (f" By the argument above, {'that difference is' if one else 'those differences are'} not something the "
+            "permutation does to the MLP's accuracy on average; "
+            f"{'it is' if one else 'they are'} what starting from the rearranged first-layer weights did in these "
+            f"seeds' runs. Each seed's two runs are then equally likely to come out either way round, so all {n} "
+            f"seeds land on the same side at most one time in {2 ** (n - 1)} at any one size, and the study "
+            f"compares {len(run['sizes'])} sizes.")
 
 
 @claim("ch07.random_vs_trained")
@@ -350,14 +368,14 @@ def random_vs_trained():
     """Trained LeNet-5 against LeNet-5 with frozen random convolutions, size by size (the run chooses the words)."""
     _compare_at("lenet5, original", "random features, original", 4000).expect(
         "above", "training the convolutions beats freezing them at random with 4,000 digits")
-    return _by_size("lenet5, original", "random features, original", "is ahead", "falls behind",
+    return _by_size("lenet5, original", "random features, original", "is ahead of it", "falls behind it",
                     "is within the seeds' spread of it")
 
 
 @claim("ch07.random_vs_mlp_4000")
 def random_vs_mlp_4000():
     c = _compare_at("random features, original", "mlp, original", 4000)
-    return f"{c.says('above', 'below', 'within the seeds’ spread of')} the MLP ({c.evidence()})"
+    return f"{c.says('above', 'below', SPREAD)} the MLP ({c.evidence()})"
 
 
 def _seconds(key):
@@ -369,8 +387,11 @@ def _seconds(key):
 @claim("ch07.frozen_is_cheaper")
 def frozen_is_cheaper():
     """Training with frozen convolutions takes less time than training all of LeNet-5 (timings: not paired)."""
-    return compare(_seconds("random features, original"), _seconds("lenet5, original"), paired=False,
-                   unit="times").expect("below", "the frozen network trains faster than the whole LeNet-5")
+    frozen, whole = _seconds("random features, original"), _seconds("lenet5, original")
+    c = compare(frozen, whole, paired=False, unit="times")
+    c.expect("below", "the frozen network trains faster than the whole LeNet-5")
+    return (f"{np.mean(frozen) / np.mean(whole):.2g} times as long on average, and the longest of its "
+            f"{len(frozen)} runs, one per seed, was shorter than the shortest of the whole network's")
 
 
 # ---- depth, shortcuts and normalization (seeded) ----
@@ -519,8 +540,11 @@ def bn_residual_milder():
     residual, plain = _growth(f"residual-{d}"), _growth(f"plain-{d}")
     compare(np.log(residual), np.log(plain), unit="").expect(
         "below", f"with BN the residual {d}-layer stack's gradient grows less towards the input than the plain one's")
-    return (f"{residual.min():.0f} to {residual.max():.0f} times its last layer's, a smaller growth than its plain "
-            f"twin's in each of {len(residual)} seeds")
+    factor = plain / residual
+    expect(np.all(factor > 3), f"with BN the plain {d}-layer stack's growth is over three times its residual twin's "
+                               f"in every seed, as 'much milder' says (factors {factor})")
+    return (f"{residual.min():.0f} to {residual.max():.0f} times its last layer's, a growth {factor.min():.0f} to "
+            f"{factor.max():.0f} times smaller than its plain twin's in the same seed")
 
 
 @claim("ch07.degradation")
@@ -545,10 +569,13 @@ def shortcuts_fix_depth():
 def residual_deep_vs_shallow():
     """The residual deep stack against the shallow stacks (the run chooses the words)."""
     d, s = deep(), shallow()
+    expect(compare(_final_losses(f"residual-{d}"), _final_losses(f"residual-{s}")).verdict != "above",
+           "the residual deep stack does not end at a higher training loss than the residual shallow one (the text "
+           "says depth did not make the residual stack's training worse)")
     parts = []
     for kind in ("residual", "plain"):
         c = compare(_final_losses(f"residual-{d}"), _final_losses(f"{kind}-{s}"), unit="")
-        parts.append(f"{c.says('higher than', 'lower than', 'within the seeds’ spread of')} the {kind} "
+        parts.append(f"{c.says('higher than', 'lower than', SPREAD)} the {kind} "
                      f"{s}-layer stack's ({c.evidence()})")
     return "its final loss is " + " and ".join(parts)
 

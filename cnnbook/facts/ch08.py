@@ -312,8 +312,11 @@ def top_vs_features_10():
 
 @claim("ch08.all_behind_features_10")
 def all_behind_features_10():
-    return _versus("fine-tune all", "feature extraction", 10).expect(
-        "below", "with 10 labelled digits fine-tuning everything falls behind feature extraction")
+    """With 10 labelled digits fine-tuning everything falls behind both leaders: feature extraction and the top block."""
+    words = [_versus("fine-tune all", other, 10).expect(
+        "below", f"with 10 labelled digits fine-tuning everything falls behind {other}")
+        for other in ("feature extraction", "fine-tune top")]
+    return f"{PROSE['feature extraction']} {words[0]}; {PROSE['fine-tune top']} {words[1]}"
 
 
 @claim("ch08.features_vs_scratch_30_100")

@@ -18,11 +18,12 @@ GRAPH_INPUTS, GRAPH_TAPS = 5, 3
 
 @register(
     "ch05.graph",
-    alt="Two copies of the same diagram: five input nodes x0 to x4 in a row, three output nodes y0 to y2 "
-    "below, and each output joined to three consecutive inputs by lines coloured by the weight they carry "
-    "(w0 red, w1 green, w2 blue). On the left the lines are read downwards: y_i sums w_m times x_(i+m). On "
-    "the right the same lines are read upwards: the gradient of x_j collects g_i times the weight of every "
-    "line that leaves it, so x2 collects three terms and x0 only one.",
+    alt=f"Two copies of the same diagram: {GRAPH_INPUTS} input nodes x0 to x{GRAPH_INPUTS - 1} in a row, "
+    f"{GRAPH_INPUTS - GRAPH_TAPS + 1} output nodes y0 to y{GRAPH_INPUTS - GRAPH_TAPS} below, and each output joined "
+    f"to {GRAPH_TAPS} consecutive inputs by lines coloured by the weight they carry (w0 red, w1 green, w2 blue). On "
+    "the left the lines are read downwards: y_i sums w_m times x_(i+m). On the right the same lines are read "
+    "upwards: the gradient of x_j collects g_i times the weight of every line that leaves it, so "
+    f"x{GRAPH_INPUTS // 2} collects {GRAPH_TAPS} terms and x0 only one.",
 )
 def graph(n=GRAPH_INPUTS, k=GRAPH_TAPS):
     """One 1-D convolution layer as a graph, read forwards (left) and backwards (right)."""
@@ -112,9 +113,10 @@ def pool_routing():
     "forgets to flip the kernel scatters them widely. Right, horizontal bars on a log scale, one per backward "
     "pass the book trains with (convolutions with stride, padding, dilation and groups, the transposed "
     "convolution, linear, ReLU, the poolings, batch normalization in training and evaluation, dropout, "
-    "flatten, cross-entropy, softmax, residual and concatenated blocks and a whole small network): the largest "
-    "relative error of each, all far left of a vertical line for the tolerance, which lies far left of two "
-    "more lines for the same convolution checked in float32 and for the flipped-kernel bug.",
+    "flatten, cross-entropy, softmax, residual and concatenated blocks, a whole small network and a training "
+    "step): the largest "
+    "relative error of each, all left of a vertical line for the tolerance, which lies left of two more "
+    "lines, for the same convolution checked in float32 and, further right, for the flipped-kernel bug.",
 )
 def gradcheck():
     """Analytic vs numerical gradients: every backward pass checked, with a float32 check and a bug for scale."""

@@ -160,7 +160,7 @@ def _span(values):
 @register(
     "ch06.erf",
     alt="Four square heat maps of how strongly each input pixel influences the centre unit of a deep stack, "
-    "averaged over photographs and random initialisations, each with the theoretical receptive field outlined "
+    "averaged over photographs and, for the random stacks, over random initialisations, each with the theoretical receptive field outlined "
     "by a dashed square and the centred square that holds most of the gradient by a white one; the panel "
     f"titles give both widths. The stacks are {ERF_DEPTH} 3 by 3 convolutions with uniform weights and no "
     "nonlinearity, the same with random weights and ReLU, the same with two max pools, and the same with "

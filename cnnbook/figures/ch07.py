@@ -7,7 +7,7 @@ import numpy as np
 
 from cnnbook import data, experiments, models
 from cnnbook.figures import register
-from cnnbook.experiments.training import LOG_EVERY
+from cnnbook.experiments.training import BATCH_SIZE, LOG_EVERY
 from cnnbook.figures.common import draw_image
 
 #: Catalogue models on the comparison figure (the trainable small ones are drawn elsewhere).
@@ -68,7 +68,7 @@ def curves():
     epochs = np.arange(1, len(history["train_loss"]) + 1)
     fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
     left.plot(epochs, history["train_loss"], "-o", ms=3, label="training (shifted digits)")
-    left.plot(epochs, history["test_loss"], "-o", ms=3, label="test (1,000 held out)")
+    left.plot(epochs, history["test_loss"], "-o", ms=3, label=f"test ({len(run['predictions']):,} held out)")
     left.set_xlabel("epoch")
     left.set_ylabel("cross-entropy")
     left.set_yscale("log")
@@ -219,7 +219,7 @@ def efficiency():
     ax.set_xscale("log")
     ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
     ax.minorticks_off()
-    ax.set_xlabel(f"training digits (each run: at least {run['steps']} steps of 32)")
+    ax.set_xlabel(f"training digits (each run: at least {run['steps']} steps of {BATCH_SIZE})")
     ax.set_ylabel(f"test accuracy (%): mean, bar min–max\nover {len(run['seeds'])} seeds")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -275,7 +275,7 @@ def depth_training():
             ax.plot(steps, losses, line, color=f"C{depth_index}", label=f"{kind}, {depth} layers")
             ax.fill_between(steps, seeds.min(axis=0), seeds.max(axis=0), color=f"C{depth_index}", alpha=0.15,
                             linewidth=0)
-    ax.set_xlabel("step (batches of 32, SGD with momentum)")
+    ax.set_xlabel(f"step (batches of {BATCH_SIZE}, SGD with momentum)")
     ax.set_ylabel(f"training loss (mean of {LOG_EVERY} steps):\nmean, band min–max over {len(run['seeds'])} seeds")
     ax.set_yscale("log")
     ax.legend(fontsize=8, ncol=2)

@@ -53,8 +53,8 @@ def tasks():
     alt=f"Target test accuracy against the number of labelled target digits ({SIZES[0]} to {SIZES[-1]:,}, log axis) "
         f"for {len(transfer.REGIMES)} regimes: training from scratch, feature extraction, fine-tuning the top block "
         f"and fine-tuning everything. Each point is the mean of {len(SEEDS)} seeds with a bar from the lowest to the "
-        "highest run. With the fewest labels the regimes that start from the pretrained backbone are ahead of "
-        "training from scratch; with the most, fine-tuning everything is ahead of the rest.",
+        "highest run. The text and the table under the figure give the numbers and which differences hold in "
+        "every seed.",
 )
 def regimes():
     run = transfer_run()
@@ -183,8 +183,8 @@ def kernels():
     "ch08.features",
     alt="Two scatter plots of the target test digits, each placed by the first two principal components of the "
         f"backbone's pooled features and coloured by its digit, {_TARGET}: left with the pretrained backbone, "
-        "right after fine-tuning every layer on the target digits (the first seed's network), where the classes "
-        "form tighter, better separated clusters.",
+        "right after fine-tuning every layer on the target digits (the first seed's network). Each panel's title "
+        "gives the share of the features' variance that lies between the digits.",
     format="png",
 )
 def features():

@@ -24,7 +24,7 @@ import cnnbook
 from cnnbook import data, functional, kernels, transforms
 from cnnbook.exercises import check
 from cnnbook.experiments.conv_timings import METHODS, SETTINGS
-from cnnbook.timing import median_time
+from cnnbook.timing import round_times
 
 print("cnnbook", cnnbook.__version__, "| GPU available:", cnnbook.gpu_available())
 
@@ -130,8 +130,8 @@ for size in kernel_sizes:
     weight = rng.standard_normal((1, 1, size, size))
     results = {name: f(image, weight) for name, f in methods.items()}
     agree = all(np.allclose(r, results["naive loops"]) for r in results.values())
-    # median_time with repeat=1 times one round (after a warm-up call): three calls give three repeats
-    rounds = {name: 1e3 * np.array([median_time(lambda f=f: f(image, weight), repeat=1) for _ in range(3)])
+    # seconds per call in each of three timed rounds (after one warm-up call), as milliseconds
+    rounds = {name: 1e3 * np.array(round_times(lambda f=f: f(image, weight), repeat=3))
               for name, f in methods.items()}
     summary = ", ".join(f"{name} {np.median(r):.3f} ms ({r.min():.3f}–{r.max():.3f})" for name, r in rounds.items())
     print(f"{size}x{size}: agree={agree}; {summary}")
@@ -145,4 +145,4 @@ for size in kernel_sizes:
 #   `padding="same"` (which is for stride one only), and shift the convolved image by `(dy // 2, dx // 2)`
 #   instead of `(dy, dx)`. Which shifts $(dy, dx)$ keep the interior difference at zero? Chapter 2
 #   explains the answer.
-# - Check your answers to the chapter's exercises from here, for example `check("1.2", 73856)`.
+# - Check your answers to the chapter's exercises from here, for example `check("1.2", your_answer)`.

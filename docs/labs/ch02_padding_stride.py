@@ -111,10 +111,10 @@ print(f"<conv x, y> = {left:.6f}   <x, conv^T y> = {right:.6f}")
 # %% [markdown]
 # ## 5. Stride and equivariance on another photograph
 #
-# Shift the coffee photograph by $t$ pixels, apply a strided edge detector, and compare with the best
-# whole-pixel shift of the unshifted output, away from the borders. The algebra of section 2.5 says that
-# shifts by a multiple of the stride agree exactly, and that the others cannot for a generic image; the
-# last line of the cell checks both on this photograph.
+# Shift the coffee photograph by $t$ pixels, apply a strided edge detector, and compare, away from the
+# borders, with the unshifted output shifted by $t/s$ rounded down or up, whichever matches better. The
+# algebra of section 2.5 says that shifts by a multiple of the stride agree exactly, and that the others
+# cannot for a generic image; the last line of the cell checks both on this photograph.
 
 # %%
 stride, shifts = 2, range(6)

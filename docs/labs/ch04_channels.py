@@ -12,7 +12,7 @@
 # This lab goes with [chapter 4](../../chapters/04-channels/). You will take a colour photograph apart
 # channel by channel, check that a 1×1 convolution is a matrix product, build a depthwise separable layer
 # and time it against a standard one on your own machine, and count the activations and parameters of a
-# network you design. It runs in a few seconds on a laptop CPU.
+# network you design. It runs in under a minute on a laptop CPU.
 # [Download the notebook](../ch04_channels.ipynb) to run and change it.
 
 # %%
@@ -64,10 +64,10 @@ print("largest difference:", np.abs(by_conv - by_matmul).max())
 #
 # The counts say a separable 3×3 layer costs $1/C_{\text{out}} + 1/9$ of a standard one. The chapter's
 # timing experiment runs a standard, a grouped and a depthwise separable layer on one square map.
-# `experiments.run` times them on *your* machine the first time you call it (a few seconds) and reads the
+# `experiments.run` times them on *your* machine the first time you call it (under a minute) and reads the
 # cached result afterwards. Compare the ratio of times with the ratio of counts, and look at the spread of
-# the timed rounds: a ratio means something only when the fastest and slowest rounds of the two layers do not
-# overlap.
+# the timed rounds: a ratio means something only when the two layers' ranges of rounds, from the fastest to
+# the slowest, do not overlap.
 
 # %%
 costs = experiments.run("ch04.layer_costs")
@@ -78,12 +78,21 @@ for i, c in enumerate(costs["channels"]):
     mac_ratio = costs["macs"][standard][i] / costs["macs"][separable][i]
     time_ratio = costs["seconds"][standard][i] / costs["seconds"][separable][i]
     slowest_separable, fastest_standard = max(costs["rounds"][separable][i]), min(costs["rounds"][standard][i])
-    verdict = "faster in every round" if slowest_separable < fastest_standard else "rounds overlap"
-    print(f"C = {c:4d}: separable needs {mac_ratio:4.1f}x fewer MACs; median {time_ratio:4.1f}x faster ({verdict})")
+    fastest_separable, slowest_standard = min(costs["rounds"][separable][i]), max(costs["rounds"][standard][i])
+    if slowest_separable < fastest_standard:
+        verdict = "separable faster in every round"
+    elif fastest_separable > slowest_standard:
+        verdict = "separable slower in every round"
+    else:
+        verdict = "the rounds overlap: no difference shown"
+    print(f"C = {c:4d}: separable needs {mac_ratio:4.1f}x fewer MACs; "
+          f"median time ratio standard/separable {time_ratio:4.1f} ({verdict})")
 
 # %% [markdown]
-# To time a layer of your own, `from cnnbook import timing` and use `timing.median_time`, which repeats a
-# call and returns the median seconds, for example `timing.median_time(lambda: functional.conv2d(x, w, padding=1))`.
+# To time a layer of your own, `from cnnbook import timing` and use `timing.round_times`, which repeats a
+# call in several timed rounds and returns the seconds per call of each round, for example
+# `timing.round_times(lambda: functional.conv2d(x, w, padding=1))`. Compare two layers by their ranges of
+# rounds, as above, not by one number each.
 
 # %% [markdown]
 # ## 4. Exercises 4.10 and 4.11, by hand
@@ -138,8 +147,8 @@ print(f"batch at which activations outweigh {copies} copies of the weights: "
 # %% [markdown]
 # ## Your turn
 #
-# - Time a grouped convolution with `groups=8` against a standard one with `timing.median_time`. Is it
-#   closer to its MAC count than the separable layer?
+# - Time a grouped convolution with `groups=8` against a standard one with `timing.round_times`. Do their
+#   ranges overlap? Is its speed-up closer to its MAC count than the separable layer's?
 # - In section 5, give the first stage a stride of two (halve `h` once more before the loop). How do the
 #   activations change, and the parameters?
 # - Check your answers to the chapter's exercises from here, for example `check("4.3", (256, 32, 3, 3))`.

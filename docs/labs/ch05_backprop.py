@@ -65,9 +65,13 @@ def loss():
 
 
 grad_x, grad_w = conv2d_backward_single(x, w, p)
-lines = [f"eps = {eps:g}: relative error of grad_x {relative_error(grad_x, numerical_gradient(loss, x, eps)):.1e}, "
-         f"of grad_w {relative_error(grad_w, numerical_gradient(loss, w, eps)):.1e}" for eps in (1e-2, 1e-6, 1e-12)]
-print("\n".join(lines))
+errors = {eps: (relative_error(grad_x, numerical_gradient(loss, x, eps)),
+                relative_error(grad_w, numerical_gradient(loss, w, eps))) for eps in (1e-2, 1e-6, 1e-12)}
+for eps, (error_x, error_w) in errors.items():
+    print(f"eps = {eps:g}: relative error of grad_x {error_x:.1e}, of grad_w {error_w:.1e}")
+# what the next cell says: for this linear loss, the smaller the nudge, the larger the rounding error
+coarse, moderate, tiny = errors.values()
+assert all(c < m < t for c, m, t in zip(coarse, moderate, tiny))
 
 # %% [markdown]
 # The loss is linear in $x$ and in $w$, so even a coarse $\varepsilon$ is exact up to rounding, while the tiny
@@ -85,8 +89,12 @@ def relu_loss():
 y = functional.conv2d(x[None, None], w[None, None])[0, 0]
 grad_x, grad_w = conv2d_backward_single(x, w, functional.relu_backward(p, y))
 print("closest output to the kink:", f"{np.abs(y).min():.3f}")
-print("\n".join(f"eps = {eps:g}: relative error of grad_x "
-                f"{relative_error(grad_x, numerical_gradient(relu_loss, x, eps)):.1e}" for eps in (1e-1, 1e-2, 1e-6)))
+relu_errors = {eps: relative_error(grad_x, numerical_gradient(relu_loss, x, eps)) for eps in (1e-1, 1e-2, 1e-6)}
+for eps, error in relu_errors.items():
+    print(f"eps = {eps:g}: relative error of grad_x {error:.1e}")
+# nudging one input by eps moves each output by at most eps * max|w|: only the largest nudge can cross zero
+assert 1e-1 * np.abs(w).max() > np.abs(y).min() > 1e-2 * np.abs(w).max()
+assert relu_errors[1e-1] > max(relu_errors[1e-2], relu_errors[1e-6])
 
 # %% [markdown]
 # ## 3. A strided gradient is a transposed convolution

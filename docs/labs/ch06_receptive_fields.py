@@ -39,8 +39,8 @@ for number, (layer, field) in enumerate(zip(stack, shapes.receptive_fields(stack
 # %% [markdown]
 # ## 2. What one unit sees
 #
-# Unit $(i, j)$ of the last layer sees input rows $-P + i\,j_L$ to $-P + i\,j_L + r - 1$ (and the same for
-# columns). Draw the fields of a few units on a photograph; parts outside the image are padding.
+# The unit in row $i$ of the last layer sees input rows $-P + i\,j_L$ to $-P + i\,j_L + r - 1$, where $j_L$ is
+# the jump (and the same for columns). Draw the fields of a few units on a photograph; parts outside the image are padding.
 
 # %%
 image = data.photo("astronaut", size=128, backend="numpy")

@@ -116,16 +116,17 @@ print(check("7.10", basic_block), check("7.11", sgd_momentum_step), sep="\n")
 # ## 6. Gradients in deep stacks
 #
 # Build plain and residual stacks, with and without batch normalization, and print the gradient that reaches
-# the first layer's weights on one batch (section 7.4). These are one seed's numbers: compare them with the
-# spread of the seeds in the chapter's gradient figure, then change `depth` and `rng` and see which
-# differences survive.
+# the first layer's weights on one batch of digits averaged over 2×2 blocks, as in section 7.4. These are
+# one seed's numbers (`rng=0` draws the chapter's first seed's weights): compare them with the spread of the
+# seeds in the chapter's gradient figure, then change `depth` and `rng` and see which differences survive.
 
 # %%
 depth, batch = 16, 64
-x, y = digits.x_train[:batch], digits.y_train[:batch]
+x, y = F.avg_pool2d(digits.x_train[:batch], 2).astype(np.float32), digits.y_train[:batch]
 for batch_norm in (False, True):
     for residual in (False, True):
-        stack = models.build("resnet_small", rng=0, depth=depth, width=0.5, residual=residual, batch_norm=batch_norm)
+        stack = models.build("resnet_small", rng=0, input_shape=x.shape[1:], depth=depth, width=0.5, residual=residual,
+                             batch_norm=batch_norm)
         train.train_step(stack, x, y)
         first = next(m for _, m in stack.modules() if isinstance(m, nn.Conv2d))
         print(f"{'residual' if residual else 'plain':8s} {'with' if batch_norm else 'without'} BN: "
