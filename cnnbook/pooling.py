@@ -292,6 +292,8 @@ def _adaptive_matrix(size, n_out, xp, dtype):
 def _adaptive_setup(x, output_size, where):
     check_array(x, "x", where, ndim=4)
     out_h, out_w = check_pair(output_size, "output_size", where, minimum=1)
+    if x.shape[2] < 1 or x.shape[3] < 1:
+        raise ValueError(f"{where}: x must have at least one row and one column to average; got shape {tuple(x.shape)}")
     xp, x = _float(x)
     return xp, x, _adaptive_matrix(x.shape[2], out_h, xp, x.dtype), _adaptive_matrix(x.shape[3], out_w, xp, x.dtype)
 
