@@ -41,7 +41,7 @@ FORMS = {
     "number": "a number, e.g. 28 or 1,216 or 0.25",
     "bool": "true or false",
     "choice": "one of the letters {letters}",
-    "shape": "a shape such as (16, 3, 5, 5) or 16x3x5x5",
+    "shape": "a shape such as (2, 7, 9, 9) or 2x7x9x9",
     "code": "the path of a .py file that defines {function}",
 }
 
