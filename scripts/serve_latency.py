@@ -102,7 +102,10 @@ def code_edit_latency(server, book):
     url = server.url + "figures/ch01.connectivity.svg"
     before = _get(url)
     code = book / "cnnbook" / "figures" / "ch01.py"
-    code.write_text(code.read_text().replace('"#1f77b4", "#ff7f0e"', '"#8c564b", "#ff7f0e"'))
+    source = code.read_text()
+    if source.count('"#9a9a9a"') != 1:
+        raise RuntimeError("code_edit_latency: figures/ch01.py no longer has the dense wiring's grey to edit")
+    code.write_text(source.replace('"#9a9a9a"', '"#8c564b"'))
     return _wait_for(lambda: (_get(url) or before) != before and b"#8c564b" in (_get(url) or b""), timeout=120)
 
 

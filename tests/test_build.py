@@ -86,10 +86,12 @@ def test_code_change_changes_the_built_figure(built_site, build_dir):
     assert before == (built_site["site"] / figure).read_bytes()
 
     code = copy / "cnnbook" / "figures" / "ch01.py"
-    code.write_text(code.read_text().replace('"#1f77b4", "#ff7f0e", "#2ca02c"', '"#9467bd", "#ff7f0e", "#2ca02c"'))
+    source = code.read_text()
+    assert source.count('"#9a9a9a"') == 1, "the edit below needs the dense wiring's grey in figures/ch01.py"
+    code.write_text(source.replace('"#9a9a9a"', '"#9467bd"'))
     _, log = reproducible.build(copy / "site", cache, root=copy)
     after = (copy / "site" / figure).read_bytes()
-    assert after != before and b"#9467bd" in after and b"#1f77b4" not in after
+    assert after != before and b"#9467bd" in after and b"#9a9a9a" not in after
     assert re.search(r"figures: [1-9]\d* drawn", log)
 
 
