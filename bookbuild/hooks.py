@@ -2,8 +2,8 @@
 
 * ``on_config``: a fresh import of ``cnnbook`` for every build (``mkdocs serve``
   keeps modules imported between rebuilds, which would serve stale figures),
-  the cache folder, a reproducible build date, and a notebook cache keyed by
-  the ``cnnbook`` source (mkdocs-jupyter's own key ignores imported code).
+  the cache folder, a reproducible build date, and mkdocs-jupyter's notebook
+  cache keyed also by the ``cnnbook`` code each lab imports (:mod:`bookbuild.notebooks`).
 * ``on_files``: the training experiments, two at a time in worker processes; every
   registered figure, rendered or read from the cache, as a generated file under
   ``figures/``; the labs executed two at a time into mkdocs-jupyter's cache;
@@ -20,7 +20,6 @@ from __future__ import annotations
 import logging
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -84,29 +83,6 @@ def _build_date():
         return "0"
 
 
-def _coalesce_streams_after_execution():
-    """Merge each cell's consecutive stdout (or stderr) chunks into one output after the kernel ran it.
-
-    How a kernel splits a cell's printing into messages depends on timing (it flushes on a clock), and
-    each message becomes its own output block: two builds of a lab that prints between computations
-    would differ. nbconvert's own coalescing runs *before* execution, so it is applied again here,
-    after, through mkdocs-jupyter's last preprocessor.
-    """
-    from mkdocs_jupyter.preprocessors import SubCell
-    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
-
-    if getattr(SubCell, "cnnbook_coalesces", False):
-        return
-    original = SubCell.preprocess
-
-    def preprocess(self, nb, resources):
-        nb, resources = original(self, nb, resources)
-        return CoalesceStreamsPreprocessor().preprocess(nb, resources)
-
-    SubCell.preprocess = preprocess
-    SubCell.cnnbook_coalesces = True
-
-
 def on_config(config):
     import matplotlib
 
@@ -120,51 +96,44 @@ def on_config(config):
     os.environ.setdefault("CNNBOOK_CACHE", str(ROOT / ".cache" / "cnnbook"))
     os.environ.setdefault("SOURCE_DATE_EPOCH", _build_date())
     fresh_cnnbook(config["site_dir"])
-    from cnnbook.cache import source_hash
-
-    key = source_hash()[:16]
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:
-        _coalesce_streams_after_execution()
-        notebook_cache = Path(os.environ["CNNBOOK_CACHE"]).parent / "mkdocs-jupyter"
-        for old in notebook_cache.glob("*"):  # outputs made by other versions of cnnbook are stale
-            if old.is_dir() and old.name != key:
-                shutil.rmtree(old, ignore_errors=True)
-        jupyter.config["cache_dir"] = str(notebook_cache / key)
+        from bookbuild import notebooks
+
+        notebooks.check()
+        notebooks.coalesce_streams_after_execution()
+        notebooks.key_labs_by_code()
+        jupyter.config["cache_dir"] = str(Path(os.environ["CNNBOOK_CACHE"]).parent / "mkdocs-jupyter")
     return config
 
 
 def _add_figures(files, config):
-    from cnnbook import experiments, figures
+    """Compute what the pages need, in the order bookbuild/schedule.py gives, then add every figure's file."""
+    from bookbuild import schedule
+    from cnnbook import figures
 
-    start = time.perf_counter()
-    try:  # the training runs first, two at a time on two cores; the benchmarks later, alone
-        computed = experiments.run_parallel()
-    except RuntimeError as exc:
-        raise PluginError(str(exc)) from exc
-    if computed:
-        LOG.info("experiments: %s computed in worker processes, %.1f s", ", ".join(computed),
-                 time.perf_counter() - start)
-    start, reused = time.perf_counter(), 0
-    for name in experiments.names():  # the rest, benchmarks among them, one at a time on a quiet machine
+    steps = (("experiments", schedule.training_experiments, "in worker processes"),
+             ("benchmarks", schedule.other_experiments, "one at a time"),
+             ("figures", schedule.figures_to_draw, "in worker processes"))
+    for step, compute, how in steps:
+        start = time.perf_counter()
         try:
-            experiments.run(name)
-        except Exception as exc:
-            raise PluginError(f"experiment {name!r} failed: {type(exc).__name__}: {exc}") from exc
-    try:  # then the drawing, which times nothing, two figures at a time
-        drawn = figures.render_parallel()
-    except RuntimeError as exc:
-        raise PluginError(str(exc)) from exc
+            done = compute()
+        except RuntimeError as exc:
+            raise PluginError(str(exc)) from exc
+        if done and step != "figures":
+            LOG.info("%s: %d computed %s, %.1f s", step, len(done), how, time.perf_counter() - start)
     names = figures.names()
+    LOG.info("figures: %d drawn (in worker processes), %d from the cache, %.1f s", len(done), len(names) - len(done),
+             time.perf_counter() - start)
     for name in names:
         try:
             data, hit = figures.render(name)
         except Exception as exc:
             raise PluginError(f"figure {name!r} failed: {type(exc).__name__}: {exc}") from exc
-        reused += hit
+        if not hit:
+            raise PluginError(f"figure {name!r} was not in the cache after it was drawn (bookbuild/schedule.py)")
         files.append(File.generated(config, f"figures/{figures.spec(name).filename}", content=data))
-    LOG.info("figures: %d drawn (%d of them in worker processes), %d from the cache, %.1f s",
-             len(names) - reused + len(drawn), len(drawn), reused - len(drawn), time.perf_counter() - start)
 
 
 def _add_katex(files, config):
@@ -196,25 +165,13 @@ def _add_notebooks(files, config):
         files.append(File.generated(config, page_file.src_uri[:-3] + ".ipynb", content=content))
 
 
-# Labs are run ahead, two at a time, only by `mkdocs build`. `mkdocs serve --dirty` rebuilds only the pages an
-# edit touches, so mkdocs-jupyter evicts the other labs' cache entries after each rebuild: running them ahead
-# would re-run all of them on every Markdown edit. (mkdocs calls on_startup once; a serve's later rebuilds load
-# this file afresh, with the default below.)
-_RUN_LABS_AHEAD = False
-
-
-def on_startup(command, dirty):
-    global _RUN_LABS_AHEAD
-    _RUN_LABS_AHEAD = command in ("build", "gh-deploy") and not dirty
-
-
 def _execute_labs(files, config):
     """Run the labs two at a time into mkdocs-jupyter's cache (bookbuild/labs.py), after every experiment."""
     jupyter = config.plugins.get("mkdocs-jupyter")
-    if jupyter is None or not _RUN_LABS_AHEAD:
+    if jupyter is None:
         return
     from bookbuild import labs
-    from cnnbook._parallel import cores
+    from bookbuild.workers import cores
 
     pages = [f for f in files if f.src_uri.startswith("labs/") and f.src_uri.endswith(".py")]
     start = time.perf_counter()
@@ -226,8 +183,19 @@ def _execute_labs(files, config):
         LOG.info("labs: %d executed two at a time, %.1f s", len(done), time.perf_counter() - start)
 
 
+def _keep_lab_entries(files, config):
+    """Under ``mkdocs serve --dirty`` only edited pages are rendered: keep the other labs' cache entries too."""
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is not None and jupyter.config["cache"]:
+        from bookbuild import notebooks
+
+        notebooks.keep_entries(jupyter, [f.abs_src_path for f in files
+                                         if f.src_uri.startswith("labs/") and f.src_uri.endswith(".py")])
+
+
 def on_files(files, config):
     _add_figures(files, config)
+    _keep_lab_entries(files, config)
     _execute_labs(files, config)
     _add_katex(files, config)
     _add_notebooks(files, config)

@@ -2,7 +2,7 @@
 
 Each lab executes in its own Jupyter kernel, a single-threaded Python process, so on a machine with two
 cores two labs at a time take little more than the time of one. The results go where mkdocs-jupyter
-looks first, its cache (the hook points its ``cache_dir`` at a folder keyed by the ``cnnbook`` source),
+looks first, its cache (keyed by the lab and the ``cnnbook`` code it imports: :mod:`bookbuild.notebooks`),
 in exactly the form it writes itself; the plugin then finds every lab there and executes nothing.
 """
 
@@ -21,13 +21,13 @@ def _convert(job):
     """Execute one lab and write mkdocs-jupyter's cache entry for it (runs in a worker process)."""
     source, target, options, toc_depth = job
     from mkdocs_jupyter import convert
-    from mkdocs_jupyter.plugin import _get_nb_toc_tokens
 
-    from bookbuild import hooks
+    from bookbuild import notebooks
 
-    hooks._coalesce_streams_after_execution()  # the same outputs as a lab the plugin runs itself
+    notebooks.coalesce_streams_after_execution()  # the same outputs as a lab the plugin runs itself
+    notebooks.key_labs_by_code()
     body = convert.nb2html(source, execute=True, **options)
-    toc_tokens, title = _get_nb_toc_tokens(source, toc_depth)
+    toc_tokens, title = notebooks.toc_tokens(source, toc_depth)
     entry = Path(target)
     entry.parent.mkdir(parents=True, exist_ok=True)
     partial = entry.with_suffix(".part")
@@ -42,16 +42,15 @@ def execute_in_parallel(pages, plugin, workers=2):
     Returns the source paths executed. Does nothing (and mkdocs-jupyter runs the labs itself, as usual)
     when the plugin does not execute or cache notebooks, or when fewer than two labs need running.
     """
-    from mkdocs_jupyter.plugin import _compute_cache_key, _get_cache_path
-
-    from cnnbook._parallel import in_processes
+    from bookbuild import notebooks
+    from bookbuild.workers import in_processes
 
     config = plugin.config
     if not (config["execute"] and config["cache"]) or config["execute_ignore"]:
         return []
     jobs = []
     for page in pages:
-        target = _get_cache_path(config["cache_dir"], _compute_cache_key(page.abs_src_path, config, True))
+        target = notebooks.cache_path(config, page.abs_src_path)
         if not target.exists():
             options = {key: config[key] for key in OPTIONS}
             jobs.append((page.abs_src_path, str(target), options, config["toc_depth"]))

@@ -7,55 +7,15 @@ every core on their own. On CuPy the GPU is parallel already: one call does it a
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
 
-__all__ = ["ONE_CORE", "cores", "in_processes", "one_core_children", "split_run"]
+__all__ = ["cores", "split_run"]
 
 # Below this many elements per call (4 MB of float32), thread hand-over costs more than it saves: training
 # LeNet-5 in batches of 32 ran 14% faster with this threshold than with 1 << 16 (chapter 8's note).
 _MIN_ELEMENTS = 1 << 20
-
-
-#: Environment for child processes that should each use one core: one thread for BLAS and for cnnbook's
-#: own loops. It must be set before the child imports NumPy; results are the same bit for bit.
-ONE_CORE = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "CNNBOOK_THREADS": "1"}
-
-
-@contextlib.contextmanager
-def one_core_children():
-    """Within the block, processes started (and what they start in turn) inherit :data:`ONE_CORE`."""
-    saved = {key: os.environ.get(key) for key in ONE_CORE}
-    os.environ.update(ONE_CORE)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key)
-            else:
-                os.environ[key] = value
-
-
-def in_processes(func, items, workers, label):
-    """Call ``func(item)`` for every item, in the order given, in ``workers`` spawned processes of one core each.
-
-    ``func`` must be a module-level function (the workers import it). The first
-    item whose call fails raises ``RuntimeError("<label(item)> failed: ...")``.
-    """
-    import multiprocessing
-
-    with one_core_children():
-        pool = multiprocessing.get_context("spawn").Pool(workers)
-    with pool:
-        jobs = [(item, pool.apply_async(func, (item,))) for item in items]
-        for item, job in jobs:
-            try:
-                job.get()
-            except Exception as exc:
-                raise RuntimeError(f"{label(item)} failed: {type(exc).__name__}: {exc}") from exc
 
 
 def cores():

@@ -1,9 +1,30 @@
 """A content-addressed cache for everything the book computes at build time.
 
-A result is stored under a key that hashes the *whole* ``cnnbook`` source,
-the versions of the libraries that shape it, what kind of result it is, its
-name and its parameters. An unchanged item is read back; any change to the
-package's code gives every item a new key, so nothing stale survives.
+An item (a figure, a fact, an experiment's run, the parsed digits) is stored
+under a key that covers what it depends on and nothing else:
+
+* the code of the module that defines it and of every ``cnnbook`` module that
+  module imports, directly or through others, read from the import statements
+  (:func:`dependencies`); docstrings and comments do not count, so editing
+  them recomputes nothing;
+* the versions of the libraries those modules import (NumPy, matplotlib, the
+  data packages...) and of Python;
+* the item's kind, name and parameters.
+
+Editing a figure module therefore redraws that module's figures only; editing
+:mod:`cnnbook.functional` recomputes everything that uses it.
+
+Two rules make the import graph safe to read. A package that loads its
+modules by name (``importlib.import_module``, or
+:func:`cnnbook._registry.load_modules` in the registries of figures, facts,
+exercises and experiments) can run any of them, so a module that
+imports it depends on all of them. A module that imports its *own* package
+(``from cnnbook.figures import register``) does so to register itself, and
+does not depend on its siblings through it.
+
+Each stored file starts with a line holding the SHA-256 of its content. A file
+whose content does not match (truncated, garbled, edited by hand) is reported,
+deleted and computed again: the cache never serves a damaged entry.
 
 The cache lives in ``$CNNBOOK_CACHE`` (the build sets ``.cache/cnnbook`` in the
 repository), or ``~/.cache/cnnbook`` for a learner's own runs.
@@ -11,57 +32,241 @@ repository), or ``~/.cache/cnnbook`` for a learner's own runs.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
+import logging
 import os
 import platform
+import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["cache_dir", "cache_path", "cached_bytes", "item_key", "source_hash"]
+__all__ = ["cache_dir", "cache_path", "cached_bytes", "code_key", "dependencies", "item_key", "read_entry",
+           "script_key", "write_entry"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-_HASHES = {}
+PACKAGE = PACKAGE_DIR.name
+LOG = logging.getLogger("cnnbook.cache")
+HEADER = b"cnnbook-cache sha256="
+_KEYS = {}  # (package folder, module, chapter) -> ([(file, signature) of every dependency], code key)
+_PARSED = {}  # module name -> (file signature, code digest, cnnbook imports, other top-level imports, loads by name)
 
 
-def source_hash(package_dir=None):
-    """SHA-256 over every file of the package (paths and bytes), and library versions.
+class CorruptEntry(ValueError):
+    """A cache file whose content does not match the digest it was written with."""
 
-    Computed once per directory per process: the build drops ``cnnbook``
-    from ``sys.modules`` before each rebuild, which also resets this memo.
+
+def _module_file(name):
+    """The source file of the ``cnnbook`` module ``name``, or None if there is no such module."""
+    parts = name.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = PACKAGE_DIR.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _submodules(package):
+    """Every module inside ``package``, subpackages included (their names, sorted)."""
+    folder = _module_file(package).parent
+    found = []
+    for path in sorted(folder.rglob("*.py")):
+        if "__pycache__" in path.parts:
+            continue
+        rel = path.relative_to(folder).with_suffix("").parts
+        rel = rel[:-1] if rel[-1] == "__init__" else rel
+        if rel:
+            found.append(".".join((package,) + rel))
+    return found
+
+
+def _without_docstrings(tree):
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                    and isinstance(body[0].value.value, str):
+                node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def _resolve(module, node, is_package):
+    """The ``cnnbook`` modules and the other top-level names one import statement brings in."""
+    ours, others = set(), set()
+    if isinstance(node, ast.Import):
+        targets = [alias.name for alias in node.names]
+    else:
+        base = node.module or ""
+        if node.level:
+            anchor = module.split(".")
+            anchor = anchor[:len(anchor) - node.level + (1 if is_package else 0)]
+            base = ".".join(anchor + ([base] if base else []))
+        targets = [f"{base}.{alias.name}" if _module_file(f"{base}.{alias.name}") else base for alias in node.names]
+    for target in targets:
+        top = target.split(".")[0]
+        if top != PACKAGE:
+            others.add(top)
+            continue
+        parts = target.split(".")
+        while parts and _module_file(".".join(parts)) is None:  # `import cnnbook.x.y` where y is a name
+            parts.pop()
+        if parts:
+            ours.add(".".join(parts))
+    return ours, others
+
+
+def _imports(tree, module, is_package):
+    """What a parsed file imports: ``cnnbook`` modules, other top-level names, and whether it loads modules by name."""
+    ours, others, by_name = set(), set(), False
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            found = _resolve(module, node, is_package)
+            ours |= found[0]
+            others |= found[1]
+        elif isinstance(node, ast.Call):
+            func = node.func
+            by_name |= (getattr(func, "attr", None) or getattr(func, "id", None)) in ("import_module", "__import__",
+                                                                                      "load_modules")
+    return ours, others, by_name
+
+
+def _parse(name):
+    path = _module_file(name)
+    if path is None:
+        raise ValueError(f"cache: {name!r} is not a module of {PACKAGE}")
+    signature = (str(path),) + _signature(path)
+    if name not in _PARSED or _PARSED[name][0] != signature:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+        ours, others, by_name = _imports(tree, name, path.name == "__init__.py")
+        code = hashlib.sha256(ast.dump(_without_docstrings(tree)).encode()).hexdigest()
+        _PARSED[name] = (signature, code, frozenset(ours - {name}), frozenset(others), by_name)
+    return _PARSED[name]
+
+
+def dependencies(module, chapter=None):
+    """The ``cnnbook`` modules whose code ``module``'s results can depend on (itself included), sorted.
+
+    Parameters
+    ----------
+    module : str
+        A module of the package, e.g. ``"cnnbook.figures.ch01"``.
+    chapter : str, optional
+        ``"chNN"``: when a whole package is imported, take only this chapter's module
+        of it among its ``chNN`` modules (a lab uses only its own chapter's exercises).
 
     Examples
     --------
-    >>> len(source_hash())
-    64
-    """
-    root = Path(package_dir or PACKAGE_DIR).resolve()
-    if root not in _HASHES:
-        import matplotlib
-        import numpy
-
-        digest = hashlib.sha256()
-        digest.update(f"python {platform.python_version()} numpy {numpy.__version__} ".encode())
-        digest.update(f"matplotlib {matplotlib.__version__}".encode())
-        for path in sorted(root.rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-                digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-                digest.update(path.read_bytes() + b"\0")
-        _HASHES[root] = digest.hexdigest()
-    return _HASHES[root]
-
-
-def item_key(kind, name, params=None):
-    """The cache key of one build item: its kind, name, parameters and the source hash.
-
-    Examples
-    --------
-    >>> item_key("figure", "ch01.flip") == item_key("figure", "ch01.flip")
+    >>> deps = dependencies("cnnbook.figures.ch01")
+    >>> "cnnbook.figures.ch01" in deps and "cnnbook.figures" in deps
     True
-    >>> item_key("figure", "ch01.flip") == item_key("figure", "ch01.flip", {"size": 5})
+    >>> "cnnbook.figures.ch02" in deps
+    False
+    >>> "cnnbook.functional" in dependencies("cnnbook.experiments.training")
+    True
+    >>> "cnnbook.exercises.ch03" in dependencies("cnnbook.experiments.training")
     False
     """
-    payload = json.dumps([kind, name, params or {}, source_hash()], sort_keys=True, default=repr)
+    return _closure([(None, module)], chapter)
+
+
+def _closure(edges, chapter):
+    """Every module reached from ``edges`` (``(importer, module)`` pairs), by the two rules of this module."""
+    seen, expanded, stack = set(), set(), list(edges)
+    while stack:
+        importer, name = stack.pop()
+        if name not in seen:
+            seen.add(name)
+            stack.extend((name, target) for target in _parse(name)[2])
+        own = importer is not None and importer.startswith(name + ".")
+        registry = _parse(name)[4] and _module_file(name).name == "__init__.py"
+        if registry and not own and name not in expanded:  # a registry used from outside: any of its modules
+            expanded.add(name)
+            for sub in _submodules(name):
+                short = sub.rpartition(".")[2]
+                if not (chapter and _is_chapter(short) and short != chapter):
+                    stack.append((None, sub))
+    return sorted(seen)
+
+
+def _is_chapter(short):
+    return len(short) == 4 and short.startswith("ch") and short[2:].isdigit()
+
+
+_VERSIONS = {}
+
+
+def _versions(top_level_names):
+    """``name==version`` of the installed distributions that provide these top-level modules, sorted."""
+    if not _VERSIONS:
+        from importlib import metadata
+
+        for top, dists in metadata.packages_distributions().items():
+            _VERSIONS[top] = sorted({f"{d}=={metadata.version(d)}" for d in dists})
+    stdlib = sys.stdlib_module_names
+    return sorted({v for top in top_level_names if top not in stdlib for v in _VERSIONS.get(top, [f"{top}==?"])})
+
+
+def code_key(module, chapter=None):
+    """SHA-256 of the code ``module`` depends on (:func:`dependencies`) and of the libraries' versions.
+
+    Examples
+    --------
+    >>> code_key("cnnbook.figures.ch01") == code_key("cnnbook.figures.ch01")
+    True
+    >>> code_key("cnnbook.figures.ch01") == code_key("cnnbook.figures.ch02")
+    False
+    """
+    memo = _KEYS.get((PACKAGE_DIR, module, chapter))
+    if memo is not None and all(_signature(path) == signature for path, signature in memo[0]):
+        return memo[1]
+    modules = dependencies(module, chapter)
+    key = _key(modules, ())
+    _KEYS[(PACKAGE_DIR, module, chapter)] = ([(p, _signature(p)) for p in map(_module_file, modules)], key)
+    return key
+
+
+def _signature(path):
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def script_key(path, chapter=None):
+    """Like :func:`code_key`, for a script outside the package (a lab): the ``cnnbook`` code it imports.
+
+    A script that imports a registry (``from cnnbook.exercises import check``) depends on its modules,
+    of ``chapter`` only among the ``chNN`` ones when ``chapter`` is given.
+    """
+    tree = ast.parse(Path(path).read_bytes(), filename=str(path))
+    ours, others, _ = _imports(tree, "__main__", False)
+    return _key(_closure([(None, m) for m in ours], chapter), others)
+
+
+def _key(modules, others):
+    others = set(others).union(*(_parse(m)[3] for m in modules))
+    payload = {"python": platform.python_version(), "libraries": _versions(others),
+               "code": {m: _parse(m)[1] for m in modules}}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def item_key(kind, name, params=None, *, module):
+    """The cache key of one build item: its kind, name, parameters and :func:`code_key` of its ``module``.
+
+    Examples
+    --------
+    >>> item_key("figure", "ch01.flip", module="cnnbook.figures.ch01") == item_key(
+    ...     "figure", "ch01.flip", module="cnnbook.figures.ch01")
+    True
+    >>> item_key("figure", "ch01.flip", module="cnnbook.figures.ch01") == item_key(
+    ...     "figure", "ch01.flip", {"size": 5}, module="cnnbook.figures.ch01")
+    False
+    """
+    payload = json.dumps([kind, name, params or {}, code_key(module)], sort_keys=True, default=repr)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -76,18 +281,52 @@ def cache_dir():
     return Path(os.environ.get("CNNBOOK_CACHE") or Path.home() / ".cache" / "cnnbook")
 
 
-def cache_path(kind, name, params, suffix):
+def cache_path(kind, name, params, suffix, *, module):
     """Where :func:`cached_bytes` keeps this item (the file may not exist yet).
 
     Examples
     --------
-    >>> cache_path("figure", "ch01.flip", {}, ".svg").name.startswith("ch01.flip-")
+    >>> cache_path("figure", "ch01.flip", {}, ".svg", module="cnnbook.figures.ch01").name.startswith("ch01.flip-")
     True
     """
-    return cache_dir() / kind / f"{name}-{item_key(kind, name, params)[:20]}{suffix}"
+    return cache_dir() / kind / f"{name}-{item_key(kind, name, params, module=module)[:20]}{suffix}"
 
 
-def cached_bytes(kind, name, params, compute, suffix):
+def write_entry(path, data):
+    """Store ``data`` at ``path`` behind its digest line, atomically (write, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".part") as tmp:
+        tmp.write(HEADER + hashlib.sha256(data).hexdigest().encode() + b"\n" + data)
+    os.replace(tmp.name, path)
+
+
+def read_entry(path):
+    """The content stored at ``path`` by :func:`write_entry`; :class:`CorruptEntry` if it does not match its digest.
+
+    Examples
+    --------
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_entry(folder / "x.txt", b"42")
+    >>> read_entry(folder / "x.txt")
+    b'42'
+    >>> (folder / "x.txt").write_bytes((folder / "x.txt").read_bytes()[:-1] + b"3")
+    67
+    >>> read_entry(folder / "x.txt")
+    Traceback (most recent call last):
+    ...
+    cnnbook.cache.CorruptEntry: x.txt: the content does not match its digest (damaged or edited)
+    """
+    raw = Path(path).read_bytes()
+    head, _, data = raw.partition(b"\n")
+    if not head.startswith(HEADER):
+        raise CorruptEntry(f"{Path(path).name}: no digest line (damaged, or written by another version)")
+    if hashlib.sha256(data).hexdigest().encode() != head[len(HEADER):]:
+        raise CorruptEntry(f"{Path(path).name}: the content does not match its digest (damaged or edited)")
+    return data
+
+
+def cached_bytes(kind, name, params, compute, suffix, *, module):
     """Return ``compute()``'s bytes for this item, computing them only on a cache miss.
 
     Parameters
@@ -97,6 +336,8 @@ def cached_bytes(kind, name, params, compute, suffix):
     compute : callable returning bytes
     suffix : str
         File extension of the stored result, e.g. ``".svg"`` or ``".json"``.
+    module : str
+        The module whose code computes the item (usually where it is defined).
 
     Returns
     -------
@@ -105,23 +346,24 @@ def cached_bytes(kind, name, params, compute, suffix):
 
     Examples
     --------
-    >>> import tempfile
     >>> os.environ["CNNBOOK_CACHE"] = tempfile.mkdtemp()
-    >>> cached_bytes("demo", "x", {}, lambda: b"42", ".txt")
+    >>> cached_bytes("demo", "x", {}, lambda: b"42", ".txt", module="cnnbook.shapes")
     (b'42', False)
-    >>> cached_bytes("demo", "x", {}, lambda: b"other", ".txt")
+    >>> cached_bytes("demo", "x", {}, lambda: b"other", ".txt", module="cnnbook.shapes")
     (b'42', True)
     >>> del os.environ["CNNBOOK_CACHE"]
     """
-    path = cache_path(kind, name, params, suffix)
+    path = cache_path(kind, name, params, suffix, module=module)
     if path.is_file():
-        return path.read_bytes(), True
+        try:
+            return read_entry(path), True
+        except CorruptEntry as exc:
+            LOG.warning("cache: %s %r: %s; computing it again", kind, name, exc)
+            path.unlink(missing_ok=True)
+        except FileNotFoundError:  # another build replaced or removed it a moment ago
+            pass
     data = compute()
     if not isinstance(data, bytes):
         raise TypeError(f"cached_bytes: {kind} {name!r} must produce bytes; got {type(data).__name__}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write then rename, so an interrupted build never leaves half a file behind.
-    with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".part") as tmp:
-        tmp.write(data)
-    os.replace(tmp.name, path)
+    write_entry(path, data)
     return data, False

@@ -98,9 +98,9 @@ def _mnist_numpy():
 
     from cnnbook.cache import cached_bytes
 
-    # Parsed once per version of cnnbook and kept as .npz beside the figures: the build, its notebook
-    # kernels and the tests then read it in milliseconds.
-    stored, _ = cached_bytes("data", "mnist", {}, _mnist_npz, ".npz")
+    # Parsed once per version of this module and of the data package, and kept as .npz beside the figures:
+    # the build, its notebook kernels and the tests then read it in milliseconds.
+    stored, _ = cached_bytes("data", "mnist", {}, _mnist_npz, ".npz", module=__name__)
     with np.load(io.BytesIO(stored)) as arrays:
         images, labels = arrays["images"], arrays["labels"]
     images.setflags(write=False)

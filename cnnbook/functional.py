@@ -37,7 +37,6 @@ from cnnbook.ops import (
     softmax_backward,
 )
 from cnnbook.padding import pad2d, resolve_padding
-from cnnbook.unshared import local_conv2d, tiled_conv2d
 from cnnbook.pooling import (
     adaptive_avg_pool2d,
     adaptive_avg_pool2d_backward,
@@ -46,6 +45,7 @@ from cnnbook.pooling import (
     max_pool2d,
     max_pool2d_backward,
 )
+from cnnbook.unshared import local_conv2d, tiled_conv2d
 
 __all__ = [
     "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",

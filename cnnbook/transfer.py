@@ -263,7 +263,7 @@ def pretrained(seed=0, epochs=6):
     seed = check_int(seed, "seed", "pretrained", minimum=0)
     epochs = check_int(epochs, "epochs", "pretrained", minimum=1)
     stored, _ = cached_bytes("weights", "ch08.backbone", {"seed": seed, "epochs": epochs},
-                             lambda: _pretrain_npz(seed, epochs), ".npz")
+                             lambda: _pretrain_npz(seed, epochs), ".npz", module=__name__)
     with np.load(io.BytesIO(stored)) as arrays:
         state = {key: arrays[key] for key in arrays.files if not key.startswith("record.")}
         record = {key[len("record."):]: float(arrays[key]) for key in arrays.files if key.startswith("record.")}

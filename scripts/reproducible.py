@@ -33,6 +33,14 @@ def build(site_dir, cache_dir, root=ROOT):
     return seconds, proc.stdout + proc.stderr
 
 
+def copy_caches(cache_dir, target):
+    """Copy a build's caches to ``target`` (``cache_dir``, ``$CNNBOOK_CACHE``, and beside it the notebooks' and the
+    templates'), as an author has them after a first build; returns the copy of ``cache_dir``."""
+    cache_dir = Path(cache_dir)
+    shutil.copytree(cache_dir.parent, target)
+    return Path(target) / cache_dir.name
+
+
 #: DESIGN.md's budget for a cold build with every experiment, on 2 cores of the machine of REFERENCE.
 COLD_BUDGET = 150.0
 REFERENCE = ROOT / "benchmarks" / "results" / "2026-11-21-cpu-AMD-EPYC.json"

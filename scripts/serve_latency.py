@@ -114,9 +114,9 @@ def main():
         book = Path(tmp) / "book"
         copy_book(book)
         cache = Path(os.environ.get("CNNBOOK_CACHE", ROOT / ".cache" / "cnnbook"))
-        local_cache = Path(tmp) / "cache"
-        if cache.is_dir():
-            shutil.copytree(cache, local_cache)  # the same code: a warm start, as an author has
+        local_cache = Path(tmp) / "cache" / "cnnbook"
+        if cache.is_dir():  # the same code: a warm start, as an author has
+            shutil.copytree(cache.parent, local_cache.parent)
         server = Server(book, local_cache)
         try:
             edits = markdown_edit_latency(server, book)

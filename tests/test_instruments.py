@@ -226,7 +226,7 @@ def test_shape_visualizer_agrees_with_cnnbook(shapes_page, setting):
 
 
 def test_shape_visualizer_says_when_the_maps_vanish(shapes_page):
-    from cnnbook.figures.ch04 import stage_shapes
+    from cnnbook.analysis.ch04 import stage_shapes
 
     root = shapes_page.page.locator('[data-instrument="shape-visualizer"]')
     root.locator('input[data-name="input size"]').fill("8")

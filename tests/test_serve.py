@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
-from tests.conftest import ROOT  # noqa: F401  (puts scripts/ on sys.path)
+from tests.conftest import reproducible  # noqa: F401  (and puts scripts/ on sys.path)
 
 import serve_latency  # noqa: E402
 
@@ -16,8 +14,7 @@ pytestmark = pytest.mark.build
 def test_markdown_and_code_edits_are_served(built_site, tmp_path):
     book = tmp_path / "book"
     serve_latency.copy_book(book)
-    cache = tmp_path / "cache"
-    shutil.copytree(built_site["cache"], cache)  # a warm start, as an author has after a first build
+    cache = reproducible.copy_caches(built_site["cache"], tmp_path / "cache")  # warm, as after a first build
     server = serve_latency.Server(book, cache)
     try:
         edits = serve_latency.markdown_edit_latency(server, book, rounds=2)

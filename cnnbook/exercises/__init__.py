@@ -15,7 +15,6 @@ inputs and the first mismatch is reported).
 
 from __future__ import annotations
 
-import importlib
 import importlib.util
 import inspect
 import math
@@ -27,13 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnbook.facts import format_value
+from cnnbook._registry import load_modules
+from cnnbook.formatting import format_value
 
 __all__ = ["EXERCISES", "AnswerFormatError", "Exercise", "Result", "check", "chapter_exercises", "code_block",
            "get", "register", "tex", "to_markdown"]
 
-_MODULES = ("cnnbook.exercises.ch01", "cnnbook.exercises.ch02", "cnnbook.exercises.ch03", "cnnbook.exercises.ch04",
-            "cnnbook.exercises.ch05", "cnnbook.exercises.ch06", "cnnbook.exercises.ch07", "cnnbook.exercises.ch08")
 KINDS = ("number", "bool", "choice", "shape", "code")
 EXERCISES = {}
 
@@ -138,8 +136,7 @@ def register(exercise):
 
 
 def _load():
-    for module in _MODULES:
-        importlib.import_module(module)
+    load_modules(__name__)  # every chNN.py (and other public module) here registers its items
 
 
 def _sort_key(exercise_id):

@@ -9,10 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import matrices, reference, shapes
+from cnnbook.analysis.ch01 import FILTERS, IMAGE, KERNEL
 from cnnbook.exercises import Exercise, code_block, register, tex
-from cnnbook.facts import format_value as fmt
-from cnnbook.facts.ch01 import FILTERS, IMAGE, KERNEL
-
+from cnnbook.formatting import format_value as fmt
 
 # ---- 1.1 output size ----
 N, K = 64, 7

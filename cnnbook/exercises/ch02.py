@@ -5,18 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import functional, shapes
+from cnnbook.analysis.ch02 import ALEXNET, OUTPUT_PADDING_EXAMPLE, SMALL_IMAGE
 from cnnbook.exercises import Exercise, code_block, register, tex
 
 # ---- examples the chapter's text shares with these exercises (cnnbook.facts.ch02 reads them) ----
 
-#: (image size, kernel size) of the valid convolution of exercise 2.1 and section 2.1.
-SMALL_IMAGE = (9, 3)
-#: AlexNet's first layer (Krizhevsky et al., 2012): the input size the paper states, the one its
-#: implementation used, the kernel size and the stride.
-ALEXNET = {"paper_input": 224, "input": 227, "kernel": 11, "stride": 4}
-#: The strided convolution whose shape exercise 2.5 and section 2.7 undo: it maps ``size`` and ``size - 1``
-#: cells to the same number of outputs.
-OUTPUT_PADDING_EXAMPLE = {"size": 8, "kernel": 3, "stride": 2, "padding": 1}
 #: (stride, shift) of the phase asked for in exercise 2.6.
 PHASE_EXAMPLE = (3, 4)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import functional, models, shapes
+from cnnbook.analysis.ch03 import ALEXNET_SIDE, ALEXNET_STRIDE, ALEXNET_WINDOW, RESNET_HEAD
 from cnnbook.exercises import Exercise, code_block, register, tex
-from cnnbook.facts.ch03 import ALEXNET_SIDE, ALEXNET_STRIDE, ALEXNET_WINDOW, RESNET_HEAD
 
 _N, _K, _S = ALEXNET_SIDE, ALEXNET_WINDOW, ALEXNET_STRIDE
 

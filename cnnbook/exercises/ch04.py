@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import functional, shapes
+from cnnbook.analysis.ch04 import LOCAL_EXAMPLE
 from cnnbook.exercises import Exercise, code_block, register, tex
 
 # ---- 4.1 what a 1×1 reduction saves ----
@@ -104,9 +105,6 @@ register(Exercise(
     wrong=(shapes.conv2d_params(256, 256, 3, bias=False), shapes.conv2d_params(256, 256, 3, bias=False) // 64),
 ))
 
-# ---- 4.7 locally connected ----
-#: The unshared layer that section 4.5's table and this exercise count: a valid 5×5 layer, 32×32×3 → 28×28×16.
-LOCAL_EXAMPLE = {"in_channels": 3, "out_channels": 16, "kernel_size": 5, "side": 32}
 _L = LOCAL_EXAMPLE
 _L_OUT = shapes.conv_output_size(_L["side"], _L["kernel_size"])
 _L_ARGS = (_L["in_channels"], _L["out_channels"], _L["kernel_size"])

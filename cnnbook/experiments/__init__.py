@@ -2,40 +2,33 @@
 
 An experiment is a function registered under a name such as
 ``"ch01.conv_timings"`` that returns plain JSON data (numbers, lists, strings).
-:func:`run` computes it once per version of the package and parameter set and
-reads it back from the cache (:mod:`cnnbook.cache`) afterwards, so figures,
+:func:`run` computes it once per version of the code it depends on and parameter set
+(:mod:`cnnbook.cache`) and reads it back from the cache (:mod:`cnnbook.cache`) afterwards, so figures,
 facts and notebooks built from it agree and rebuilds are fast.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 
-from cnnbook.cache import cached_bytes
+from cnnbook._registry import load_modules
+from cnnbook.cache import cache_path, cached_bytes
 
-__all__ = ["EXPERIMENTS", "experiment", "names", "run", "run_parallel"]
+__all__ = ["EXPERIMENTS", "experiment", "is_cached", "names", "run", "runs"]
 
-#: Modules that define experiments, imported on first use.
-_MODULES = ("cnnbook.experiments.conv_timings", "cnnbook.experiments.layer_costs",
-            "cnnbook.experiments.backward_cost", "cnnbook.experiments.training",
-            "cnnbook.experiments.transfer", "cnnbook.experiments.receptive_fields")
 EXPERIMENTS = {}
-#: Seconds the parallel experiments took on a 2-core machine (per seed, if seeded): they are started longest first.
-_COST = {"ch08.transfer": 32, "ch07.data_efficiency": 26, "ch07.depth": 16, "ch07.lenet": 15,
-         "ch06.effective_fields": 12}
 
 
 def experiment(name, parallel=False, seeds=None):
     """Register the decorated function as the experiment ``name``.
 
     ``parallel=True`` marks an experiment that may run in a worker process beside
-    others (:func:`run_parallel`): one that trains networks and times only its
+    others (the build's scheduler, ``bookbuild/schedule.py``): one that trains networks and times only its
     own runs. Benchmarks, whose timings another busy core would distort, stay
     ``False`` and run alone.
 
     ``seeds`` (a tuple of ints) makes a seeded experiment: the function takes
-    ``seed``, each seed's run is computed and cached on its own (in parallel
+    ``seed``, each seed's run is computed and cached on its own (:func:`runs`; in parallel
     where allowed), and :func:`run` without a seed returns them all,
     ``{"seeds": [...], "runs": [...]}``, for the comparisons of
     :mod:`cnnbook.claims`.
@@ -53,8 +46,7 @@ def experiment(name, parallel=False, seeds=None):
 
 
 def _load():
-    for module in _MODULES:
-        importlib.import_module(module)
+    load_modules(__name__)  # every chNN.py (and other public module) here registers its items
 
 
 def names():
@@ -95,48 +87,25 @@ def run(name, **params):
         result = EXPERIMENTS[name](**params)
         return json.dumps(result, sort_keys=True, indent=1).encode()
 
-    data, _ = cached_bytes("experiment", name, params, compute, ".json")
+    data, _ = cached_bytes("experiment", name, params, compute, ".json", module=EXPERIMENTS[name].__module__)
     return json.loads(data)
 
 
-def _items(name):
-    """The cached runs that make up experiment ``name``: ``(name, params)`` pairs, one per seed if seeded."""
-    seeds = EXPERIMENTS[name].seeds
-    return [(name, {"seed": seed}) for seed in seeds] if seeds else [(name, {})]
+def runs(name):
+    """The cached runs that make up experiment ``name``: one parameter dict per seed if seeded, else ``[{}]``.
 
-
-def _run_item(item):
-    name, params = item
-    run(name, **params)
-
-
-def _label(item):
-    name, params = item
-    return f"experiment {name!r}" + (f" (seed {params['seed']})" if "seed" in params else "")
-
-
-def run_parallel(workers=None):
-    """Compute every ``parallel`` experiment that is not cached yet, in worker processes of one core each.
-
-    The networks these experiments train are small, so NumPy keeps about one
-    core busy; on a machine with two cores two experiments at a time finish
-    in little more than half the time. A seeded experiment's seeds are separate
-    items. The results land in the cache, where :func:`run` finds them.
-    Returns the items computed (``"name"`` or ``"name[seed]"``), longest-running
-    first (the order they are started in).
+    Examples
+    --------
+    >>> runs("ch07.depth")[0]
+    {'seed': 0}
+    >>> runs("ch01.conv_timings")
+    [{}]
     """
-    from cnnbook._parallel import cores, in_processes
-    from cnnbook.cache import cache_path
-
     _load()
-    items = [item for name in sorted(EXPERIMENTS) if EXPERIMENTS[name].parallel for item in _items(name)]
-    pending = [(name, params) for name, params in items if not cache_path("experiment", name, params, ".json").is_file()]
-    pending.sort(key=lambda item: -_COST.get(item[0], 0))  # longest first: two workers then finish close together
-    workers = min(len(pending), workers or cores())
-    if workers <= 1:
-        for item in pending:
-            _run_item(item)
-    else:
-        in_processes(_run_item, pending, workers, _label)  # results bit for bit the same
-    return [name + (f"[{p['seed']}]" if "seed" in p else "") for name, p in pending]
+    seeds = EXPERIMENTS[name].seeds
+    return [{"seed": seed} for seed in seeds] if seeds else [{}]
 
+
+def is_cached(name, params):
+    """Whether the run ``(name, params)`` is in the cache for the present code (:func:`run` would read it)."""
+    return cache_path("experiment", name, params, ".json", module=EXPERIMENTS[name].__module__).is_file()

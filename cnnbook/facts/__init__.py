@@ -8,17 +8,15 @@ are cached like figures (:mod:`cnnbook.cache`), so a warm rebuild computes nothi
 
 from __future__ import annotations
 
-import importlib
 import json
-import numbers
 
+from cnnbook._registry import load_modules
 from cnnbook.cache import cached_bytes
+from cnnbook.formatting import format_value
 
 __all__ = ["CLAIMS", "FACTS", "TABLES", "claim", "fact", "format_value", "get_claim", "get_fact", "get_table", "names",
            "table"]
 
-_MODULES = ("cnnbook.facts.ch01", "cnnbook.facts.ch02", "cnnbook.facts.ch03", "cnnbook.facts.ch04", "cnnbook.facts.ch05",
-            "cnnbook.facts.ch06", "cnnbook.facts.ch07", "cnnbook.facts.ch08", "cnnbook.facts.book")
 FACTS = {}
 TABLES = {}
 CLAIMS = {}
@@ -47,8 +45,7 @@ claim = _registrar(CLAIMS, "claim")
 
 
 def _load():
-    for module in _MODULES:
-        importlib.import_module(module)
+    load_modules(__name__)  # every chNN.py (and other public module) here registers its items
 
 
 def names():
@@ -64,27 +61,6 @@ def names():
     return sorted(FACTS), sorted(TABLES)
 
 
-def format_value(value, fmt=None):
-    """Format a fact for prose: thousands separators for integers, ``fmt`` if given.
-
-    Examples
-    --------
-    >>> format_value(49168)
-    '49,168'
-    >>> format_value(40.43421, ".1f")
-    '40.4'
-    >>> format_value(0.5)
-    '0.5'
-    """
-    if fmt is not None:
-        return format(value, fmt)
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return f"{value:,}"
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return f"{value:.4g}"
-    return str(value)
-
-
 def get_fact(name, fmt=None):
     """The fact ``name`` formatted for prose.
 
@@ -96,7 +72,8 @@ def get_fact(name, fmt=None):
     _load()
     if name not in FACTS:
         raise ValueError(f"unknown fact {name!r}; see cnnbook.facts.names()")
-    data, _ = cached_bytes("fact", name, {}, lambda: json.dumps(FACTS[name]()).encode(), ".json")
+    data, _ = cached_bytes("fact", name, {}, lambda: json.dumps(FACTS[name]()).encode(), ".json",
+                           module=FACTS[name].__module__)
     return format_value(json.loads(data), fmt)
 
 
@@ -105,7 +82,7 @@ def get_table(name):
     _load()
     if name not in TABLES:
         raise ValueError(f"unknown table {name!r}; see cnnbook.facts.names()")
-    data, _ = cached_bytes("table", name, {}, lambda: TABLES[name]().encode(), ".md")
+    data, _ = cached_bytes("table", name, {}, lambda: TABLES[name]().encode(), ".md", module=TABLES[name].__module__)
     return data.decode()
 
 

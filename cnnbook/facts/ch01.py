@@ -7,14 +7,9 @@ import functools
 import numpy as np
 
 from cnnbook import experiments, functional, shapes
+from cnnbook.analysis.ch01 import EQUIVARIANCE_SHIFT, FILTERS, IMAGE, KERNEL, MATRIX_SIDE, equivariance_maps
 from cnnbook.claims import compare, expect
 from cnnbook.facts import claim, fact, format_value, table
-from cnnbook.figures.ch01 import EQUIVARIANCE_SHIFT, MATRIX_SIDE, equivariance_maps
-
-# The running example (sections 1.1 and 1.4, exercises 1.3 and 1.8): a 32×32 RGB image, 16 filters of 5×5.
-IMAGE = (3, 32, 32)
-FILTERS = 16
-KERNEL = 5
 
 # The opening example: a 224×224 RGB photograph fed to a dense layer of 1,000 units.
 PHOTO = (3, 224, 224)

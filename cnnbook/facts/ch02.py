@@ -13,14 +13,25 @@ import math
 import numpy as np
 
 from cnnbook import cache, functional, matrices, models, shapes
+from cnnbook.analysis.ch01 import ASYMMETRIC_KERNEL
+from cnnbook.analysis.ch02 import (
+    ALEXNET,
+    ANIMATIONS,
+    EQUIVARIANCE_SERIES,
+    INSTRUMENT_DEFAULT,
+    OUTPUT_PADDING_EXAMPLE,
+    SMALL_IMAGE,
+    STRIDE_SHIFTS,
+    TRANSPOSED_MATRIX_SIZE,
+    UPSAMPLE,
+    bilinear_kernel,
+    constant_response,
+    stride_equivariance,
+    upsamplers,
+)
 from cnnbook.arithmetic import Arithmetic
 from cnnbook.claims import expect
-from cnnbook.exercises.ch02 import ALEXNET, OUTPUT_PADDING_EXAMPLE, SMALL_IMAGE
 from cnnbook.facts import claim, fact, table
-from cnnbook.figures.ch01 import ASYMMETRIC_KERNEL
-from cnnbook.figures.ch02 import (ANIMATIONS, EQUIVARIANCE_SERIES, INSTRUMENT_DEFAULT, STRIDE_SHIFTS,
-                                  TRANSPOSED_MATRIX_SIZE, UPSAMPLE, bilinear_kernel, constant_response,
-                                  stride_equivariance, upsamplers)
 
 #: (input size, kernel size) of the first valid convolution of section 2.1, a LeNet-sized one.
 FIRST_EXAMPLE = (32, 5)
@@ -295,7 +306,8 @@ def same_grid_sym_starts():
 def _equivariance():
     """The measurement of figure 2.9, cached like a fact: the claims below are evaluated on it at every build."""
     data, _ = cache.cached_bytes("fact", "ch02.stride_equivariance", {},
-                                 lambda: json.dumps(stride_equivariance()).encode(), ".json")
+                                 lambda: json.dumps(stride_equivariance()).encode(), ".json",
+                                 module=__name__)
     return json.loads(data)
 
 

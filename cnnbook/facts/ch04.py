@@ -8,11 +8,8 @@ import math
 import numpy as np
 
 from cnnbook import functional, shapes
-from cnnbook.claims import compare, expect
-from cnnbook.experiments.layer_costs import GROUPS, LABELS, SIZE
-from cnnbook.exercises.ch04 import LOCAL_EXAMPLE
-from cnnbook.facts import claim, fact, format_value, table
-from cnnbook.figures.ch04 import (
+from cnnbook.analysis.ch04 import (
+    LOCAL_EXAMPLE,
     MEMORY_BATCH,
     SHARING_SIZE,
     STAGES,
@@ -24,6 +21,9 @@ from cnnbook.figures.ch04 import (
     stage_shapes,
     training_memory,
 )
+from cnnbook.claims import compare, expect
+from cnnbook.experiments.layer_costs import GROUPS, LABELS, SIZE
+from cnnbook.facts import claim, fact, format_value, table
 
 STANDARD, GROUPED, SEPARABLE = LABELS
 

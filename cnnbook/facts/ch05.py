@@ -7,10 +7,18 @@ import functools
 import numpy as np
 
 from cnnbook import experiments, functional, matrices
+from cnnbook.analysis.ch05 import BACKWARD_STRIDE2, GRAPH_INPUTS, GRAPH_TAPS
 from cnnbook.claims import compare, expect
 from cnnbook.facts import claim, fact, format_value, get_fact, table
-from cnnbook.figures.ch05 import BACKWARD_STRIDE2, GRAPH_INPUTS, GRAPH_TAPS
-from cnnbook.gradcheck import EPS, TOLERANCE, backward_passes, backward_passes_run, check_all, flip_bug_and_float32, gradient_cases
+from cnnbook.gradcheck import (
+    EPS,
+    TOLERANCE,
+    backward_passes,
+    backward_passes_run,
+    check_all,
+    flip_bug_and_float32,
+    gradient_cases,
+)
 
 
 @table("ch05.gradcheck")

@@ -5,11 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import shapes
-from cnnbook.claims import compare, expect
-from cnnbook.data import PHOTOS
-from cnnbook.facts import claim, fact, format_value, table
-from cnnbook.experiments.receptive_fields import ERF_DEPTH, ERF_DILATIONS, ERF_MASS, ERF_PHOTOS, ERF_SEEDS
-from cnnbook.figures.ch06 import (
+from cnnbook.analysis.ch06 import (
     CALCULATOR_DEFAULT,
     NETWORKS,
     SMALL_STACK,
@@ -17,6 +13,10 @@ from cnnbook.figures.ch06 import (
     model_path,
     network_fields,
 )
+from cnnbook.claims import compare, expect
+from cnnbook.data import PHOTOS
+from cnnbook.experiments.receptive_fields import ERF_DEPTH, ERF_DILATIONS, ERF_MASS, ERF_PHOTOS, ERF_SEEDS
+from cnnbook.facts import claim, fact, format_value, table
 
 #: Receptive fields as Araujo, Norris and Sim (2019, Distill) list them, for the networks whose kernels and strides
 #: match ours (their alexnet_v2 pads differently from torchvision's AlexNet, which moves the effective padding but

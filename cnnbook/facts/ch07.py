@@ -10,10 +10,17 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import models, train
+from cnnbook.analysis.ch07 import (
+    PUBLISHED_MODELS,
+    confusion,
+    depth_run,
+    efficiency_run,
+    kernel_change,
+    lenet_run,
+    mistakes,
+)
 from cnnbook.claims import compare, expect, points
 from cnnbook.facts import claim, fact, format_value, table
-from cnnbook.figures.ch07 import (PUBLISHED_MODELS, confusion, depth_run, efficiency_run, kernel_change, lenet_run,
-                                  mistakes)
 
 
 def _words(items):

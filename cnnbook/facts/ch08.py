@@ -14,10 +14,10 @@ import inspect
 import numpy as np
 
 from cnnbook import models, nn, transfer
+from cnnbook.analysis.ch08 import spread, transfer_run
 from cnnbook.claims import ClaimError, compare, expect, points
 from cnnbook.experiments.transfer import BODY_LRS, MISMATCHES, SEEDS, SIZES
 from cnnbook.facts import claim, fact, table
-from cnnbook.figures.ch08 import spread, transfer_run
 
 #: Short names of the regimes in fact names.
 SHORT = {"scratch": "scratch", "feature extraction": "features", "fine-tune top": "top", "fine-tune all": "all"}

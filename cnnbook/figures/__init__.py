@@ -3,7 +3,7 @@
 A chapter asks for ``{{ figure("ch01.flip") }}``; the build calls
 :func:`render`, which draws the figure in the book's style, saves it
 deterministically (fixed SVG hash salt, no date) and caches the bytes under a
-hash of the package source (:mod:`cnnbook.cache`).
+hash of the code the figure's module depends on (:mod:`cnnbook.cache`).
 
 Each figure is registered with its alt text, the sentence a screen reader
 says instead of the picture. Figures call the numerics and read experiment
@@ -14,17 +14,14 @@ change matplotlib's global settings.
 from __future__ import annotations
 
 import functools
-import importlib
 import io
 from dataclasses import dataclass
 
-from cnnbook.cache import cached_bytes
+from cnnbook._registry import load_modules
+from cnnbook.cache import cache_path, cached_bytes
 
-__all__ = ["FIGURES", "STYLE", "FigureSpec", "names", "register", "render", "spec"]
+__all__ = ["FIGURES", "STYLE", "FigureSpec", "is_cached", "names", "register", "render", "spec"]
 
-#: Modules that define figures, imported on first use (one per chapter).
-_MODULES = ("cnnbook.figures.ch01", "cnnbook.figures.ch02", "cnnbook.figures.ch03", "cnnbook.figures.ch04",
-            "cnnbook.figures.ch05", "cnnbook.figures.ch06", "cnnbook.figures.ch07", "cnnbook.figures.ch08")
 
 #: The book's matplotlib style, applied while a figure function runs.
 STYLE = {
@@ -97,8 +94,7 @@ def register(name, alt, format="svg"):
 
 
 def _load():
-    for module in _MODULES:
-        importlib.import_module(module)
+    load_modules(__name__)  # every chNN.py (and other public module) here registers its items
 
 
 def names():
@@ -172,32 +168,11 @@ def render(name):
     """
     figure_spec = spec(name)
     return cached_bytes("figure", name, {"format": figure_spec.format}, lambda: _draw(figure_spec),
-                        "." + figure_spec.format)
+                        "." + figure_spec.format, module=figure_spec.func.__module__)
 
 
-def _render_in_worker(name):
-    import matplotlib
-
-    matplotlib.use("Agg")  # a worker draws to files only
-    render(name)
-    return name
-
-
-def render_parallel(workers=None):
-    """Draw every figure not cached yet in worker processes of one core each; returns the names drawn.
-
-    Drawing is single-threaded Python, so on two cores two workers draw the
-    book's figures in about half the time. The experiments the figures read
-    should be computed first (:func:`cnnbook.experiments.run_parallel`, then
-    the benchmarks alone): a figure must never time anything itself.
-    """
-    from cnnbook._parallel import cores, in_processes
-    from cnnbook.cache import cache_path
-
-    pending = [n for n in names()
-               if not cache_path("figure", n, {"format": FIGURES[n].format}, "." + FIGURES[n].format).is_file()]
-    workers = min(len(pending), workers or cores())
-    if workers <= 1:
-        return []
-    in_processes(_render_in_worker, pending, workers, lambda name: f"figure {name!r}")
-    return pending
+def is_cached(name):
+    """Whether figure ``name`` is in the cache for the present code (:func:`render` would read it)."""
+    figure_spec = spec(name)
+    return cache_path("figure", name, {"format": figure_spec.format}, "." + figure_spec.format,
+                      module=figure_spec.func.__module__).is_file()

@@ -5,7 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnbook import experiments, functional, kernels, matrices, reference, transforms
+from cnnbook import experiments, functional, kernels, matrices, reference
+from cnnbook.analysis.ch01 import ASYMMETRIC_KERNEL, EQUIVARIANCE_SHIFT, MATRIX_SIDE, equivariance_maps
 from cnnbook.data import photo
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_grid, draw_image
@@ -16,13 +17,9 @@ EXAMPLE_IMAGE = np.array(
     [[3, 1, 0, 2, 1], [0, 2, 4, 1, 0], [1, 0, 3, 2, 2], [2, 1, 0, 1, 3], [0, 2, 1, 0, 1]], dtype=float
 )
 EXAMPLE_KERNEL = kernels.kernel("sobel x")
-ASYMMETRIC_KERNEL = np.arange(1.0, 10.0).reshape(3, 3)
 
-EQUIVARIANCE_SHIFT = (6, 10)
 #: The wiring figure: inputs and kernel size of the one-dimensional layer it draws.
 WIRING_INPUTS, WIRING_KERNEL = 7, 3
-#: The convolution-matrix figure: side of the square image the matrices act on.
-MATRIX_SIDE = 4
 
 
 @register(
@@ -123,20 +120,6 @@ def feature_maps(size=140):
         draw_image(ax, shown, name, signed=signed)
     fig.tight_layout()
     return fig
-
-
-def equivariance_maps(shift=EQUIVARIANCE_SHIFT, size=120):
-    """Shift-then-convolve, convolve-then-shift and their difference on a real photograph.
-
-    Returns ``(image, shifted_then_conv, conv_then_shifted)``; the convolution is a
-    3×3 Sobel with zero "same" padding and the shift fills with zeros.
-    """
-    cat = photo("chelsea", size=size, backend="numpy")[None, None]
-    k = kernels.kernel("sobel x")[None, None]
-    dy, dx = shift
-    a = functional.conv2d(transforms.translate(cat, dy, dx), k, padding="same")[0, 0]
-    b = transforms.translate(functional.conv2d(cat, k, padding="same"), dy, dx)[0, 0]
-    return cat[0, 0], a, b
 
 
 @register(

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import functools
-
 import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnbook import functional
-from cnnbook.facts.ch03 import (PHOTOS, SHIFTS, SIDE, WHERE_BLOB, WHERE_MOVED_COL, WHERE_SIDE, WIDE, blob, feature_bank,
-                                photo_crop, shift_measurement)
+from cnnbook.analysis.ch03 import (
+    PHOTOS,
+    SHIFTS,
+    SIDE,
+    WHERE_BLOB,
+    WHERE_MOVED_COL,
+    WHERE_SIDE,
+    WIDE,
+    blob,
+    feature_bank,
+    photo_crop,
+    shift_measurement,
+)
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_grid, draw_image
 

@@ -6,14 +6,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnbook import functional
-from cnnbook.arithmetic import Arithmetic, animate
+from cnnbook.analysis.ch05 import BACKWARD_STRIDE2, GRAPH_INPUTS, GRAPH_TAPS
+from cnnbook.arithmetic import animate
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_grid
 from cnnbook.gradcheck import EPS, TOLERANCE, check_all, flip_bug_and_float32
 
 WEIGHT_COLOURS = ("#d62728", "#2ca02c", "#1f77b4")
-#: The 1-D layer of Figure 5.1: its number of inputs and of kernel taps (one colour per tap).
-GRAPH_INPUTS, GRAPH_TAPS = 5, 3
 
 
 @register(
@@ -54,10 +53,6 @@ def graph(n=GRAPH_INPUTS, k=GRAPH_TAPS):
                      else "forward: $y_i = \\sum_m w_m\\, x_{i+m}$")
     fig.tight_layout()
     return fig
-
-
-#: The backward pass of a 5×5 input, 3×3 kernel, stride 2, padding 1 convolution, drawn as chapter 2 draws it.
-BACKWARD_STRIDE2 = Arithmetic(3, 3, stride=2, padding=1, transposed=True)
 
 
 @register(

@@ -5,7 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from cnnbook import experiments, transfer
+from cnnbook import transfer
+from cnnbook.analysis.ch08 import spread, transfer_run
 from cnnbook.experiments.transfer import MISMATCHES, SEEDS, SIZES, STUDY_SIZE
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_image
@@ -16,16 +17,6 @@ REGIME_STYLE = {"scratch": ("C7", "s"), "feature extraction": ("C0", "o"), "fine
 _SOURCE = f"{transfer.SOURCE[0]} to {transfer.SOURCE[-1]}"
 _TARGET = f"{transfer.TARGET[0]} to {transfer.TARGET[-1]}"
 _GRID, _RAW = transfer.Preprocessing().resolution, max(p.resolution for p in MISMATCHES.values())
-
-
-def transfer_run():
-    return experiments.run("ch08.transfer")
-
-
-def spread(values):
-    """Mean, lowest and highest of one point's runs (one per seed)."""
-    values = np.asarray(values, dtype=float)
-    return float(values.mean()), float(values.min()), float(values.max())
 
 
 @register(

@@ -1,0 +1,116 @@
+"""The book's one adapter to mkdocs-jupyter's private surface. Nothing else in the build touches it.
+
+mkdocs-jupyter renders the labs and caches each rendered lab under a key of the notebook's text and the
+plugin's options. The book needs four things the plugin has no public option for:
+
+* **a key that also covers the code a lab runs**: the ``cnnbook`` modules the lab imports, followed
+  through the import graph (:func:`cnnbook.cache.script_key`), so a lab runs again when that code
+  changes and only then;
+* **its cache entries kept** between ``mkdocs serve --dirty`` rebuilds, which render only the edited
+  pages (the plugin evicts every entry a rebuild did not use);
+* **the entries written the way the plugin writes them**, by :mod:`bookbuild.labs`, which runs the
+  labs two at a time ahead of the plugin;
+* **each cell's printed output in one block** after execution (see :func:`coalesce_streams_after_execution`).
+
+The functions used are checked by :func:`check` against the installed version; the version itself is
+pinned in ``constraints.txt``, which ``make`` installs from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from pathlib import Path
+
+#: The private names used here: (module, attribute, the parameters it must take).
+PRIVATE = (("mkdocs_jupyter.plugin", "_compute_cache_key", ("nb_path", "config", "exec_nb")),
+           ("mkdocs_jupyter.plugin", "_get_cache_path", ("cache_dir", "cache_key")),
+           ("mkdocs_jupyter.plugin", "_get_nb_toc_tokens", ("fpath", "toc_depth")),
+           ("mkdocs_jupyter.preprocessors", "SubCell.preprocess", ("self", "nb", "resources")))
+
+
+def check():
+    """Raise ``RuntimeError`` naming what changed if the installed mkdocs-jupyter no longer fits this adapter."""
+    import importlib
+
+    where = "bookbuild/notebooks.py was written for the version pinned in constraints.txt"
+    for module_name, attribute, params in PRIVATE:
+        target = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            target = getattr(target, part, None)
+            if target is None:
+                raise RuntimeError(f"mkdocs-jupyter changed: {module_name}.{attribute} is gone ({where})")
+        found = tuple(inspect.signature(target).parameters)
+        if found[:len(params)] != params:
+            raise RuntimeError(f"mkdocs-jupyter changed: {module_name}.{attribute} takes {found}, not {params} ({where})")
+    from mkdocs_jupyter.plugin import Plugin
+
+    if "_used_cache_paths" not in inspect.getsource(Plugin):
+        raise RuntimeError(f"mkdocs-jupyter changed: its plugin keeps no _used_cache_paths ({where})")
+
+
+def lab_chapter(path):
+    """``"chNN"`` for a lab file named ``chNN_*.py``, else None."""
+    short = Path(path).name[:4]
+    return short if short.startswith("ch") and short[2:].isdigit() else None
+
+
+def key_labs_by_code():
+    """Make the plugin's cache key cover the ``cnnbook`` code each lab imports (once per process)."""
+    from mkdocs_jupyter import plugin
+
+    if getattr(plugin._compute_cache_key, "cnnbook_keyed", False):
+        return
+    original = plugin._compute_cache_key
+
+    def compute_cache_key(nb_path, config, exec_nb):
+        from cnnbook.cache import script_key
+
+        key = original(nb_path, config, exec_nb) + script_key(nb_path, lab_chapter(nb_path))
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    compute_cache_key.cnnbook_keyed = True
+    plugin._compute_cache_key = compute_cache_key
+
+
+def cache_path(plugin_config, nb_path):
+    """Where the plugin looks for lab ``nb_path``'s rendered page (keyed as :func:`key_labs_by_code` says)."""
+    from mkdocs_jupyter import plugin
+
+    key = plugin._compute_cache_key(nb_path, plugin_config, bool(plugin_config["execute"]))
+    return plugin._get_cache_path(plugin_config["cache_dir"], key)
+
+
+def keep_entries(jupyter, nb_paths):
+    """Count every current lab entry as used by this build, so the plugin evicts only stale ones."""
+    jupyter._used_cache_paths.update(cache_path(jupyter.config, path) for path in nb_paths)
+
+
+def toc_tokens(nb_path, depth):
+    """The lab's table-of-contents tokens and title, as the plugin computes them."""
+    from mkdocs_jupyter.plugin import _get_nb_toc_tokens
+
+    return _get_nb_toc_tokens(nb_path, depth)
+
+
+def coalesce_streams_after_execution():
+    """Merge each cell's consecutive stdout (or stderr) chunks into one output after the kernel ran it.
+
+    How a kernel splits a cell's printing into messages depends on timing (it flushes on a clock), and
+    each message becomes its own output block: two builds of a lab that prints between computations
+    would differ. nbconvert's own coalescing runs *before* execution, so it is applied again here,
+    after, through mkdocs-jupyter's last preprocessor.
+    """
+    from mkdocs_jupyter.preprocessors import SubCell
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    if getattr(SubCell, "cnnbook_coalesces", False):
+        return
+    original = SubCell.preprocess
+
+    def preprocess(self, nb, resources):
+        nb, resources = original(self, nb, resources)
+        return CoalesceStreamsPreprocessor().preprocess(nb, resources)
+
+    SubCell.preprocess = preprocess
+    SubCell.cnnbook_coalesces = True

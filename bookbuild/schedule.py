@@ -1,0 +1,134 @@
+"""What the build computes before it writes pages, in which order, and how many things at a time.
+
+1. The training experiments (``parallel=True``), each seed a separate item, in worker processes of one core
+   each (:mod:`bookbuild.workers`), longest first, so that two workers finish close together.
+2. The other experiments, the benchmarks, one at a time in the build's own process on an otherwise quiet
+   machine: another busy core would distort their timings.
+3. The figures not yet cached, in worker processes, longest first: drawing is single-threaded Python.
+
+"Longest" is what the item took the last time it was computed: the seconds are kept beside the cache, in
+``$CNNBOOK_CACHE/costs.json`` (an item never measured starts first, and is measured). Only what the cache
+lacks is computed: an edit recomputes the items whose code it changed (:mod:`cnnbook.cache`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import time
+
+from bookbuild.workers import cores, in_processes
+
+
+def _costs_file():
+    from cnnbook.cache import cache_dir
+
+    return cache_dir() / "costs.json"
+
+
+def load_costs():
+    """``{item label: seconds}`` measured when each item was last computed (``{}`` if none, or unreadable)."""
+    try:
+        costs = json.loads(_costs_file().read_text())
+    except (OSError, ValueError):
+        return {}
+    return {k: float(v) for k, v in costs.items() if isinstance(v, (int, float))} if isinstance(costs, dict) else {}
+
+
+def _save_costs(measured):
+    if not measured:
+        return
+    costs = load_costs() | measured
+    path = _costs_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".part") as tmp:
+        json.dump(costs, tmp, sort_keys=True, indent=1)
+    os.replace(tmp.name, path)
+
+
+def _longest_first(labels):
+    costs = load_costs()
+    return sorted(labels, key=lambda label: -costs.get(label, math.inf))
+
+
+def experiment_label(name, params):
+    """``"experiment 'ch07.depth' (seed 0)"``: how the build names one run, in its log and its errors."""
+    return f"experiment {name!r}" + (f" (seed {params['seed']})" if "seed" in params else "")
+
+
+def _timed_experiment(item):
+    from cnnbook import experiments
+
+    name, params = item
+    start = time.perf_counter()
+    experiments.run(name, **params)
+    return time.perf_counter() - start
+
+
+def _timed_figure(name):
+    import matplotlib
+
+    from cnnbook import figures
+
+    matplotlib.use("Agg")  # a worker draws to files only
+    start = time.perf_counter()
+    figures.render(name)
+    return time.perf_counter() - start
+
+
+def _in_workers(func, items, labels, workers):
+    """Compute ``items`` (given with their labels), longest first; record how long each took."""
+    order = _longest_first(labels)
+    items = [items[labels.index(label)] for label in order]
+    workers = min(len(items), workers or cores())
+    if workers <= 1:
+        seconds = []
+        for item, label in zip(items, order):
+            try:
+                seconds.append(func(item))
+            except Exception as exc:
+                raise RuntimeError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
+    else:
+        seconds = in_processes(func, items, workers, lambda item: order[items.index(item)])
+    _save_costs(dict(zip(order, seconds)))
+    return order
+
+
+def training_experiments(workers=None):
+    """Step 1: compute the training runs the cache lacks, in worker processes; returns their labels."""
+    from cnnbook import experiments
+
+    items = [(name, params) for name in experiments.names() if experiments.EXPERIMENTS[name].parallel
+             for params in experiments.runs(name) if not experiments.is_cached(name, params)]
+    if not items:
+        return []
+    return _in_workers(_timed_experiment, items, [experiment_label(*item) for item in items], workers)
+
+
+def other_experiments():
+    """Step 2: the benchmarks (and any run step 1 left), one at a time here; returns the labels computed."""
+    from cnnbook import experiments
+
+    items = [(name, params) for name in experiments.names() for params in experiments.runs(name)
+             if not experiments.is_cached(name, params)]
+    measured = {}
+    for item in items:
+        label = experiment_label(*item)
+        try:
+            measured[label] = _timed_experiment(item)
+        except Exception as exc:
+            raise RuntimeError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
+    _save_costs(measured)
+    return list(measured)
+
+
+def figures_to_draw(workers=None):
+    """Step 3: draw the figures the cache lacks, in worker processes; returns their labels."""
+    from cnnbook import figures
+
+    names = [name for name in figures.names() if not figures.is_cached(name)]
+    if not names:
+        return []
+    return _in_workers(_timed_figure, names, [f"figure {name!r}" for name in names], workers)
