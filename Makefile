@@ -13,11 +13,11 @@ export NO_MKDOCS_2_WARNING := 1
 
 install: $(PY_STAMP) $(JS_STAMP)
 
-$(PY_STAMP): pyproject.toml
+$(PY_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required" if sys.version_info < (3, 11) else 0)'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[docs,test]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[docs,test]'
 	touch $@
 
 $(JS_STAMP): package.json package-lock.json
@@ -30,10 +30,8 @@ serve: install        ## the book at http://127.0.0.1:8000, rebuilt on every sav
 build: install        ## site/ ready to publish (strict: any warning fails)
 	$(BIN)/mkdocs build --strict
 
-test: install         ## the whole test suite (unit, doctests, chapter code, builds, browser), a strict build, build speeds
-	$(BIN)/python -m pytest
-	$(BIN)/mkdocs build --strict
-	$(BIN)/python scripts/build_speed.py
+test: install         ## the linter, build speeds (one cold build), the whole test suite on that build; phase times
+	$(BIN)/python scripts/make_test.py
 
 pdf: build            ## the whole book as one PDF, site/cnnbook.pdf (headless Chromium)
 	$(BIN)/python scripts/print_pdf.py site site/cnnbook.pdf

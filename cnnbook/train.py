@@ -20,7 +20,7 @@ import numpy as np
 from cnnbook import functional as F
 from cnnbook import nn
 from cnnbook._checks import check_int
-from cnnbook.backend import get_xp, to_numpy
+from cnnbook.backend import get_xp
 from cnnbook.data import batches
 
 __all__ = ["RECIPES", "Recipe", "evaluate", "fit", "load", "predict", "run_recipe", "save", "train_step"]
@@ -119,10 +119,10 @@ def fit(model, data, optimizer, epochs, batch_size=64, schedule=None, seed=0, pr
     epochs = check_int(epochs, "epochs", "fit", minimum=1)
     eval_every = check_int(eval_every, "eval_every", "fit", minimum=1)
     batch_size = check_int(batch_size, "batch_size", "fit", minimum=1)
-    for name in ("x_train", "y_train", "x_test", "y_test"):
-        if not hasattr(data, name):
+    for part in ("x_train", "y_train", "x_test", "y_test"):
+        if not hasattr(data, part):
             raise TypeError(f"fit: data must have x_train, y_train, x_test and y_test (cnnbook.data.Digits); "
-                            f"{type(data).__name__} has no {name}")
+                            f"{type(data).__name__} has no {part}")
     rng = np.random.default_rng(seed)
     n = data.x_train.shape[0]
     steps = -(-n // batch_size)
@@ -182,6 +182,7 @@ def load(model, path):
     --------
     >>> import tempfile, os
     >>> from cnnbook import nn
+    >>> from cnnbook.backend import to_numpy
     >>> a, b = nn.Linear(3, 2, rng=0), nn.Linear(3, 2, rng=1)
     >>> path = os.path.join(tempfile.mkdtemp(), "w.npz")
     >>> save(a, path)

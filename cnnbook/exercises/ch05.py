@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import functional, shapes
-from cnnbook.exercises import Exercise, code_block, register, tex
+from cnnbook.exercises import Exercise, code_block, register
 
 SMALL_X = np.arange(1.0, 10.0).reshape(3, 3)
 SMALL_W = np.array([[1.0, 2.0], [3.0, 4.0]])

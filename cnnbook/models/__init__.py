@@ -3,6 +3,7 @@
 >>> table = summary("vgg16")
 >>> f"{table.params:,}", f"{table.macs / 1e9:.2f} G MACs", table.rf
 ('138,357,544', '15.47 G MACs', 212)
+>>> import numpy as np
 >>> net = build("lenet5", rng=0)
 >>> net(np.zeros((2, 1, 28, 28), np.float32)).shape
 (2, 10)
@@ -12,12 +13,22 @@ from __future__ import annotations
 
 import dataclasses
 
-import numpy as np
-
 from cnnbook.models import catalogue, spec
-from cnnbook.models.catalogue import (alexnet, densenet121, googlenet, lenet5, mlp, mobilenet_v1, resnet, resnet18,
-                                      resnet50, resnet_small, vgg16, vgg_small)
-from cnnbook.models.spec import Summary, instantiate
+from cnnbook.models.catalogue import (
+    alexnet,
+    densenet121,
+    googlenet,
+    lenet5,
+    mlp,
+    mobilenet_v1,
+    resnet,
+    resnet18,
+    resnet50,
+    resnet_small,
+    vgg16,
+    vgg_small,
+)
+from cnnbook.models.spec import instantiate
 
 __all__ = ["MODELS", "ModelInfo", "alexnet", "build", "catalogue", "densenet121", "googlenet", "lenet5", "mlp",
            "mobilenet_v1", "resnet", "resnet18", "resnet50", "resnet_small", "spec", "summary", "vgg16", "vgg_small"]

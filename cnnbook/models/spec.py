@@ -22,8 +22,6 @@ from __future__ import annotations
 import dataclasses
 import math
 
-import numpy as np
-
 from cnnbook import nn, shapes
 from cnnbook._checks import as_generator
 
@@ -359,6 +357,7 @@ def instantiate(spec, input_shape, rng=None, xp=None):
 
     Examples
     --------
+    >>> import numpy as np
     >>> net = instantiate(Seq(Conv(4, 3), ReLU(), Flatten(), Linear(2)), (1, 5, 5), rng=0)
     >>> net(np.zeros((3, 1, 5, 5), np.float32)).shape
     (3, 2)
