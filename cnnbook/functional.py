@@ -14,10 +14,9 @@ result lives where the inputs live (NumPy or CuPy); mixing the two is an error.
 
 from __future__ import annotations
 
-import numpy as np
-
+from cnnbook import geometry
 from cnnbook._checks import check_array, check_int, check_pair, float_dtype
-from cnnbook._parallel import split_run
+from cnnbook._conv_paths import by_columns, depthwise, use_wide, weight_grad_columns, weight_grad_wide
 from cnnbook.backend import get_xp
 from cnnbook.ops import (
     batch_norm,
@@ -45,6 +44,7 @@ from cnnbook.pooling import (
     max_pool2d,
     max_pool2d_backward,
 )
+from cnnbook.unfold import col2im, im2col
 from cnnbook.unshared import local_conv2d, tiled_conv2d
 
 __all__ = [
@@ -54,63 +54,6 @@ __all__ = [
     "dropout_mask", "im2col", "linear", "linear_backward", "local_conv2d", "log_softmax", "log_softmax_backward",
     "max_pool2d", "max_pool2d_backward", "pad2d", "relu", "relu_backward", "softmax", "softmax_backward", "tiled_conv2d",
 ]
-
-# Largest column buffer built at once (bytes); bigger batches are processed in chunks.
-_COLUMN_BUDGET = 64 * 2**20
-
-
-def im2col(x, kernel_size, stride=1, dilation=1):
-    """Unfold every kernel-sized window of ``x`` into a column.
-
-    Parameters
-    ----------
-    x : array, shape (N, C, H, W)
-        Already padded.
-    kernel_size, stride, dilation : int or pair
-
-    Returns
-    -------
-    cols : array, shape (N, C * kH * kW, H_out * W_out)
-        Column ``p`` holds the window that produces output position ``p``,
-        ordered channel-major, then kernel row, then kernel column — the order of
-        a flattened ``(C, kH, kW)`` weight.
-
-    Notes
-    -----
-    The buffer is filled with ``kH * kW`` strided slab copies (one per kernel
-    tap), not one copy per window: that keeps the Python loop tiny and the
-    memory traffic sequential.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
-    >>> im2col(x, 2)[0]
-    array([[0., 1., 3., 4.],
-           [1., 2., 4., 5.],
-           [3., 4., 6., 7.],
-           [4., 5., 7., 8.]])
-    """
-    where = "im2col"
-    check_array(x, "x", where, ndim=4)
-    kh, kw = check_pair(kernel_size, "kernel_size", where, minimum=1)
-    sh, sw = check_pair(stride, "stride", where, minimum=1)
-    dh, dw = check_pair(dilation, "dilation", where, minimum=1)
-    n, c, h, w = x.shape
-    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
-    if h < span_h or w < span_w:
-        raise ValueError(
-            f"{where}: the kernel spans {span_h}x{span_w} but the (padded) input is only {h}x{w}"
-        )
-    h_out, w_out = (h - span_h) // sh + 1, (w - span_w) // sw + 1
-    xp = get_xp(x)
-    cols = xp.empty((n, c, kh, kw, h_out, w_out), dtype=x.dtype)
-    for i in range(kh):
-        top = i * dh
-        for j in range(kw):
-            left = j * dw
-            cols[:, :, i, j] = x[:, :, top : top + sh * (h_out - 1) + 1 : sh, left : left + sw * (w_out - 1) + 1 : sw]
-    return cols.reshape(n, c * kh * kw, h_out * w_out)
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
@@ -179,174 +122,19 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     w = xp.asarray(weight, dtype=dtype)
     top, bottom, left, right = pads
     h_pad, w_pad = x.shape[2] + top + bottom, x.shape[3] + left + right
-    span_h, span_w = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
-    if h_pad < span_h or w_pad < span_w:
-        raise ValueError(f"{where}: the kernel spans {span_h}x{span_w} but the padded input is only {h_pad}x{w_pad}")
-    h_out, w_out = (h_pad - span_h) // stride[0] + 1, (w_pad - span_w) // stride[1] + 1
+    h_out = geometry.positions(h_pad, kh, stride[0], dilation[0])
+    w_out = geometry.positions(w_pad, kw, stride[1], dilation[1])
+    if h_out < 1 or w_out < 1:
+        raise ValueError(f"{where}: the kernel spans {geometry.span(kh, dilation[0])}x{geometry.span(kw, dilation[1])} "
+                         f"but the padded input is only {h_pad}x{w_pad}")
 
     if c_per_group == 1 and c_out == groups and xp.__name__ == "numpy":
-        y = _depthwise(x, w, pads, stride, dilation, (h_out, w_out))
+        y = depthwise(x, w, pads, stride, dilation, (h_out, w_out))
     else:
-        y = _by_columns(x, w, pads, stride, dilation, groups, (h_out, w_out))
+        y = by_columns(x, w, pads, stride, dilation, groups, (h_out, w_out))
     if bias is not None:
         y += xp.asarray(bias, dtype=dtype).reshape(1, c_out, 1, 1)
     return y
-
-
-def _batch_chunks(n, per_image):
-    """Split a batch of ``n`` into runs whose buffers of ``per_image`` bytes each fit the budget."""
-    chunk = max(1, _COLUMN_BUDGET // max(per_image, 1))
-    return [(start, min(start + chunk, n)) for start in range(0, n, chunk)]
-
-
-def _by_columns(x, w, pads, stride, dilation, groups, out_hw):
-    """conv2d as one matrix product per chunk of the batch: weights (C_out, C_in k k) times columns.
-
-    With stride 1 the columns are built on a *wide* grid: every output row is
-    computed ``W_pad`` wide instead of ``W_out``, so each tap's slab is one
-    contiguous run of the flattened padded image (``k*k`` plain copies instead of
-    ``k*k`` strided ones); the ``W_pad - W_out`` extra columns per row are
-    dropped at the end. A 1x1 kernel without padding needs no copy at all.
-    """
-    xp = get_xp(x, w)
-    n, c_in, h, wd = x.shape
-    c_out, c_group, kh, kw = w.shape
-    (h_out, w_out), (top, bottom, left, right) = out_hw, pads
-    w_mat = w.reshape(groups, c_out // groups, c_group * kh * kw)
-    if (kh, kw) == (1, 1) and stride == (1, 1) and not any(pads):
-        y = xp.matmul(w_mat, x.reshape(n, groups, c_group, h * wd))
-        return y.reshape(n, c_out, h, wd)
-    wide = _use_wide(stride, wd + left + right, w_out)
-    # rows of the flattened padded image; one spare row keeps the last wide slab inside the buffer
-    h_pad, w_pad = h + top + bottom + (1 if wide and kw > 1 else 0), wd + left + right
-    positions = h_out * (w_pad if wide else w_out)
-    y = xp.empty((n, c_out, positions), dtype=x.dtype)
-    for start, stop in _batch_chunks(n, c_in * (kh * kw * positions + h_pad * w_pad) * x.dtype.itemsize):
-        chunk = pad2d(x[start:stop], (top, h_pad - h - top, left, right))
-        if wide:
-            cols = _wide_columns(chunk, (kh, kw), dilation, h_out)
-        else:
-            cols = im2col(chunk, (kh, kw), stride, dilation)
-        m = stop - start
-        xp.matmul(w_mat, cols.reshape(m, groups, c_group * kh * kw, positions),
-                  out=y[start:stop].reshape(m, groups, c_out // groups, positions))
-        del chunk, cols  # free this chunk's buffers before the next is built
-    if wide:
-        return y.reshape(n, c_out, h_out, w_pad)[:, :, :, :w_out]
-    return y.reshape(n, c_out, h_out, w_out)
-
-
-def _use_wide(stride, w_pad, w_out):
-    """Columns on the wide grid when the stride is 1 and at most a quarter of the wide grid is wasted."""
-    return stride == (1, 1) and 4 * (w_pad - w_out) <= w_out
-
-
-def _wide_columns(padded, kernel, dilation, h_out):
-    """Columns for a stride-1 convolution on the wide grid (see :func:`_by_columns`)."""
-    xp = get_xp(padded)
-    m, c, h_pad, w_pad = padded.shape
-    (kh, kw), (dh, dw) = kernel, dilation
-    flat = padded.reshape(m, c, h_pad * w_pad)
-    length = h_out * w_pad
-    cols = xp.empty((m, c, kh, kw, length), dtype=padded.dtype)
-
-    def copy(first, last):  # channels first..last-1, on one thread
-        for i in range(kh):
-            for j in range(kw):
-                offset = i * dh * w_pad + j * dw
-                cols[:, first:last, i, j] = flat[:, first:last, offset : offset + length]
-
-    split_run(c, copy, elements=cols.size, xp=xp)
-    return cols.reshape(m, c * kh * kw, length)
-
-
-def _depthwise(x, w, pads, stride, dilation, out_hw):
-    """Depthwise conv2d (one filter per channel) as ``k*k`` scaled, shifted copies added up.
-
-    A matrix product has nothing to share across channels here, so we multiply
-    and add whole channel blocks instead; the images of the batch are split
-    between threads (NumPy releases the GIL inside its loops).
-    """
-    n, c, h, wd = x.shape
-    kh, kw = w.shape[2:]
-    (h_out, w_out), (sh, sw), (dh, dw) = out_hw, stride, dilation
-    top, bottom, left, right = pads
-    wide = stride == (1, 1)
-    h_pad, w_pad = h + top + bottom + (1 if wide else 0), wd + left + right
-    taps = np.ascontiguousarray(w.reshape(c, kh * kw).T)[:, :, None, None]  # (k*k, C, 1, 1)
-    y = np.empty((n, c, h_out, w_pad if wide else w_out), dtype=x.dtype)
-
-    def work(image):
-        padded = pad2d(x[image], (top, h_pad - h - top, left, right))
-        out = y[image]
-        scratch = np.empty_like(out)
-        for t in range(kh * kw):
-            i, j = divmod(t, kw)
-            if wide:  # contiguous slabs of the flattened image, on the wide grid
-                offset = i * dh * w_pad + j * dw
-                view = padded.reshape(c, -1)[:, offset : offset + h_out * w_pad].reshape(out.shape)
-            else:
-                view = padded[:, i * dh : i * dh + sh * (h_out - 1) + 1 : sh, j * dw : j * dw + sw * (w_out - 1) + 1 : sw]
-            if t == 0:
-                np.multiply(view, taps[0], out=out)
-            else:
-                np.multiply(view, taps[t], out=scratch)
-                out += scratch
-
-    def images(first, last):
-        for image in range(first, last):
-            work(image)
-
-    split_run(n, images, elements=y.size)
-    return y[:, :, :, :w_out] if wide else y
-
-
-def col2im(cols, input_shape, kernel_size, stride=1, dilation=1):
-    """The adjoint of :func:`im2col`: add every column back onto the window it came from.
-
-    Parameters
-    ----------
-    cols : array, shape (N, C * kH * kW, H_out * W_out)
-    input_shape : tuple (N, C, H, W)
-        Shape of the (padded) input that :func:`im2col` unfolded.
-    kernel_size, stride, dilation : int or pair
-
-    Returns
-    -------
-    array, shape (N, C, H, W)
-        Where windows overlap, their contributions are summed: this is exactly
-        the gradient of ``im2col`` with respect to its input.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> col2im(np.ones((1, 4, 4)), (1, 1, 3, 3), 2)[0, 0]
-    array([[1., 2., 1.],
-           [2., 4., 2.],
-           [1., 2., 1.]])
-    """
-    where = "col2im"
-    kh, kw = check_pair(kernel_size, "kernel_size", where, minimum=1)
-    sh, sw = check_pair(stride, "stride", where, minimum=1)
-    dh, dw = check_pair(dilation, "dilation", where, minimum=1)
-    check_array(cols, "cols", where, ndim=3)
-    if not isinstance(input_shape, (tuple, list)) or len(input_shape) != 4:
-        raise ValueError(f"{where}: input_shape must be (N, C, H, W); got {input_shape!r}")
-    n, c, h, w = (check_int(v, "input_shape", where, minimum=1) for v in input_shape)
-    h_out, w_out = (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1
-    if h_out < 1 or w_out < 1:
-        raise ValueError(f"{where}: the kernel spans more than input_shape {tuple(input_shape)}")
-    if cols.shape != (n, c * kh * kw, h_out * w_out):
-        raise ValueError(f"{where}: cols must have shape {(n, c * kh * kw, h_out * w_out)}; got {tuple(cols.shape)}")
-    xp = get_xp(cols)
-    cols = cols.reshape(n, c, kh, kw, h_out, w_out)
-    out = xp.zeros((n, c, h, w), dtype=cols.dtype)
-    for i in range(kh):
-        top = i * dh
-        for j in range(kw):
-            left = j * dw
-            out[:, :, top : top + sh * (h_out - 1) + 1 : sh, left : left + sw * (w_out - 1) + 1 : sw] += cols[:, :, i, j]
-    return out
 
 
 def _conv_input_grad(grad_out, weight, padded_hw, pads, stride, dilation, groups):
@@ -416,8 +204,8 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     dtype = float_dtype(grad_out, x, weight)
     top, bottom, left, right = pads
     h_pad, w_pad = x.shape[2] + top + bottom, x.shape[3] + left + right
-    h_out = (h_pad - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    w_out = (w_pad - dilation[1] * (kw - 1) - 1) // stride[1] + 1
+    h_out = geometry.positions(h_pad, kh, stride[0], dilation[0])
+    w_out = geometry.positions(w_pad, kw, stride[1], dilation[1])
     if h_out < 1 or w_out < 1 or tuple(grad_out.shape) != (n, c_out, h_out, w_out):
         raise ValueError(f"{where}: grad_out has shape {tuple(grad_out.shape)}, but the forward output of these "
                          f"arguments has shape {(n, c_out, max(h_out, 0), max(w_out, 0))}")
@@ -426,7 +214,7 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
     w = xp.asarray(weight, dtype=dtype)
     if stride != (1, 1) or c_out > c_in:
         xpad = pad2d(x, pads)
-        grad_weight = _weight_grad_columns(g, xpad, w.shape, stride, dilation, groups)
+        grad_weight = weight_grad_columns(g, xpad, w.shape, stride, dilation, groups)
         grad_x = _conv_input_grad(g, w, xpad.shape[2:], pads, stride, dilation, groups) if input_grad else None
         return grad_x, grad_weight, g.sum(axis=(0, 2, 3))
     # Stride 1, no more outputs than inputs: the input gradient is a full convolution of grad_out with
@@ -438,42 +226,11 @@ def conv2d_backward(grad_out, x, weight, stride=1, padding=0, dilation=1, groups
         full = conv2d(g, flipped, padding=(dilation[0] * (kh - 1), dilation[1] * (kw - 1)), dilation=dilation,
                       groups=groups)
         grad_x = full[:, :, top : top + x.shape[2], left : left + x.shape[3]]
-    if _use_wide(stride, w_pad, w_out):
-        grad_weight = _weight_grad_wide(g, x, w.shape, pads, dilation, groups)
+    if use_wide(stride, w_pad, w_out):
+        grad_weight = weight_grad_wide(g, x, w.shape, pads, dilation, groups)
     else:
-        grad_weight = _weight_grad_columns(g, pad2d(x, pads), w.shape, stride, dilation, groups)
+        grad_weight = weight_grad_columns(g, pad2d(x, pads), w.shape, stride, dilation, groups)
     return grad_x, grad_weight, g.sum(axis=(0, 2, 3))
-
-
-def _weight_grad_columns(g, xpad, weight_shape, stride, dilation, groups):
-    """Weight gradient as the sum over images of grad_out times the (strided) im2col columns."""
-    xp = get_xp(g, xpad)
-    n, c_out = g.shape[:2]
-    _, c_group, kh, kw = weight_shape
-    cols = im2col(xpad, (kh, kw), stride, dilation).reshape(n, groups, c_group * kh * kw, -1)
-    g_groups = g.reshape(n, groups, c_out // groups, -1)
-    return xp.matmul(g_groups, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(weight_shape)
-
-
-def _weight_grad_wide(g, x, weight_shape, pads, dilation, groups):
-    """Stride-1 weight gradient, sum over images of grad_out times the wide columns, chunked like the forward."""
-    xp = get_xp(g, x)
-    n, c_out, h_out, w_out = g.shape
-    _, c_group, kh, kw = weight_shape
-    top, bottom, left, right = pads
-    spare = 1 if kw > 1 else 0
-    h_pad, w_pad = x.shape[2] + top + bottom + spare, x.shape[3] + left + right
-    length = h_out * w_pad
-    total = xp.zeros((groups, c_out // groups, c_group * kh * kw), dtype=g.dtype)
-    for start, stop in _batch_chunks(n, x.shape[1] * (kh * kw * length + h_pad * w_pad) * x.dtype.itemsize):
-        m = stop - start
-        cols = _wide_columns(pad2d(x[start:stop], (top, bottom + spare, left, right)), (kh, kw), dilation, h_out)
-        g_wide = xp.zeros((m, c_out, h_out, w_pad), dtype=g.dtype)
-        g_wide[:, :, :, :w_out] = g[start:stop]
-        total += xp.matmul(g_wide.reshape(m, groups, c_out // groups, length),
-                           cols.reshape(m, groups, c_group * kh * kw, length).transpose(0, 1, 3, 2)).sum(axis=0)
-        del cols
-    return total.reshape(weight_shape)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -529,8 +286,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
         if op >= max(s, d):
             raise ValueError(f"{where}: output_padding ({op} along {name}) must be smaller than stride or dilation")
     c_out = c_out_group * groups
-    h_out = (h - 1) * stride[0] - 2 * ph + dilation[0] * (kh - 1) + oph + 1
-    w_out = (w - 1) * stride[1] - 2 * pw + dilation[1] * (kw - 1) + opw + 1
+    h_out = geometry.transposed_size(h, kh, stride[0], ph, oph, dilation[0])
+    w_out = geometry.transposed_size(w, kw, stride[1], pw, opw, dilation[1])
     if h_out < 1 or w_out < 1:
         raise ValueError(f"{where}: padding={padding!r} leaves no output (height {h_out}, width {w_out})")
     if bias is not None:
@@ -543,8 +300,7 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     # padded_hw. When output_padding >= stride (allowed if dilation is larger) that conv2d has an extra
     # window position, which no input value reaches: give it zeros.
     padded_hw = (h_out + 2 * ph, w_out + 2 * pw)
-    positions = [(size - d * (k - 1) - 1) // s + 1
-                 for size, d, k, s in zip(padded_hw, dilation, (kh, kw), stride)]
+    positions = [geometry.positions(size, k, s, d) for size, k, s, d in zip(padded_hw, (kh, kw), stride, dilation)]
     x = xp.asarray(x, dtype=dtype)
     if positions != [h, w]:
         x = xp.pad(x, [(0, 0), (0, 0), (0, positions[0] - h), (0, positions[1] - w)])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnbook import geometry
 from cnnbook._checks import check_array, check_int, check_pair
 from cnnbook.backend import to_numpy
 
@@ -61,9 +62,9 @@ def conv_matrix(kernel, input_shape, padding=0, stride=1, circular=False):
         ph = pw = 0
         h_out, w_out = (h - 1) // sh + 1, (w - 1) // sw + 1
     else:
-        if h + 2 * ph < kh or w + 2 * pw < kw:
+        h_out, w_out = geometry.positions(h + 2 * ph, kh, sh), geometry.positions(w + 2 * pw, kw, sw)
+        if h_out < 1 or w_out < 1:
             raise ValueError(f"{where}: kernel {kernel.shape} is larger than the padded input")
-        h_out, w_out = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
     matrix = np.zeros((h_out * w_out, h * w), dtype=np.result_type(kernel.dtype, np.float64))
     for i in range(h_out):
         for j in range(w_out):

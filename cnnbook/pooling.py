@@ -15,6 +15,7 @@ and the forward's own arguments, and returns the gradient with respect to ``x``.
 
 from __future__ import annotations
 
+from cnnbook import geometry
 from cnnbook._checks import check_array, check_pair, float_dtype
 from cnnbook._parallel import split_run
 from cnnbook.backend import get_xp
@@ -49,11 +50,11 @@ class _Windows:
             if p > k // 2:
                 raise ValueError(f"{where}: padding must be at most half the kernel size; got padding {p} "
                                  f"for a kernel of {k} along the {name}")
-            span = d * (k - 1) + 1
+            span = geometry.span(k, d)
             if size + 2 * p < span:
                 raise ValueError(f"{where}: the window spans {span} along the {name} but the padded input "
                                  f"has only {size + 2 * p}")
-            n_out = (size + 2 * p - span + ((s - 1) if ceil_mode else 0)) // s + 1
+            n_out = geometry.positions(size + 2 * p + ((s - 1) if ceil_mode else 0), k, s, d)
             if ceil_mode and (n_out - 1) * s >= size + p:  # a window may not start in the right padding
                 n_out -= 1
             out.append(n_out)
@@ -71,15 +72,15 @@ class _Windows:
     @property
     def disjoint(self):
         """True when no two windows share an input position (stride at least the span)."""
-        return all(s >= d * (k - 1) + 1 for k, s, d in zip(self.kernel, self.stride, self.dilation))
+        return all(s >= geometry.span(k, d) for k, s, d in zip(self.kernel, self.stride, self.dilation))
 
     def taps(self, padded):
         """Yield ``(i, j, view)``: for tap (i, j), the value it sees in every window, shape (N, C, H_out, W_out)."""
         (h_out, w_out), (sh, sw), (dh, dw) = self.output_hw, self.stride, self.dilation
         for i in range(self.kernel[0]):
+            rows = geometry.tap_slice(i, h_out, sh, dh)
             for j in range(self.kernel[1]):
-                top, left = i * dh, j * dw
-                yield i, j, padded[:, :, top : top + sh * (h_out - 1) + 1 : sh, left : left + sw * (w_out - 1) + 1 : sw]
+                yield i, j, padded[:, :, rows, geometry.tap_slice(j, w_out, sw, dw)]
 
     def padded_shape(self, x):
         """Shape of ``x`` once padded for the views (padding plus any ceil-mode room)."""

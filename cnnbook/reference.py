@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnbook import geometry
 from cnnbook._checks import check_array, check_int, check_pair, float_dtype
 from cnnbook.backend import to_numpy
 from cnnbook.shapes import pool_output_size
@@ -101,8 +102,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     dtype = float_dtype(x, weight)
     xp = np.zeros((n_batch, c_in, h + 2 * ph, w + 2 * pw), dtype=dtype)
     xp[:, :, ph : ph + h, pw : pw + w] = x
-    h_out = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    w_out = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    h_out, w_out = geometry.positions(h + 2 * ph, kh, sh, dh), geometry.positions(w + 2 * pw, kw, sw, dw)
     if h_out < 1 or w_out < 1:
         raise ValueError(f"{where}: kernel {weight.shape[2:]} does not fit the padded input")
     out_per_group = c_out // groups
@@ -146,8 +146,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     n_batch, c_in, h, w = x.shape
     _, c_out_group, kh, kw = weight.shape
     in_per_group = c_in // groups
-    h_out = (h - 1) * sh - 2 * ph + dh * (kh - 1) + oph + 1
-    w_out = (w - 1) * sw - 2 * pw + dw * (kw - 1) + opw + 1
+    h_out = geometry.transposed_size(h, kh, sh, ph, oph, dh)
+    w_out = geometry.transposed_size(w, kw, sw, pw, opw, dw)
     y = np.zeros((n_batch, c_out_group * groups, h_out, w_out), dtype=float_dtype(x, weight))
     for n in range(n_batch):
         for c in range(c_in):

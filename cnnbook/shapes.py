@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnnbook import geometry
 from cnnbook._checks import check_int
 
 __all__ = [
@@ -65,13 +66,13 @@ def conv_output_size(size, kernel_size, stride=1, padding=0, dilation=1):
     stride = check_int(stride, "stride", where, minimum=1)
     padding = check_int(padding, "padding", where, minimum=0)
     dilation = check_int(dilation, "dilation", where, minimum=1)
-    span = dilation * (kernel_size - 1) + 1
-    if size + 2 * padding < span:
+    out = geometry.positions(size + 2 * padding, kernel_size, stride, dilation)
+    if out < 1:
         raise ValueError(
-            f"{where}: the kernel spans {span} positions but the padded input has only "
-            f"{size + 2 * padding} (size={size}, padding={padding})"
+            f"{where}: the kernel spans {geometry.span(kernel_size, dilation)} positions but the padded input has "
+            f"only {size + 2 * padding} (size={size}, padding={padding})"
         )
-    return (size + 2 * padding - span) // stride + 1
+    return out
 
 
 def conv2d_output_shape(input_shape, out_channels, kernel_size, stride=1, padding=0, dilation=1):
@@ -236,8 +237,7 @@ def pool_output_size(size, kernel_size, stride=None, padding=0, dilation=1, ceil
     floor = conv_output_size(size, kernel_size, stride, padding, dilation)
     if not ceil_mode:
         return floor
-    span = dilation * (kernel_size - 1) + 1
-    out = -(-(size + 2 * padding - span) // stride) + 1
+    out = geometry.positions(size + 2 * padding + stride - 1, kernel_size, stride, dilation)  # rounded up
     if (out - 1) * stride >= size + padding:  # the last window would start in the right padding
         out -= 1
     return out
@@ -272,7 +272,7 @@ def conv_transpose_output_size(size, kernel_size, stride=1, padding=0, output_pa
     if output_padding >= max(stride, dilation):
         raise ValueError(f"{where}: output_padding must be smaller than stride or dilation; got "
                          f"output_padding={output_padding}, stride={stride}, dilation={dilation}")
-    out = (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+    out = geometry.transposed_size(size, kernel_size, stride, padding, output_padding, dilation)
     if out < 1:
         raise ValueError(f"{where}: padding={padding} trims the whole output (it would be {out} long)")
     return out

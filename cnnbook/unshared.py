@@ -13,25 +13,24 @@ NumPy or CuPy arrays.
 
 from __future__ import annotations
 
+from cnnbook import geometry
 from cnnbook._checks import check_array, check_pair, float_dtype
 from cnnbook.backend import get_xp
 from cnnbook.padding import pad2d, resolve_padding
+from cnnbook.unfold import im2col
 
 __all__ = ["local_conv2d", "tiled_conv2d"]
 
 
 def _windows(x, kernel_hw, stride, padding, where):
     """The padded input's windows, shape (N, H_out, W_out, C_in * kH * kW)."""
-    from cnnbook.functional import im2col
-
     pads = resolve_padding(padding, kernel_hw, (1, 1), stride, where)
     padded = pad2d(x, pads)
     kh, kw = kernel_hw
-    if padded.shape[2] < kh or padded.shape[3] < kw:
+    h_out, w_out = geometry.positions(padded.shape[2], kh, stride[0]), geometry.positions(padded.shape[3], kw, stride[1])
+    if h_out < 1 or w_out < 1:
         raise ValueError(f"{where}: the kernel is {kh}x{kw} but the padded input is only "
                          f"{padded.shape[2]}x{padded.shape[3]}")
-    h_out = (padded.shape[2] - kh) // stride[0] + 1
-    w_out = (padded.shape[3] - kw) // stride[1] + 1
     cols = im2col(padded, kernel_hw, stride)  # (N, C*kH*kW, H_out*W_out)
     return cols.transpose(0, 2, 1).reshape(x.shape[0], h_out, w_out, -1)
 
