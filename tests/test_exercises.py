@@ -134,3 +134,18 @@ def test_markdown_has_hint_and_collapsible_solution():
     # the solution shows the very function the tests run through the checker
     for line in solution_source(ch01.conv_matrix).splitlines():
         assert line.strip() in md
+
+
+def test_exercise_prose_has_no_doubled_backslashes():
+    """TeX in the exercises is written as it reads, in raw strings: ``r"$\\lfloor n/s \\rfloor$"``, not ``"\\\\lfloor"``."""
+    import io
+    import re
+    import tokenize
+
+    from cnnbook.cache import PACKAGE_DIR
+
+    for path in sorted((PACKAGE_DIR / "exercises").glob("*.py")):
+        for token in tokenize.generate_tokens(io.StringIO(path.read_text()).readline):
+            prefix = re.match(r"[a-zA-Z]*", token.string).group(0).lower() if token.type == tokenize.STRING else ""
+            if token.type == tokenize.STRING and "r" not in prefix and "\\\\" in token.string:
+                raise AssertionError(f"{path.name}:{token.start[0]}: a doubled backslash; write the string raw (r\"...\")")

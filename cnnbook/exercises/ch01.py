@@ -35,8 +35,8 @@ register(Exercise(
     prompt=f"A convolutional layer maps {_IN2} input channels to {_OUT2} output channels with {_K2}×{_K2} kernels "
            "and one bias per output channel. How many learnable parameters does it have?",
     hint="Each output channel owns one kernel that spans *all* input channels, plus a bias.",
-    solution=f"Each of the {_OUT2} filters has ${_K2} \\cdot {_K2} \\cdot {_IN2} = {_K2 * _K2 * _IN2}$ weights and one "
-             f"bias, so the layer has $({_K2} \\cdot {_K2} \\cdot {_IN2} + 1) \\cdot {_OUT2} = "
+    solution=fr"Each of the {_OUT2} filters has ${_K2} \cdot {_K2} \cdot {_IN2} = {_K2 * _K2 * _IN2}$ weights and one "
+             fr"bias, so the layer has $({_K2} \cdot {_K2} \cdot {_IN2} + 1) \cdot {_OUT2} = "
              f"{tex(shapes.conv2d_params(_IN2, _OUT2, _K2))}$ parameters. "
              "The size of the image does not appear: the same weights serve every position.",
     answer=shapes.conv2d_params(_IN2, _OUT2, _K2),
@@ -55,7 +55,7 @@ register(Exercise(
            "forward pass take, ignoring the biases?",
     hint="Count the output values, then the multiplications behind each.",
     solution=f"The output is {_OUT[1]}×{_OUT[2]}×{_OUT[0]} = {fmt(_OUTPUTS)} values, and each is a dot product of "
-             f"{KERNEL}·{KERNEL}·{_C} = {_TAPS} weights with {_TAPS} inputs, so ${tex(_OUTPUTS)} \\cdot {_TAPS} = "
+             fr"{KERNEL}·{KERNEL}·{_C} = {_TAPS} weights with {_TAPS} inputs, so ${tex(_OUTPUTS)} \cdot {_TAPS} = "
              f"{tex(shapes.conv2d_macs(IMAGE, FILTERS, KERNEL))}$ multiply-accumulates — far more than the "
              f"{fmt(shapes.conv2d_params(_C, FILTERS, KERNEL))} parameters, because every weight is used many "
              "times.",
@@ -67,11 +67,11 @@ register(Exercise(
 register(Exercise(
     id="1.4", kind="bool", title="Is cross-correlation commutative?",
     prompt="True or false: like convolution, cross-correlation is commutative, "
-           "$(I \\star K) = (K \\star I)$ for all signals $I$ and $K$.",
+           r"$(I \star K) = (K \star I)$ for all signals $I$ and $K$.",
     hint="Try two short 1-D sequences, say $I = (1, 2)$ and $K = (0, 1)$, in full mode (every overlap).",
     solution="False. Swapping the arguments of a cross-correlation reverses the result: "
-             "$(K \\star I)(t) = (I \\star K)(-t)$. With $I=(1,2)$ and $K=(0,1)$ the full cross-correlation "
-             "$I \\star K$ is $(1, 2, 0)$ while $K \\star I$ is $(0, 2, 1)$. Convolution is commutative because "
+             r"$(K \star I)(t) = (I \star K)(-t)$. With $I=(1,2)$ and $K=(0,1)$ the full cross-correlation "
+             r"$I \star K$ is $(1, 2, 0)$ while $K \star I$ is $(0, 2, 1)$. Convolution is commutative because "
              "flipping one argument absorbs the reversal. Deep-learning libraries never swap the arguments, so "
              "nothing breaks, but signal-processing identities that rely on commutativity need care.",
     answer=False,
@@ -84,8 +84,8 @@ register(Exercise(
     prompt="True or false: cross-correlating an image with the kernel rotated by 180° gives the same "
            "result as the true (flipped) convolution with the original kernel.",
     hint="Write both sums and substitute $m' = k - 1 - m$.",
-    solution="True. Rotating by 180° flips both axes: $K'(m, n) = K(k_h-1-m,\\, k_w-1-n)$, and "
-             "$\\sum_{m,n} I(i+m, j+n)\\, K'(m, n)$ is exactly the flipped-kernel sum that defines convolution "
+    solution=r"True. Rotating by 180° flips both axes: $K'(m, n) = K(k_h-1-m,\, k_w-1-n)$, and "
+             r"$\sum_{m,n} I(i+m, j+n)\, K'(m, n)$ is exactly the flipped-kernel sum that defines convolution "
              "in the valid region. The impulse figure shows it: correlating an impulse reproduces the kernel "
              "rotated by 180°, convolving reproduces it upright.",
     answer=True,
@@ -104,7 +104,7 @@ register(Exercise(
         "d": "It changes in a way that depends on the kernel.",
     },
     hint="Every output pixel applies the same weights to its own neighbourhood.",
-    solution="**(b)**. Convolution is translation *equivariant*: $\\mathrm{conv}(T_s x) = T_s\\,\\mathrm{conv}(x)$. "
+    solution=r"**(b)**. Convolution is translation *equivariant*: $\mathrm{conv}(T_s x) = T_s\,\mathrm{conv}(x)$. "
              "Each output pixel applies the same weights to its neighbourhood, and after the shift that "
              "neighbourhood is found 3 pixels further right. With circular padding there is no border, so the "
              "identity is exact everywhere; with zero padding it fails in a thin band at the border. Not changing "
@@ -132,7 +132,7 @@ register(Exercise(
     prompt=f"In the running example ({_H}×{_W} input, {KERNEL}×{KERNEL} kernels, no padding, stride 1), how many "
            "times is each single weight used in one forward pass over one image?",
     hint="A weight is used once for every position of the kernel.",
-    solution=f"Once per output position: ${_OUT[1]} \\times {_OUT[2]} = {tex(shapes.weight_reuse(_H, KERNEL))}$ "
+    solution=fr"Once per output position: ${_OUT[1]} \times {_OUT[2]} = {tex(shapes.weight_reuse(_H, KERNEL))}$ "
              "times. A dense layer uses each of its weights exactly once per image.",
     answer=shapes.weight_reuse(_H, KERNEL),
     wrong=(_H * _W, KERNEL * KERNEL, _OUT[1]),
@@ -247,7 +247,7 @@ register(Exercise(
            "How many weights does it have?",
     hint="A 1×1 kernel sees one pixel, but all of its channels.",
     solution="Each of the 64 filters is a 1×1×256 kernel: "
-             f"$64 \\cdot 256 = {tex(shapes.conv2d_params(256, 64, 1, bias=False))}$ weights. It is a "
+             fr"$64 \cdot 256 = {tex(shapes.conv2d_params(256, 64, 1, bias=False))}$ weights. It is a "
              "256→64 matrix applied to every pixel's channel vector, and the 56×56 size does not matter.",
     answer=shapes.conv2d_params(256, 64, 1, bias=False),
     wrong=(56 * 56 * 64, 256 * 64 + 64),

@@ -34,8 +34,8 @@ register(Exercise(
     id="2.2", kind="number", title="AlexNet's first layer",
     prompt=f"AlexNet's first layer applies {_a['kernel']}×{_a['kernel']} kernels with stride {_a['stride']} and no "
            f"padding to a {_a['input']}×{_a['input']} image. How many pixels wide is its output?",
-    hint="$\\lfloor (n + 2p - d(k-1) - 1)/s \\rfloor + 1$ with $d = 1$.",
-    solution=f"$\\lfloor ({_a['input']} + 0 - {_a['kernel'] - 1} - 1)/{_a['stride']} \\rfloor + 1 = "
+    hint=r"$\lfloor (n + 2p - d(k-1) - 1)/s \rfloor + 1$ with $d = 1$.",
+    solution=fr"$\lfloor ({_a['input']} + 0 - {_a['kernel'] - 1} - 1)/{_a['stride']} \rfloor + 1 = "
              f"{_alexnet - 1} + 1 = {_alexnet}$. (The paper says {_a['paper_input']}×{_a['paper_input']} input, "
              f"which gives $({_a['paper_input']} - {_a['kernel']})/{_a['stride']} + 1 = "
              f"{(_a['paper_input'] - _a['kernel']) / _a['stride'] + 1:g}$, not a whole number of steps; "
@@ -50,7 +50,7 @@ register(Exercise(
     prompt="A 3×3 kernel with dilation 3 is applied to a 20×20 image with padding 3 and stride 1. How many "
            "pixels wide is the output?",
     hint="The dilated kernel spans $d(k-1)+1$ cells.",
-    solution=f"The kernel spans $3 \\cdot 2 + 1 = 7$ cells, so the output is $20 + 6 - 7 + 1 = "
+    solution=fr"The kernel spans $3 \cdot 2 + 1 = 7$ cells, so the output is $20 + 6 - 7 + 1 = "
              f"{shapes.conv_output_size(20, 3, padding=3, dilation=3)}$ wide: with $p = d(k-1)/2$ a dilated "
              "kernel keeps the size, like a plain one with $p = (k-1)/2$.",
     answer=shapes.conv_output_size(20, 3, padding=3, dilation=3),
@@ -62,9 +62,9 @@ register(Exercise(
     id="2.4", kind="shape", title="'Same' padding with a stride",
     prompt="TensorFlow's `padding=\"SAME\"` with a 4×4 kernel and stride 2 on a 7-pixel-wide input: how many "
            "zeros does it add (before, after) along the width? Answer as a pair such as (1, 1).",
-    hint="'Same' wants $\\lceil n/s \\rceil$ outputs. How many input cells do that many windows span? The "
+    hint=r"'Same' wants $\lceil n/s \rceil$ outputs. How many input cells do that many windows span? The "
          "shortfall is split with the odd zero after.",
-    solution=f"It wants $\\lceil 7/2 \\rceil = 4$ outputs, whose windows span $(4-1) \\cdot 2 + 4 = 10$ cells; "
+    solution=fr"It wants $\lceil 7/2 \rceil = 4$ outputs, whose windows span $(4-1) \cdot 2 + 4 = 10$ cells; "
              f"the input has 7, so 3 zeros are needed: {shapes.same_padding(7, 4, 2)[0]} before and "
              f"{shapes.same_padding(7, 4, 2)[1]} after. PyTorch refuses `padding=\"same\"` for a stride above 1.",
     answer=shapes.same_padding(7, 4, 2),
@@ -82,8 +82,8 @@ register(Exercise(
            f"{_e['padding']} maps {_e['size']}×{_e['size']} to {_out}×{_out}. The transposed convolution with the "
            f"same kernel size, stride and padding maps {_out}×{_out} back to {_back}×{_back}. What `output_padding` "
            f"makes it {_e['size']}×{_e['size']}?",
-    hint="$o = (i - 1)s - 2p + d(k - 1) + \\text{output\\_padding} + 1$.",
-    solution=f"$({_out}-1) \\cdot {_e['stride']} - {2 * _e['padding']} + {_e['kernel'] - 1} + 1 = {_back}$, so "
+    hint=r"$o = (i - 1)s - 2p + d(k - 1) + \text{output\_padding} + 1$.",
+    solution=fr"$({_out}-1) \cdot {_e['stride']} - {2 * _e['padding']} + {_e['kernel'] - 1} + 1 = {_back}$, so "
              f"{_needed} more row and column is needed: `output_padding = {_needed}`, giving "
              f"{shapes.conv_transpose_output_size(_out, _e['kernel'], _e['stride'], _e['padding'], _needed)}. Both "
              f"{_back} and {_e['size']} map to {_out} under the stride-{_e['stride']} convolution (the floor in the "
@@ -130,7 +130,7 @@ register(Exercise(
         "are equal, so $f(T_t x) = f(x)$ for every $t$ (and any image whose $y$ repeats with period "
         r"$s\,t' - t$ works too). Such images are exceptions: for each $t'$, the images with "
         r"$f(T_t x) = T_{t'} f(x)$ form a linear subspace (both sides are linear in $x$), and the impulses show "
-        "that it is a proper one for images on any window of at least $s$ pixels: if every impulse $\\delta_a$ "
+        r"that it is a proper one for images on any window of at least $s$ pixels: if every impulse $\delta_a$ "
         r"of $s$ consecutive pixels satisfied it, $K(a - s\,i + t) = K(a - s\,i + s\,t')$ for those $a$ and every "
         "$i$ would again make $K$ repeat. A proper subspace has volume zero, and so does a countable union of them, "
         "so an image drawn at random from any distribution with a density satisfies the equation for no $t'$ at "
@@ -146,7 +146,7 @@ register(Exercise(
     prompt="'Full' padding adds $k - 1$ zeros on each side so that every partial overlap of kernel and image "
            "counts. How wide is the output of a 5×5 kernel on a 12-pixel-wide image with full padding, stride 1?",
     hint="Put $p = k - 1$ into the size formula.",
-    solution=f"$12 + 2 \\cdot 4 - 5 + 1 = {shapes.conv_output_size(12, 5, padding=4)}$: full padding grows the "
+    solution=fr"$12 + 2 \cdot 4 - 5 + 1 = {shapes.conv_output_size(12, 5, padding=4)}$: full padding grows the "
              "output by $k - 1$, where valid padding shrinks it by $k - 1$.",
     answer=shapes.conv_output_size(12, 5, padding=4),
     wrong=(12, 8, 20),
@@ -213,7 +213,7 @@ register(Exercise(
     prompt="Write `conv2d_general(image, kernel, stride, padding, dilation)`: the cross-correlation of a 2-D "
            "`image` with a 2-D `kernel` (any shape), after adding `padding` zeros on every side, with windows "
            "`stride` apart and kernel taps `dilation` apart. The output has "
-           "$\\lfloor (n + 2p - d(k-1) - 1)/s \\rfloor + 1$ rows and as many columns by the same rule.",
+           r"$\lfloor (n + 2p - d(k-1) - 1)/s \rfloor + 1$ rows and as many columns by the same rule.",
     hint="Pad first (`np.pad(image, padding)`). Window $(i, j)$ starts at $(i s, j s)$, and a slice with step "
          "$d$, `image[top : top + span : d, ...]`, picks exactly the cells the dilated kernel touches.",
     solution=f"{code_block(conv2d_general)}\n\n`cnnbook.functional.conv2d` computes the same thing for "
@@ -266,12 +266,13 @@ register(Exercise(
     prompt="Write `conv_transpose2d_single(x, kernel, stride)`, the transposed convolution of a 2-D input `x` "
            "with a 2-D `kernel`, stride `stride`, no padding: each input value adds a copy of the kernel, scaled "
            "by that value, into the output at offset `stride` times its position. The output is "
-           "$((h-1)s + k_h) \\times ((w-1)s + k_w)$.",
+           r"$((h-1)s + k_h) \times ((w-1)s + k_w)$.",
     hint="Start from zeros and add `x[i, j] * kernel` into the block whose top-left corner is "
          "`(i * stride, j * stride)`. Where blocks overlap, the contributions add up.",
-    solution=f"{code_block(conv_transpose2d_single)}\n\nThis is $C^\\top$ applied to `x`, where $C$ is the matrix "
+    solution=f"{code_block(conv_transpose2d_single)}\n\n"
+             r"This is $C^\top$ applied to `x`, where $C$ is the matrix "
              "of the stride-`stride` convolution whose output has the shape of `x`: row $j$ of $C$ lists the cells "
-             "that output $j$ read, with their weights, and $C^\\top$ sends `x`'s value $j$ back to exactly those "
+             r"that output $j$ read, with their weights, and $C^\top$ sends `x`'s value $j$ back to exactly those "
              "cells, weighted the same way. `cnnbook.functional.conv_transpose2d` "
              "adds channels, padding, output padding and dilation.",
     function="conv_transpose2d_single", signature="conv_transpose2d_single(x, kernel, stride)",

@@ -16,7 +16,7 @@ register(Exercise(
     prompt=f"AlexNet max-pools its {_N}×{_N} first-layer feature maps with {_K}×{_K} windows and stride {_S}. "
            "How many pixels wide is the pooled map?",
     hint="Pooling uses the convolution's size formula, with the window in place of the kernel.",
-    solution=f"$\\lfloor ({_N} - {_K})/{_S} \\rfloor + 1 = {shapes.pool_output_size(_N, _K, _S)}$. Neighbouring "
+    solution=fr"$\lfloor ({_N} - {_K})/{_S} \rfloor + 1 = {shapes.pool_output_size(_N, _K, _S)}$. Neighbouring "
              f"windows share {_K - _S} row and {_K - _S} column; Krizhevsky et al. (2012) report slightly lower "
              "error with these overlapping windows than with non-overlapping 2×2 ones.",
     answer=shapes.pool_output_size(_N, _K, _S),
@@ -28,7 +28,7 @@ register(Exercise(
     id="3.2", kind="number", title="Ceil mode",
     prompt="A 2×2 max pooling with stride 2 and `ceil_mode=True` is applied to a 7×7 map. How wide is the output?",
     hint="Ceil mode rounds $(n - k)/s$ up, keeping a last window that hangs over the edge.",
-    solution=f"$\\lceil (7 - 2)/2 \\rceil + 1 = {shapes.pool_output_size(7, 2, ceil_mode=True)}$; the last "
+    solution=fr"$\lceil (7 - 2)/2 \rceil + 1 = {shapes.pool_output_size(7, 2, ceil_mode=True)}$; the last "
              "window covers only the seventh column. In floor mode (the default) the output is "
              f"{shapes.pool_output_size(7, 2)} wide and the seventh column is never read.",
     answer=shapes.pool_output_size(7, 2, ceil_mode=True),
@@ -42,8 +42,8 @@ register(Exercise(
     id="3.3", kind="number", title="A head without global pooling",
     prompt=f"ResNet-18's last stage outputs {_C} feature maps of {_H}×{_H}. If they were flattened and fed to a "
            f"dense layer with {_OUT:,} outputs (with biases), how many parameters would that layer have?",
-    hint=f"Flattening gives ${_H} \\cdot {_H} \\cdot {_C}$ inputs.",
-    solution=f"$({_H} \\cdot {_H} \\cdot {_C}) \\cdot {_OUT} + {_OUT} = {tex(_FLAT)}$, "
+    hint=fr"Flattening gives ${_H} \cdot {_H} \cdot {_C}$ inputs.",
+    solution=fr"$({_H} \cdot {_H} \cdot {_C}) \cdot {_OUT} + {_OUT} = {tex(_FLAT)}$, "
              f"{_FLAT / (models.summary('resnet18').params - _GAP):.1f} times the rest of ResNet-18. With global "
              f"average pooling first, the dense layer has ${tex(_GAP)}$, which is what ResNet uses.",
     answer=_FLAT,
@@ -90,7 +90,7 @@ register(Exercise(
     hint="Which one has no spatial positions left in its output?",
     solution="**(c)**. The circular convolution is exactly equivariant, $f(T_t x) = T_t f(x)$, and the average "
              "over all positions of a circularly shifted map is the average of the map: "
-             "$\\operatorname{mean}(T_t f(x)) = \\operatorname{mean}(f(x))$. (a) is equivariant, not invariant: "
+             r"$\operatorname{mean}(T_t f(x)) = \operatorname{mean}(f(x))$. (a) is equivariant, not invariant: "
              "its output moves with the input. (b) and (d) are not even equivariant: a shift by a multiple of the "
              "stride moves their output by whole cells, but a one-pixel shift in general changes it in other "
              "ways (a bright pixel that moves into the next window, exercise 3.5).",
@@ -147,7 +147,7 @@ register(Exercise(
     prompt="Write `max_pool2d_single(image, kernel_size, stride)`: max pooling of a 2-D array with square "
            "`kernel_size`×`kernel_size` windows placed `stride` apart, no padding, dropping windows that do "
            "not fit (floor mode).",
-    hint="The output size is the convolution's, $\\lfloor (n - k)/s \\rfloor + 1$; each output is the `max` of "
+    hint=r"The output size is the convolution's, $\lfloor (n - k)/s \rfloor + 1$; each output is the `max` of "
          "one window.",
     solution=f"{code_block(max_pool2d_single)}\n\n`cnnbook.reference.max_pool2d` adds batches, channels, padding, "
              "dilation and ceil mode; `cnnbook.functional.max_pool2d` computes the same without Python loops.",
@@ -198,10 +198,10 @@ def _adaptive_fixed_stride(image, out_h, out_w):
 register(Exercise(
     id="3.9", kind="code", title="Adaptive average pooling",
     prompt="Write `adaptive_avg_pool2d_single(image, out_h, out_w)`: average a 2-D `image` of shape (h, w) "
-           "over `out_h`×`out_w` bins that cover it. Bin $i$ of $n_{\\text{out}}$ along an axis of length $n$ "
-           "spans positions $\\lfloor i n / n_{\\text{out}} \\rfloor$ up to (not including) "
-           "$\\lceil (i + 1) n / n_{\\text{out}} \\rceil$, PyTorch's rule, so neighbouring bins may share a "
-           "row or column when $n$ is not a multiple of $n_{\\text{out}}$.",
+           r"over `out_h`×`out_w` bins that cover it. Bin $i$ of $n_{\text{out}}$ along an axis of length $n$ "
+           r"spans positions $\lfloor i n / n_{\text{out}} \rfloor$ up to (not including) "
+           r"$\lceil (i + 1) n / n_{\text{out}} \rceil$, PyTorch's rule, so neighbouring bins may share a "
+           r"row or column when $n$ is not a multiple of $n_{\text{out}}$.",
     hint="Ceiling division in Python: `-(-a // b)`.",
     solution=f"{code_block(adaptive_avg_pool2d_single)}\n\nWith `out_h = out_w = 1` it is global average "
              "pooling. Because the bins follow the input size, a network that ends with it accepts images of any "
@@ -221,7 +221,7 @@ register(Exercise(
     solution="$w = 1/4 = 0.25$: the mean of four numbers is their sum with weights $1/4$. Max pooling has no "
              "such form, since the maximum is not a weighted sum: one strided convolution can learn average "
              "pooling exactly, but not max pooling. (Convolutions with ReLUs between them can compute a maximum: "
-             "$\\max(a, b) = \\operatorname{relu}(a - b) + \\operatorname{relu}(b) - \\operatorname{relu}(-b)$ "
+             r"$\max(a, b) = \operatorname{relu}(a - b) + \operatorname{relu}(b) - \operatorname{relu}(-b)$ "
              "takes two convolutions with a ReLU between them, and the maximum of a 2×2 window takes two such rounds.)",
     answer=0.25,
     wrong=(1, 4, 0.5),

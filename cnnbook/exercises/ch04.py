@@ -20,9 +20,9 @@ register(Exercise(
            "channels with a 1×1 convolution and apply the 5×5 convolution to those. How many multiply-accumulates "
            "per image does the reduction *save*?",
     hint="Count the direct layer, then both layers of the reduced version: the 1×1 layer costs something too.",
-    solution=f"Directly: ${REDUCE_SIDE}^2 \\cdot 5^2 \\cdot {REDUCE_IN} \\cdot {REDUCE_OUT} = {tex(_DIRECT_5X5)}$. "
-             f"Reduced: the 1×1 layer costs ${REDUCE_SIDE}^2 \\cdot {REDUCE_IN} \\cdot {REDUCE_MID} = "
-             f"{tex(_REDUCE_1X1)}$ and the 5×5 layer ${REDUCE_SIDE}^2 \\cdot 5^2 \\cdot {REDUCE_MID} \\cdot "
+    solution=fr"Directly: ${REDUCE_SIDE}^2 \cdot 5^2 \cdot {REDUCE_IN} \cdot {REDUCE_OUT} = {tex(_DIRECT_5X5)}$. "
+             fr"Reduced: the 1×1 layer costs ${REDUCE_SIDE}^2 \cdot {REDUCE_IN} \cdot {REDUCE_MID} = "
+             fr"{tex(_REDUCE_1X1)}$ and the 5×5 layer ${REDUCE_SIDE}^2 \cdot 5^2 \cdot {REDUCE_MID} \cdot "
              f"{REDUCE_OUT} = {tex(_REDUCED_5X5)}$, together ${tex(_REDUCE_1X1 + _REDUCED_5X5)}$. The saving is "
              f"${tex(_DIRECT_5X5 - _REDUCE_1X1 - _REDUCED_5X5)}$ MACs, "
              f"{_DIRECT_5X5 / (_REDUCE_1X1 + _REDUCED_5X5):.1f} times fewer. The 1×1 layer is cheap because it "
@@ -36,8 +36,8 @@ WIDE = 384
 register(Exercise(
     id="4.2", kind="number", title="A wide layer",
     prompt=f"How many parameters (weights and biases) does a 3×3 convolution from {WIDE} to {WIDE} channels have?",
-    hint="$(k \\cdot k \\cdot C_{\\text{in}} + 1) \\cdot C_{\\text{out}}$.",
-    solution=f"$(9 \\cdot {WIDE} + 1) \\cdot {WIDE} = {tex(shapes.conv2d_params(WIDE, WIDE, 3))}$: the weights grow "
+    hint=r"$(k \cdot k \cdot C_{\text{in}} + 1) \cdot C_{\text{out}}$.",
+    solution=fr"$(9 \cdot {WIDE} + 1) \cdot {WIDE} = {tex(shapes.conv2d_params(WIDE, WIDE, 3))}$: the weights grow "
              "with the product of the channel counts, so widening both by a factor $r$ multiplies them by $r^2$, "
              "which is why the widest layers of a network hold most of its parameters.",
     answer=shapes.conv2d_params(WIDE, WIDE, 3),
@@ -70,7 +70,7 @@ register(Exercise(
     prompt="How many multiply-accumulates does a 1×1 convolution from 256 to 64 channels cost on one 56×56 "
            "feature map?",
     hint="It is a (64 × 256) matrix times a 256-vector at each of the 56·56 positions.",
-    solution=f"$56 \\cdot 56 \\cdot 256 \\cdot 64 = {tex(shapes.conv2d_macs((256, 56, 56), 64, 1))}$. A 3×3 "
+    solution=fr"$56 \cdot 56 \cdot 256 \cdot 64 = {tex(shapes.conv2d_macs((256, 56, 56), 64, 1))}$. A 3×3 "
              "layer with the same channels would cost nine times as much.",
     answer=shapes.conv2d_macs((256, 56, 56), 64, 1),
     wrong=(256 * 64, shapes.conv2d_macs((256, 56, 56), 64, 3, padding=1)),
@@ -82,12 +82,12 @@ register(Exercise(
     prompt="A depthwise separable layer replaces a 3×3 convolution from 128 to 128 channels: a 3×3 depthwise "
            "convolution (one kernel per channel) followed by a 1×1 convolution from 128 to 128. Without biases, "
            "how many weights does it have?",
-    hint="The depthwise part has $3 \\cdot 3$ weights per channel; the pointwise part is a 128×128 matrix.",
-    solution=f"$9 \\cdot 128 + 128 \\cdot 128 = {tex(shapes.conv2d_params(128, 128, 3, bias=False, groups=128))} + "
+    hint=r"The depthwise part has $3 \cdot 3$ weights per channel; the pointwise part is a 128×128 matrix.",
+    solution=fr"$9 \cdot 128 + 128 \cdot 128 = {tex(shapes.conv2d_params(128, 128, 3, bias=False, groups=128))} + "
              f"{tex(shapes.conv2d_params(128, 128, 1, bias=False))} = "
              f"{tex(shapes.conv2d_params(128, 128, 3, bias=False, groups=128) + shapes.conv2d_params(128, 128, 1, bias=False))}$, "
              f"against ${tex(shapes.conv2d_params(128, 128, 3, bias=False))}$ for the full 3×3 layer: "
-             "$1/C_{\\text{out}} + 1/k^2 \\approx 0.119$ of it.",
+             r"$1/C_{\text{out}} + 1/k^2 \approx 0.119$ of it.",
     answer=shapes.conv2d_params(128, 128, 3, bias=False, groups=128) + shapes.conv2d_params(128, 128, 1, bias=False),
     wrong=(shapes.conv2d_params(128, 128, 3, bias=False), 1152, 16384),
 ))
@@ -98,7 +98,7 @@ register(Exercise(
     prompt="A 3×3 convolution from 256 to 256 channels is split into 8 groups (`groups=8`), without biases. "
            "How many weights does it have?",
     hint="Each group maps 32 input channels to 32 output channels.",
-    solution=f"$8 \\cdot (3 \\cdot 3 \\cdot 32 \\cdot 32) = {tex(shapes.conv2d_params(256, 256, 3, bias=False, groups=8))}$, "
+    solution=fr"$8 \cdot (3 \cdot 3 \cdot 32 \cdot 32) = {tex(shapes.conv2d_params(256, 256, 3, bias=False, groups=8))}$, "
              "an eighth of the ungrouped layer: each output channel now sees only its group's 32 input "
              "channels. With `groups` equal to the number of channels it is a depthwise convolution.",
     answer=shapes.conv2d_params(256, 256, 3, bias=False, groups=8),
@@ -115,8 +115,8 @@ register(Exercise(
            "valid convolution, but every output position has its own weights and its own biases. How many "
            "parameters does it have?",
     hint="Count one conv layer's parameters per output position.",
-    solution=f"${_L_OUT} \\cdot {_L_OUT} \\cdot ({_L['kernel_size']} \\cdot {_L['kernel_size']} \\cdot "
-             f"{_L['in_channels']} + 1) \\cdot {_L['out_channels']} = "
+    solution=fr"${_L_OUT} \cdot {_L_OUT} \cdot ({_L['kernel_size']} \cdot {_L['kernel_size']} \cdot "
+             fr"{_L['in_channels']} + 1) \cdot {_L['out_channels']} = "
              f"{tex(shapes.local_conv2d_params(*_L_ARGS, _L_OUT))}$, "
              f"${shapes.local_conv2d_params(*_L_ARGS, _L_OUT) // shapes.conv2d_params(*_L_ARGS)}$ times the "
              f"convolution's ${tex(shapes.conv2d_params(*_L_ARGS))}$, and still far fewer than a dense layer "
@@ -137,9 +137,9 @@ register(Exercise(
         "c": "multiples of 9",
         "d": "none except 0",
     },
-    hint="Output position $i$ uses filter bank $i \\bmod 3$. Which shifts keep every position on the same bank?",
+    hint=r"Output position $i$ uses filter bank $i \bmod 3$. Which shifts keep every position on the same bank?",
     solution="(b). Shifting by $t$ moves the content at position $i$ to $i + t$, where the bank "
-             "$(i + t) \\bmod 3$ is the same as $i \\bmod 3$ exactly when $t$ is a multiple of 3. The figure "
+             r"$(i + t) \bmod 3$ is the same as $i \bmod 3$ exactly when $t$ is a multiple of 3. The figure "
              "in section 4.5 measures it for diagonal shifts: exact at the multiples of 3, far off at every other shift.",
     answer="b",
     wrong=("a", "c", "d"),
@@ -151,7 +151,7 @@ register(Exercise(
     prompt="VGG-16's first layer outputs 64 feature maps of 224×224. How many megabytes (10⁶ bytes) does this "
            "single output take in float32 for a batch of 32 images?",
     hint="Count values, then 4 bytes each.",
-    solution=f"$32 \\cdot 64 \\cdot 224 \\cdot 224 \\cdot 4 = {tex(32 * 64 * 224 * 224 * 4)}$ bytes, about "
+    solution=fr"$32 \cdot 64 \cdot 224 \cdot 224 \cdot 4 = {tex(32 * 64 * 224 * 224 * 4)}$ bytes, about "
              f"{32 * 64 * 224 * 224 * 4 / 1e6:.0f} MB, while the layer's weights take "
              f"${tex(shapes.conv2d_params(3, 64, 3) * 4)}$ bytes. Training must keep such outputs until the "
              "backward pass (chapter 5), which is why activations, not weights, fill a GPU.",
@@ -196,13 +196,13 @@ def _multichannel_no_bias(x, weight, bias):
 register(Exercise(
     id="4.10", kind="code", title="Convolution over channels",
     prompt="Write `multichannel_conv(x, weight, bias)`: the valid, stride-1 convolution (cross-correlation) of "
-           "one image `x` of shape $(C_{\\text{in}}, H, W)$ with `weight` of shape "
-           "$(C_{\\text{out}}, C_{\\text{in}}, k, k)$ and `bias` of shape $(C_{\\text{out}},)$. The result has "
-           "shape $(C_{\\text{out}}, H - k + 1, W - k + 1)$.",
-    hint="Output $(o, i, j)$ is the sum over all channels and all $k \\times k$ offsets of "
+           r"one image `x` of shape $(C_{\text{in}}, H, W)$ with `weight` of shape "
+           r"$(C_{\text{out}}, C_{\text{in}}, k, k)$ and `bias` of shape $(C_{\text{out}},)$. The result has "
+           r"shape $(C_{\text{out}}, H - k + 1, W - k + 1)$.",
+    hint=r"Output $(o, i, j)$ is the sum over all channels and all $k \times k$ offsets of "
          "`x[:, i:i+k, j:j+k] * weight[o]`, plus `bias[o]`.",
     solution=f"{code_block(multichannel_conv)}\n\nThe one line that makes it multi-channel is the sum over the "
-             "whole $(C_{\\text{in}}, k, k)$ block: every output channel looks at every input channel.",
+             r"whole $(C_{\text{in}}, k, k)$ block: every output channel looks at every input channel.",
     function="multichannel_conv", signature="multichannel_conv(x, weight, bias)",
     reference=_multichannel_reference, cases=_multichannel_cases,
     wrong=(_multichannel_per_channel, _multichannel_no_bias),
@@ -251,12 +251,12 @@ register(Exercise(
     prompt="Write `separable_conv(x, depthwise, pointwise)` for one image `x` of shape $(C, H, W)$: first a "
            "depthwise convolution, in which channel $c$ is correlated (valid, stride 1) with its own kernel "
            "`depthwise[c]` of shape $(k, k)$ and nothing is summed over channels; then a pointwise (1×1) "
-           "convolution with the matrix `pointwise` of shape $(C_{\\text{out}}, C)$. No biases. Return shape "
-           "$(C_{\\text{out}}, H - k + 1, W - k + 1)$.",
+           r"convolution with the matrix `pointwise` of shape $(C_{\text{out}}, C)$. No biases. Return shape "
+           r"$(C_{\text{out}}, H - k + 1, W - k + 1)$.",
     hint="The pointwise step is one matrix product per pixel: `np.einsum('oc,chw->ohw', pointwise, mid)`.",
     solution=f"{code_block(separable_conv)}\n\nThe depthwise step filters space, the pointwise step mixes "
-             "channels; a full convolution does both at once with $C_{\\text{out}} C k^2$ weights instead of "
-             "$C k^2 + C_{\\text{out}} C$.",
+             r"channels; a full convolution does both at once with $C_{\text{out}} C k^2$ weights instead of "
+             r"$C k^2 + C_{\text{out}} C$.",
     function="separable_conv", signature="separable_conv(x, depthwise, pointwise)",
     reference=_separable_reference, cases=_separable_cases,
     wrong=(_separable_summed_depthwise, _separable_flipped),

@@ -15,7 +15,7 @@ STEM = [(7, 2, 3), (3, 2, 1)]
 TARGET = 224
 
 
-_TO, _CDOT = " \\to ", " \\cdot "
+_TO, _CDOT = r" \to ", r" \cdot "
 
 
 def _chain(values, between):
@@ -37,7 +37,7 @@ register(Exercise(
     prompt="A stack has a 3×3 convolution (stride 1), a 2×2 max pool (stride 2), a 3×3 convolution, a 2×2 max "
            "pool and a 3×3 convolution. How many input pixels wide is the receptive field of one unit of the "
            "last layer?",
-    hint="Start from $r = 1$, $j = 1$; each layer adds $(k - 1)\\, j$ to $r$, then multiplies $j$ by its stride.",
+    hint=r"Start from $r = 1$, $j = 1$; each layer adds $(k - 1)\, j$ to $r$, then multiplies $j$ by its stride.",
     solution=f"$r$: ${_chain([1] + [f.size for f in shapes.receptive_fields(SMALL)], _TO)}$, with the jump "
              f"going ${_chain([1] + [f.jump for f in shapes.receptive_fields(SMALL)], ', ')}$. Each later 3×3 layer "
              "reaches twice as far as the one before because the pool between them doubled the jump.",
@@ -65,7 +65,7 @@ register(Exercise(
     prompt="VGG-16 has 13 convolutions of 3×3 (stride 1, padding 1) in five stages of 2, 2, 3, 3 and 3, each "
            "stage followed by a 2×2 max pool with stride 2. What is the receptive field of a unit after the "
            "fifth pool?",
-    hint="Within stage $t$ (counting from 1) the jump is $2^{t-1}$, so each 3×3 conv adds $2 \\cdot 2^{t-1}$; each "
+    hint=r"Within stage $t$ (counting from 1) the jump is $2^{t-1}$, so each 3×3 conv adds $2 \cdot 2^{t-1}$; each "
          "pool adds one more jump.",
     solution=f"Stage by stage: {_vgg_stages()} pixels, almost the whole {TARGET}×{TARGET} image, with a jump of "
              f"{shapes.receptive_fields(VGG16)[-1].jump}.",
@@ -79,7 +79,7 @@ register(Exercise(
     prompt="Three stacked 3×3 convolutions (stride 1) see the same 7×7 patch as one 7×7 convolution. How many "
            "weights per pair of input and output channel does the stack use (the 7×7 kernel uses 49)?",
     hint="Each 3×3 layer has 9 weights per channel pair.",
-    solution="$3 \\cdot 9 = 27$, against $7 \\cdot 7 = 49$, and with a nonlinearity after every layer, so the stack "
+    solution=r"$3 \cdot 9 = 27$, against $7 \cdot 7 = 49$, and with a nonlinearity after every layer, so the stack "
              "can compute functions no single linear filter can. The catch: with a single channel, three linear "
              "3×3 layers compose only into the 7×7 filters that factor into three 3×3 ones.",
     answer=3 * 3 * 3,
@@ -91,11 +91,11 @@ register(Exercise(
     id="6.5", kind="number", title="Dilated stack",
     prompt="Three 3×3 convolutions with stride 1 and dilations 1, 2 and 4 are stacked. What is the receptive "
            "field of the last layer?",
-    hint="A dilated layer adds $d(k - 1)\\, j$.",
+    hint=r"A dilated layer adds $d(k - 1)\, j$.",
     solution=f"$1 + 2 + 4 + 8 = {shapes.receptive_fields([(3, 1, 1, 1), (3, 1, 2, 2), (3, 1, 4, 4)])[-1].size}$. "
              "Doubling the dilation at every layer roughly doubles the field at every layer, without pooling and "
              "without losing resolution. Every pixel of this field is still read, since the offsets "
-             "$\\{-1, 0, 1\\} + \\{-2, 0, 2\\} + \\{-4, 0, 4\\}$ cover every integer from $-7$ to $7$; a schedule "
+             r"$\{-1, 0, 1\} + \{-2, 0, 2\} + \{-4, 0, 4\}$ cover every integer from $-7$ to $7$; a schedule "
              "that repeats one large dilation instead reads its field through a sparse grid (section 6.4).",
     answer=shapes.receptive_fields([(3, 1, 1, 1), (3, 1, 2, 2), (3, 1, 4, 4)])[-1].size,
     wrong=(7, 13, 21),
@@ -107,7 +107,7 @@ register(Exercise(
     prompt="With only 3×3 convolutions of stride 1 (no pooling, no dilation), how many layers does it take before "
            f"one unit's receptive field covers at least {TARGET} pixels?",
     hint="After $n$ layers, $r = 2n + 1$.",
-    solution=f"$2n + 1 \\ge {TARGET}$ gives $n = {-(-(TARGET - 1) // 2)}$. With a 2×2 pool after every second "
+    solution=fr"$2n + 1 \ge {TARGET}$ gives $n = {-(-(TARGET - 1) // 2)}$. With a 2×2 pool after every second "
              "layer the field grows geometrically instead, which is one reason networks downsample early.",
     answer=-(-(TARGET - 1) // 2),
     wrong=(111, 224, 75),
@@ -119,7 +119,7 @@ register(Exercise(
     prompt="ResNet's stem is a 7×7 convolution with stride 2 and padding 3 followed by a 3×3 max pool with "
            "stride 2 and padding 1. At which input coordinate (pixels, along one axis, starting from 0) is "
            "the receptive field of output unit number 3 centred?",
-    hint="Find the effective padding $P$ and the jump $j$: unit $i$ is centred at $-P + (r - 1)/2 + i\\, j$.",
+    hint=r"Find the effective padding $P$ and the jump $j$: unit $i$ is centred at $-P + (r - 1)/2 + i\, j$.",
     solution=f"$r = {shapes.receptive_fields(STEM)[-1].size}$, $j = {shapes.receptive_fields(STEM)[-1].jump}$, "
              f"$P = {shapes.receptive_fields(STEM)[-1].padding}$: the first unit is centred at "
              f"${shapes.receptive_fields(STEM)[-1].centre:g}$ and unit 3 at "
@@ -247,7 +247,7 @@ register(Exercise(
            "may be negative or beyond the image: those positions are padding.",
     hint="The first unit starts at $-P$; each further unit starts $j$ pixels later.",
     solution=f"{code_block(input_region)}\n\nThe region is exact for stacks of convolutions and pooling; with "
-             "\"same\" padding in every layer ($p = d(k - 1)/2$, odd $k$) it is centred on pixel $i\\,j$, which "
+             r'"same" padding in every layer ($p = d(k - 1)/2$, odd $k$) it is centred on pixel $i\,j$, which '
              "is how detectors map a feature-map cell back to a box in the image.",
     function="input_region", signature="input_region(layers, i)",
     reference=_region_reference, cases=_region_cases,

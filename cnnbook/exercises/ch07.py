@@ -16,7 +16,7 @@ register(Exercise(
     prompt="LeNet-5's second convolution maps 6 feature maps to 16 with 5×5 kernels, each with a bias. How many "
            "parameters does it have?",
     hint="Each of the 16 filters spans all 6 input maps.",
-    solution=f"$(5 \\cdot 5 \\cdot 6 + 1) \\cdot 16 = {tex(shapes.conv2d_params(6, 16, 5))}$. LeCun et al. connected "
+    solution=fr"$(5 \cdot 5 \cdot 6 + 1) \cdot 16 = {tex(shapes.conv2d_params(6, 16, 5))}$. LeCun et al. connected "
              "each C3 map to only some S2 maps (1,516 trainable parameters), to break symmetry and save computation; the "
              "version in this chapter connects all of them.",
     answer=shapes.conv2d_params(6, 16, 5),
@@ -30,7 +30,7 @@ register(Exercise(
            "2×2 max pooling, a 5×5 convolution with 16 filters and no padding, 2×2 max pooling. What is the shape "
            "(C, H, W) of the output of the second pool?",
     hint="Padding 2 keeps 28; a valid 5×5 convolution takes 4 off; each pool halves.",
-    solution="$28 \\to 28 \\to 14 \\to 10 \\to 5$, so $(16, 5, 5)$: the 400 numbers the first dense layer reads.",
+    solution=r"$28 \to 28 \to 14 \to 10 \to 5$, so $(16, 5, 5)$: the 400 numbers the first dense layer reads.",
     answer=models.summary("lenet5").rows[5].output,
     wrong=((16, 4, 4), (16, 7, 7), (6, 5, 5)),
 ))
@@ -42,7 +42,7 @@ register(Exercise(
     prompt="VGG-16's last pool outputs 512 maps of 7×7, which are flattened into the first dense layer of 4,096 "
            "units (with biases). How many parameters does that one layer have?",
     hint="Count the inputs first.",
-    solution=f"$7 \\cdot 7 \\cdot 512 = {tex(25088)}$ inputs, so $({tex(25088)} + 1) \\cdot {tex(4096)} = "
+    solution=fr"$7 \cdot 7 \cdot 512 = {tex(25088)}$ inputs, so $({tex(25088)} + 1) \cdot {tex(4096)} = "
              f"{tex(_VGG_FC)}$: {_VGG_FC / _params('vgg16'):.0%} of the whole network's {tex(_params('vgg16'))}. "
              "Global average "
              "pooling, which GoogLeNet and ResNet use instead of flattening, cuts this layer to 512 inputs.",
@@ -55,8 +55,8 @@ register(Exercise(
     id="7.4", kind="number", title="AlexNet's first layer",
     prompt="AlexNet's first convolution (torchvision's version) has 11×11 kernels, stride 4 and padding 2, on a "
            "224×224 image. How wide is its output?",
-    hint="$\\lfloor (i + 2p - k)/s \\rfloor + 1$.",
-    solution=f"$\\lfloor (224 + 4 - 11)/4 \\rfloor + 1 = \\lfloor 54.25 \\rfloor + 1 = "
+    hint=r"$\lfloor (i + 2p - k)/s \rfloor + 1$.",
+    solution=fr"$\lfloor (224 + 4 - 11)/4 \rfloor + 1 = \lfloor 54.25 \rfloor + 1 = "
              f"{shapes.conv_output_size(224, 11, 4, 2)}$. The 2012 paper says 224 and 55, which only fits a "
              "227-pixel input without padding, a well-known inconsistency.",
     answer=shapes.conv_output_size(224, 11, 4, 2),
@@ -71,7 +71,7 @@ register(Exercise(
            "batch normalization (a scale and a shift per channel), and an identity shortcut. How many "
            "parameters does the block have?",
     hint="The identity shortcut has none.",
-    solution=f"$2 \\cdot 3 \\cdot 3 \\cdot 64 \\cdot 64 + 2 \\cdot 2 \\cdot 64 = {tex(_BLOCK)}$. The identity "
+    solution=fr"$2 \cdot 3 \cdot 3 \cdot 64 \cdot 64 + 2 \cdot 2 \cdot 64 = {tex(_BLOCK)}$. The identity "
              "shortcut costs nothing at all. Only where a block changes the width or the resolution does its "
              "shortcut need a 1×1 projection with weights of its own, which is why the residual stacks of "
              "section 7.4 have slightly more parameters than their plain twins.",
@@ -97,7 +97,7 @@ register(Exercise(
     prompt="DenseNet-121's first dense block receives 64 channels and has 6 layers, each adding 32 new channels "
            "to everything before it. How many channels leave the block (before the transition halves them)?",
     hint="Nothing is ever dropped inside a block.",
-    solution=f"$64 + 6 \\cdot 32 = {64 + 6 * 32}$. The transition's 1×1 convolution then halves that to 128 "
+    solution=fr"$64 + 6 \cdot 32 = {64 + 6 * 32}$. The transition's 1×1 convolution then halves that to 128 "
              "and its pooling halves the resolution.",
     answer=64 + 6 * 32,
     wrong=(32, 224, 64 * 2**6),
@@ -130,9 +130,9 @@ register(Exercise(
 register(Exercise(
     id="7.9", kind="bool", title="Through the shortcut",
     prompt="True or false: in a block $y = x + F(x)$, if every weight of $F$ is zero, the gradient "
-           "$\\partial L/\\partial x$ still equals $\\partial L/\\partial y$.",
-    hint="Differentiate: $\\partial y/\\partial x = I + \\partial F/\\partial x$.",
-    solution="True. With $F$'s weights at zero, $\\partial F/\\partial x = 0$ and the Jacobian of the block is "
+           r"$\partial L/\partial x$ still equals $\partial L/\partial y$.",
+    hint=r"Differentiate: $\partial y/\partial x = I + \partial F/\partial x$.",
+    solution=r"True. With $F$'s weights at zero, $\partial F/\partial x = 0$ and the Jacobian of the block is "
              "the identity, so the gradient passes unchanged. A plain block $y = F(x)$ would pass nothing back. "
              "A residual network can therefore start close to the identity and still pass gradients to every "
              "layer, one reason (He et al. 2016) why deep ones train.",
@@ -222,11 +222,11 @@ register(Exercise(
     id="7.11", kind="code", title="SGD with momentum",
     prompt="Write `sgd_momentum_step(w, grad, velocity, lr, momentum)` returning the tuple `(new_w, "
            "new_velocity)` of one step of SGD with momentum, in the form `cnnbook.optim.SGD` and PyTorch use: "
-           "$v \\leftarrow \\mu v + g$, then $w \\leftarrow w - \\eta v$.",
+           r"$v \leftarrow \mu v + g$, then $w \leftarrow w - \eta v$.",
     hint="Update the velocity first, then step along the *new* velocity.",
     solution=f"{code_block(sgd_momentum_step)}\n\nThe velocity is a running sum of past gradients, each "
-             "weighted by $\\mu^{\\text{age}}$: along a direction where the gradient keeps its sign the steps "
-             "grow towards $\\eta g/(1 - \\mu)$, ten times the plain step for $\\mu = 0.9$, while components that "
+             r"weighted by $\mu^{\text{age}}$: along a direction where the gradient keeps its sign the steps "
+             r"grow towards $\eta g/(1 - \mu)$, ten times the plain step for $\mu = 0.9$, while components that "
              "flip sign from step to step cancel.",
     function="sgd_momentum_step", signature="sgd_momentum_step(w, grad, velocity, lr, momentum)",
     reference=sgd_momentum_step, cases=_sgd_cases,
@@ -242,8 +242,8 @@ register(Exercise(
     prompt="At 256 channels, how many times more convolution weights does a basic block (two 3×3 convolutions, "
            "256 → 256) have than a bottleneck block (1×1 to 64, 3×3 at 64, 1×1 back to 256)? Ignore batch "
            "normalization. Give the ratio to two decimals.",
-    hint="$2 \\cdot 9 \\cdot 256^2$ against $256 \\cdot 64 + 9 \\cdot 64^2 + 64 \\cdot 256$.",
-    solution=f"${tex(_BASIC_256)} / {tex(_BOTTLENECK_256)} \\approx {_BASIC_256 / _BOTTLENECK_256:.2f}$. The "
+    hint=r"$2 \cdot 9 \cdot 256^2$ against $256 \cdot 64 + 9 \cdot 64^2 + 64 \cdot 256$.",
+    solution=fr"${tex(_BASIC_256)} / {tex(_BOTTLENECK_256)} \approx {_BASIC_256 / _BOTTLENECK_256:.2f}$. The "
              "bottleneck does its spatial mixing at a quarter of the width, which is how ResNet-50 is deeper "
              "than ResNet-34 at almost the same cost.",
     answer=round(_BASIC_256 / _BOTTLENECK_256, 2), rel_tol=0.01,

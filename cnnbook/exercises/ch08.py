@@ -30,7 +30,7 @@ register(Exercise(
            "five target digits, everything but a new linear head (with biases) is frozen. How many parameters "
            "does the optimizer update?",
     hint="One weight per feature per class, and one bias per class.",
-    solution=f"$64 \\cdot 5 + 5 = {tex(_HEAD)}$, while the other {tex(_BACKBONE - _HEAD)} of the network's "
+    solution=fr"$64 \cdot 5 + 5 = {tex(_HEAD)}$, while the other {tex(_BACKBONE - _HEAD)} of the network's "
              f"{tex(_BACKBONE)} stay frozen. Training the head is fitting a multinomial logistic regression on 64 "
              "numbers per image, which is why it can be trained to convergence in a fraction of a second once the "
              "features are computed.",
@@ -43,8 +43,8 @@ register(Exercise(
     id="8.2", kind="number", title="Fine-tuning the top block",
     prompt="Now `conv3` (16 input channels, 64 filters of 3×3, with biases) trains as well as the new head, and "
            "`conv1` and `conv2` stay frozen. How many parameters does the optimizer update?",
-    hint="Add the head of exercise 8.1 to the convolution's $(k \\cdot k \\cdot C_{in} + 1) \\cdot C_{out}$.",
-    solution=f"$(3 \\cdot 3 \\cdot 16 + 1) \\cdot 64 + {tex(_HEAD)} = {tex(_CONV3)} + {tex(_HEAD)} = "
+    hint=r"Add the head of exercise 8.1 to the convolution's $(k \cdot k \cdot C_{in} + 1) \cdot C_{out}$.",
+    solution=fr"$(3 \cdot 3 \cdot 16 + 1) \cdot 64 + {tex(_HEAD)} = {tex(_CONV3)} + {tex(_HEAD)} = "
              f"{tex(_CONV3 + _HEAD)}$: {(_CONV3 + _HEAD) / _BACKBONE:.0%} of the network, because the last block "
              "has the most channels. In big backbones too the top blocks hold most of the weights (ResNet-50's "
              f"last stage has {_RESNET50_STAGE4 / 1e6:.1f} of its {_RESNET50.params / 1e6:.1f} million), "
@@ -58,11 +58,11 @@ _RED = round((200 / 255 - 0.485) / 0.229, 4)
 _RED_UNSCALED = (200 - 0.485) / 0.229  # the same byte, forgetting to divide by 255
 register(Exercise(
     id="8.3", kind="number", title="The backbone's normalization",
-    prompt="torchvision's ImageNet backbones expect each channel as $(x - \\mu)/\\sigma$ with $x$ in $[0, 1]$ "
-           "and, for the red channel, $\\mu = 0.485$, $\\sigma = 0.229$. A red value stored as the byte 200 "
+    prompt=r"torchvision's ImageNet backbones expect each channel as $(x - \mu)/\sigma$ with $x$ in $[0, 1]$ "
+           r"and, for the red channel, $\mu = 0.485$, $\sigma = 0.229$. A red value stored as the byte 200 "
            "enters the network as what number? Four decimals.",
     hint="Scale the byte to $[0, 1]$ first.",
-    solution=f"$(200/255 - 0.485)/0.229 = ({200 / 255:.4f} - 0.485)/0.229 \\approx {_RED}$. Forgetting the "
+    solution=fr"$(200/255 - 0.485)/0.229 = ({200 / 255:.4f} - 0.485)/0.229 \approx {_RED}$. Forgetting the "
              f"division by 255 gives about {_RED_UNSCALED:.0f}: every input hundreds of times too large, and a "
              "network that still runs and still answers, wrongly and without a warning.",
     answer=_RED, rel_tol=1e-3,
@@ -75,9 +75,9 @@ register(Exercise(
     prompt="The backbone is: 5×5 convolution (padding 2), 2×2 max pooling (stride 2), 3×3 convolution "
            "(padding 1), 2×2 max pooling, 3×3 convolution (padding 1). How many input pixels wide is the "
            "receptive field of one `conv3` unit?",
-    hint="Chapter 6: $r \\leftarrow r + (k - 1)\\,j$ and $j \\leftarrow j\\,s$, starting from $r = j = 1$.",
-    solution=f"$1 + 4 = 5$; $+ 1 \\cdot 1 = 6$ (pool, jump 2); $+ 2 \\cdot 2 = 10$; $+ 1 \\cdot 2 = 12$ (pool, "
-             f"jump 4); $+ 2 \\cdot 4 = {_RF}$. On 14×14 digits one `conv3` unit sees the whole digit. Fed 28×28 "
+    hint=r"Chapter 6: $r \leftarrow r + (k - 1)\,j$ and $j \leftarrow j\,s$, starting from $r = j = 1$.",
+    solution=fr"$1 + 4 = 5$; $+ 1 \cdot 1 = 6$ (pool, jump 2); $+ 2 \cdot 2 = 10$; $+ 1 \cdot 2 = 12$ (pool, "
+             fr"jump 4); $+ 2 \cdot 4 = {_RF}$. On 14×14 digits one `conv3` unit sees the whole digit. Fed 28×28 "
              "digits, the same unit sees only part of one, and every stroke is twice as wide as the strokes the "
              "5×5 filters learned on: the network runs without complaint on features it was never trained on, "
              "which is the resolution mismatch of section 8.4.",
@@ -269,7 +269,7 @@ register(Exercise(
     id="8.10", kind="code", title="How separated are the classes?",
     prompt="Write `between_share(features, labels)` for features of shape $(N, D)$: drop the columns that never "
            "vary, standardize the rest (subtract each column's mean, divide by its standard deviation), then "
-           "return $\\sum_c n_c \\lVert \\bar z_c \\rVert^2 / \\sum_i \\lVert z_i \\rVert^2$, where $\\bar z_c$ is "
+           r"return $\sum_c n_c \lVert \bar z_c \rVert^2 / \sum_i \lVert z_i \rVert^2$, where $\bar z_c$ is "
            "the mean of the $n_c$ standardized rows of class $c$. It is the number in the titles of figure "
            "8.7 (`cnnbook.transfer.class_separation`).",
     hint="Because the standardized columns have mean 0, the total sum of squares splits exactly into a "
