@@ -82,8 +82,29 @@ def cache_path(plugin_config, nb_path):
 
 
 def keep_entries(jupyter, nb_paths):
-    """Count every current lab entry as used by this build, so the plugin evicts only stale ones."""
-    jupyter._used_cache_paths.update(cache_path(jupyter.config, path) for path in nb_paths)
+    """Count every current lab entry as used by this build, so the plugin evicts only stale ones; delete a damaged
+    one (the plugin writes its entries in place, so a killed build can leave one truncated), so that the lab runs
+    again instead of the plugin failing on it. Returns the paths of the labs whose entries were damaged."""
+    import json
+    import logging
+
+    damaged = []
+    for path in nb_paths:
+        entry = cache_path(jupyter.config, path)
+        jupyter._used_cache_paths.add(entry)
+        try:
+            cached = json.loads(entry.read_text(encoding="utf-8"))
+            if not (isinstance(cached, dict) and isinstance(cached.get("content"), str)
+                    and isinstance(cached.get("toc_tokens"), list)):
+                raise ValueError("not a rendered lab")
+        except FileNotFoundError:
+            continue
+        except (OSError, ValueError) as exc:
+            logging.getLogger("mkdocs.hooks.book").warning("lab %s: its cached page is damaged (%s); running it "
+                                                            "again", Path(path).name, exc)
+            entry.unlink(missing_ok=True)
+            damaged.append(path)
+    return damaged
 
 
 def toc_tokens(nb_path, depth):

@@ -48,3 +48,23 @@ def test_a_lab_is_keyed_on_the_code_it_imports():
     assert key == cache.script_key(LABS[0], notebooks.lab_chapter(LABS[0]))
     deps = cache._closure([(None, "cnnbook.exercises")], "ch07")
     assert "cnnbook.exercises.ch07" in deps and "cnnbook.exercises.ch06" not in deps
+
+
+class _Plugin:
+    def __init__(self, cache_dir):
+        from mkdocs_jupyter.plugin import Plugin
+
+        self.config = {key: option.default for key, option in Plugin.config_scheme}
+        self.config["cache_dir"] = str(cache_dir)
+        self._used_cache_paths = set()
+
+
+def test_a_damaged_lab_entry_is_deleted_not_read(tmp_path):
+    notebooks.key_labs_by_code()
+    plugin = _Plugin(tmp_path)
+    good, bad = (notebooks.cache_path(plugin.config, lab) for lab in LABS[:2])
+    good.write_text('{"content": "<p>lab</p>", "toc_tokens": [], "title": "Lab"}')
+    bad.write_text('{"content": "<p>la')  # a build killed while the plugin wrote it
+    assert notebooks.keep_entries(plugin, LABS[:2]) == [LABS[1]]
+    assert good.is_file() and not bad.exists()
+    assert plugin._used_cache_paths == {good, bad}
