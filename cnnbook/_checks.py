@@ -53,6 +53,37 @@ def float_dtype(*arrays):
     return dtype if dtype.kind == "f" else np.dtype(np.float64)
 
 
+def in_float32_if_half(func):
+    """Run ``func`` on float32 copies of its float16 array arguments and give the result back in float16.
+
+    A float16 sum overflows past 65,504 and rounds away everything below a thousandth of it: a softmax over
+    70,000 classes would sum to infinity and return zeros. Reductions (softmax, cross-entropy, batch-norm
+    statistics, average pooling) therefore accumulate in float32, as PyTorch does for half precision; the
+    result has the input's dtype. Arrays of other dtypes pass through untouched.
+    """
+    import functools
+
+    def half(value):
+        return getattr(value, "dtype", None) == np.float16
+
+    def back(value):
+        if isinstance(value, tuple):
+            return tuple(back(v) for v in value)
+        return value.astype(np.float16) if getattr(value, "dtype", None) == np.float32 else value
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        values = list(args) + list(kwargs.values())
+        floats = [v.dtype for v in values if getattr(getattr(v, "dtype", None), "kind", None) == "f"]
+        if not floats or np.result_type(*floats) != np.float16:  # no float16, or mixed with wider floats
+            return func(*args, **kwargs)
+        args = [a.astype(np.float32) if half(a) else a for a in args]
+        kwargs = {k: v.astype(np.float32) if half(v) else v for k, v in kwargs.items()}
+        return back(func(*args, **kwargs))
+
+    return wrapper
+
+
 def as_generator(rng):
     """NumPy's generator for ``rng``: a Generator as it is, else a new one seeded with ``rng`` (None: fresh entropy).
 

@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from cnnbook._checks import as_generator, check_array, float_dtype
+from cnnbook._checks import as_generator, check_array, float_dtype, in_float32_if_half
 from cnnbook.backend import get_xp
 
 __all__ = [
@@ -165,6 +165,12 @@ def _bn_check(x, running_mean, running_var, weight, bias, training, eps, where):
     return axes, (1, channels) + (1,) * (x.ndim - 2)
 
 
+def _working(xp, *arrays):
+    """``arrays`` in float32 if they are float16 (the running statistics stay as they are, updated in place):
+    :func:`cnnbook._checks.in_float32_if_half` says why."""
+    return [a if a is None or a.dtype != xp.float16 else a.astype(xp.float32) for a in arrays]
+
+
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Batch normalization: standardize each channel, then scale by ``weight`` and shift by ``bias``.
 
@@ -202,6 +208,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
         raise ValueError(f"{where}: momentum must be a number in [0, 1]; got {momentum!r}")
     get_xp(x, running_mean, running_var, weight, bias)  # refuses NumPy and CuPy mixed
     xp, (x, weight, bias) = _floats(x, weight, bias)
+    dtype = x.dtype
+    x, weight, bias = _working(xp, x, weight, bias)
     if training:
         mean, var = x.mean(axis=axes), x.var(axis=axes)
         count = x.size // x.shape[1]
@@ -219,7 +227,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     shift = -mean * scale
     if bias is not None:
         shift = shift + bias
-    return x * scale.reshape(shape) + shift.reshape(shape)
+    return (x * scale.reshape(shape) + shift.reshape(shape)).astype(dtype, copy=False)
 
 
 def batch_norm_backward(grad_out, x, running_mean, running_var, weight=None, bias=None, training=False, eps=1e-5):
@@ -253,6 +261,8 @@ def batch_norm_backward(grad_out, x, running_mean, running_var, weight=None, bia
     _same_shape(grad_out, x, where)
     get_xp(grad_out, x, running_mean, running_var, weight, bias)
     xp, (g, x, weight) = _floats(grad_out, x, weight)
+    dtype = x.dtype
+    g, x, weight = _working(xp, g, x, weight)
     if training:
         mean, var = x.mean(axis=axes), x.var(axis=axes)
     else:
@@ -265,7 +275,7 @@ def batch_norm_backward(grad_out, x, running_mean, running_var, weight=None, bia
     if training:
         count = x.size // x.shape[1]
         g = g - (grad_bias / count).reshape(shape) - x_hat * (grad_weight / count).reshape(shape)
-    return g * gamma.reshape(shape), grad_weight, grad_bias
+    return tuple(a.astype(dtype, copy=False) for a in (g * gamma.reshape(shape), grad_weight, grad_bias))
 
 
 def _check_p(p, where):
@@ -367,9 +377,12 @@ def _dim(x, dim, where):
     if isinstance(dim, bool) or not isinstance(dim, numbers.Integral) or not -x.ndim <= dim < x.ndim:
         raise ValueError(f"{where}: dim must be an int in [-{x.ndim}, {x.ndim}) for x of shape "
                          f"{tuple(x.shape)}; got {dim!r}")
+    if x.shape[dim] == 0:
+        raise ValueError(f"{where}: x has no entries along dim {dim} to normalize over (shape {tuple(x.shape)})")
     return int(dim)
 
 
+@in_float32_if_half
 def log_softmax(x, dim=-1):
     """Logarithm of :func:`softmax`, computed stably as ``x - max - log Σ exp(x - max)``.
 
@@ -389,6 +402,7 @@ def log_softmax(x, dim=-1):
     return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
 
+@in_float32_if_half
 def softmax(x, dim=-1):
     """Softmax along ``dim``: ``exp(x) / Σ exp(x)``, computed stably.
 
@@ -405,6 +419,7 @@ def softmax(x, dim=-1):
     return e / e.sum(axis=dim, keepdims=True)
 
 
+@in_float32_if_half
 def softmax_backward(grad_out, x, dim=-1):
     """Gradient of :func:`softmax`: ``s * (g - Σ g s)`` with ``s = softmax(x)``.
 
@@ -421,6 +436,7 @@ def softmax_backward(grad_out, x, dim=-1):
     return s * (g - (g * s).sum(axis=dim, keepdims=True))
 
 
+@in_float32_if_half
 def log_softmax_backward(grad_out, x, dim=-1):
     """Gradient of :func:`log_softmax`: ``g - softmax(x) * Σ g``.
 
@@ -456,6 +472,7 @@ def _ce_check(logits, target, reduction, where):
     return xp
 
 
+@in_float32_if_half
 def cross_entropy(logits, target, reduction="mean"):
     """Cross-entropy of integer labels under the softmax of ``logits``: ``-log softmax(logits)[target]``.
 
@@ -482,6 +499,7 @@ def cross_entropy(logits, target, reduction="mean"):
     return losses.sum() if reduction == "sum" else losses.mean()
 
 
+@in_float32_if_half
 def cross_entropy_backward(grad_out, logits, target, reduction="mean"):
     """Gradient of :func:`cross_entropy` with respect to ``logits``: ``softmax(logits) - onehot(target)``.
 

@@ -16,7 +16,7 @@ and the forward's own arguments, and returns the gradient with respect to ``x``.
 from __future__ import annotations
 
 from cnnbook import geometry
-from cnnbook._checks import check_array, check_pair, float_dtype
+from cnnbook._checks import check_array, check_pair, float_dtype, in_float32_if_half
 from cnnbook._parallel import split_run
 from cnnbook.backend import get_xp
 from cnnbook.padding import pad2d
@@ -220,6 +220,7 @@ def _avg_divisor(win, count_include_pad, xp, dtype):
     return (counts[0][:, None] * counts[1][None, :]).astype(dtype)
 
 
+@in_float32_if_half
 def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """The mean of each window of each channel.
 
@@ -255,6 +256,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     return total
 
 
+@in_float32_if_half
 def avg_pool2d_backward(grad_out, x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Gradient of :func:`avg_pool2d` with respect to ``x``: each window spreads its gradient evenly.
 
@@ -299,6 +301,7 @@ def _adaptive_setup(x, output_size, where):
     return xp, x, _adaptive_matrix(x.shape[2], out_h, xp, x.dtype), _adaptive_matrix(x.shape[3], out_w, xp, x.dtype)
 
 
+@in_float32_if_half
 def adaptive_avg_pool2d(x, output_size):
     """Average pooling to a fixed output size, whatever the input size.
 
@@ -328,6 +331,7 @@ def adaptive_avg_pool2d(x, output_size):
     return xp.matmul(xp.matmul(rows, x), cols.T)
 
 
+@in_float32_if_half
 def adaptive_avg_pool2d_backward(grad_out, x, output_size):
     """Gradient of :func:`adaptive_avg_pool2d` with respect to ``x``: :math:`A_h^\\top G A_w`.
 

@@ -144,3 +144,50 @@ def test_ops_keep_library_and_dtype(xp, rng):
 def test_bad_arguments_are_named(call, message):
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+def test_half_precision_reductions_accumulate_in_float32():
+    """A float16 sum overflows past 65,504: softmax over 70,000 classes once returned zeros and cross-entropy
+    inf. Every reduction now matches a float32 computation to float16 precision, and keeps the dtype."""
+    from cnnbook import functional as F
+    from cnnbook import pooling
+
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((3, 70_000)).astype(np.float16)
+    target = np.array([0, 5, 69_999])
+
+    def close(half, full):
+        assert half.dtype == np.float16
+        np.testing.assert_allclose(half.astype(np.float32), full.astype(np.float16).astype(np.float32),
+                                   rtol=2e-3, atol=1e-7)
+
+    close(F.softmax(logits), F.softmax(logits.astype(np.float32)))
+    close(F.log_softmax(logits), F.log_softmax(logits.astype(np.float32)))
+    assert abs(float(F.cross_entropy(np.zeros((1, 70_000), np.float16), np.array([0]))) - np.log(70_000)) < 0.01
+    close(F.cross_entropy(logits, target, reduction="none"),
+          F.cross_entropy(logits.astype(np.float32), target, reduction="none"))
+    close(F.cross_entropy_backward(1.0, logits, target), F.cross_entropy_backward(1.0, logits.astype(np.float32), target))
+    big = (rng.standard_normal((2, 3, 64, 64)) * 30 + 200).astype(np.float16)  # channel sums far past 65,504
+    close(F.avg_pool2d(big, 8), F.avg_pool2d(big.astype(np.float32), 8))
+    close(F.adaptive_avg_pool2d(big, 1), F.adaptive_avg_pool2d(big.astype(np.float32), 1))
+    close(pooling.avg_pool2d_backward(np.ones((2, 3, 8, 8), np.float16), big, 8),
+          pooling.avg_pool2d_backward(np.ones((2, 3, 8, 8), np.float32), big.astype(np.float32), 8))
+    mean, var = np.zeros(3, np.float16), np.ones(3, np.float16)
+    y = F.batch_norm(big, mean, var, training=True)
+    close(y, F.batch_norm(big.astype(np.float32), np.zeros(3, np.float32), np.ones(3, np.float32), training=True))
+    assert np.isfinite(mean).all() and abs(float(mean[0]) - 0.1 * float(big[:, 0].astype(np.float32).mean())) < 0.5
+    g = rng.standard_normal(big.shape).astype(np.float16)
+    for half, full in zip(F.batch_norm_backward(g, big, None, None, training=True),
+                          F.batch_norm_backward(g.astype(np.float32), big.astype(np.float32), None, None, training=True)):
+        assert half.dtype == np.float16
+        np.testing.assert_allclose(half.astype(np.float32), full, rtol=1e-2, atol=1e-2 * float(np.abs(full).max()))
+    assert F.softmax(np.zeros((1, 3), np.float32)).dtype == np.float32  # other dtypes untouched
+    assert F.softmax(np.zeros((1, 3), np.float16)).dtype == np.float16
+
+
+@pytest.mark.parametrize("func", ["softmax", "log_softmax"])
+def test_an_empty_class_axis_is_named(func):
+    from cnnbook import functional as F
+
+    with pytest.raises(ValueError, match=rf"{func}: x has no entries along dim -1"):
+        getattr(F, func)(np.zeros((2, 0)))
