@@ -39,6 +39,10 @@ def _pool():
     return ThreadPoolExecutor(max_workers=_workers(), thread_name_prefix="cnnbook")
 
 
+# A forked child (the exercise checker runs learner code in one) has none of the parent's threads: it starts
+# a pool of its own, instead of handing work to threads that are not there.
+os.register_at_fork(after_in_child=_pool.cache_clear)
+
 def split_run(n, work, elements=None, xp=None):
     """Call ``work(start, stop)`` on consecutive parts of ``range(n)``, in parallel threads.
 

@@ -80,9 +80,12 @@ def _check(args):
 
     answer = " ".join(args.answer)
     try:
-        result = exercises.check(args.id, answer)
-    except ValueError as exc:  # unknown id, or AnswerFormatError
+        result = exercises.check(args.id, answer, time_limit=args.time_limit)
+    except ValueError as exc:  # unknown id, a bad time limit, or AnswerFormatError
         print(f"cnnbook check: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cnnbook check: interrupted", file=sys.stderr)
         return 2
     print(result)
     return 0 if result.correct else 1
@@ -156,6 +159,8 @@ def main(argv=None):
     ck = sub.add_parser("check", help="check an answer, e.g. 'cnnbook check 1.2 73856'")
     ck.add_argument("id", help="exercise id, e.g. 1.2")
     ck.add_argument("answer", nargs="+", help="your answer (a .py file for code exercises)")
+    ck.add_argument("--time-limit", type=float, metavar="SECONDS",
+                    help="code exercises: seconds your code may take to load and per case (default 5)")
     ck.set_defaults(run=_check)
     tr = sub.add_parser("train", help="train a small network on the MNIST digits, e.g. 'cnnbook train lenet'")
     tr.add_argument("model", help="lenet, mlp, vgg_small or resnet_small")

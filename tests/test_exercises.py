@@ -149,3 +149,57 @@ def test_exercise_prose_has_no_doubled_backslashes():
             prefix = re.match(r"[a-zA-Z]*", token.string).group(0).lower() if token.type == tokenize.STRING else ""
             if token.type == tokenize.STRING and "r" not in prefix and "\\\\" in token.string:
                 raise AssertionError(f"{path.name}:{token.start[0]}: a doubled backslash; write the string raw (r\"...\")")
+
+
+SOLUTION = "import numpy as np\n\ndef correlate2d(image, kernel):\n" \
+           "    from cnnbook.reference import correlate2d as right\n    return right(image, kernel)\n"
+HOSTILE = {  # learner files that once fooled or hung the checker, and what the verdict must say
+    "exits at import": ("import sys\nsys.exit(0)\n", 2, "SystemExit"),
+    "loops at import": ("while True:\n    pass\n", 1, "more than 1 s"),
+    "exits in the function": ("import sys\n\ndef correlate2d(image, kernel):\n    sys.exit(0)\n", 1, "SystemExit"),
+    "raises SystemExit": ("def correlate2d(image, kernel):\n    raise SystemExit(0)\n", 1, "SystemExit"),
+    "ends the process": ("import os\n\ndef correlate2d(image, kernel):\n    os._exit(0)\n", 1,
+                         "ended the process (exit code 0)"),
+    "interrupts": ("def correlate2d(image, kernel):\n    raise KeyboardInterrupt\n", 1, "KeyboardInterrupt"),
+    "loops": ("def correlate2d(image, kernel):\n    while True:\n        pass\n", 1, "more than 1 s"),
+    "returns too much": ("import numpy as np\n\ndef correlate2d(image, kernel):\n"
+                         "    return np.zeros(10_000_000)\n", 1, "MB, more than the 64 MB"),
+    "tampers with the reference": ("import numpy as np\nimport cnnbook.reference as r\nimport cnnbook.exercises as e\n"
+                                   "r.correlate2d = lambda image, kernel: np.zeros(1)\n"
+                                   "e._compare = lambda expected, got: None\n\n"
+                                   "def correlate2d(image, kernel):\n    return np.zeros(1)\n", 1, "expected shape"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE))
+def test_learner_code_cannot_fool_or_hang_the_checker(name, tmp_path):
+    source, status, message = HOSTILE[name]
+    path = tmp_path / "answer.py"
+    path.write_text(source)
+    if status == 2:
+        with pytest.raises(AnswerFormatError, match=message):
+            check("1.9", str(path), time_limit=1)
+    else:
+        result = check("1.9", str(path), time_limit=1)
+        assert not result.correct and message in result.message, result.message
+    cli = _cli("check", "1.9", str(path), "--time-limit", "1")
+    assert cli.returncode == status and message in cli.stdout + cli.stderr, cli
+    assert "Traceback" not in cli.stdout + cli.stderr
+    path.write_text(SOLUTION)  # and the checker still works, in this process
+    assert check("1.9", str(path)).correct
+
+
+def test_a_notebook_function_is_checked_in_a_child_process_too():
+    import os
+
+    def correlate2d(image, kernel):
+        os._exit(3)
+
+    result = check("1.9", correlate2d, time_limit=2)
+    assert not result.correct and "exit code 3" in result.message
+    assert check("1.9", ch01.correlate2d).correct
+
+
+def test_time_limit_must_be_positive():
+    with pytest.raises(ValueError, match="time_limit must be a positive number of seconds; got 0"):
+        check("1.9", ch01.correlate2d, time_limit=0)

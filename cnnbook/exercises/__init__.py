@@ -15,12 +15,10 @@ inputs and the first mismatch is reported).
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import math
 import re
 import textwrap
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,28 +250,6 @@ def _parse(exercise, raw):
 # --- code answers ------------------------------------------------------------------------------
 
 
-def _load_function(exercise, answer):
-    if callable(answer):
-        return answer
-    path = Path(str(answer))
-    if path.suffix != ".py" or not path.is_file():
-        raise AnswerFormatError(
-            f"Exercise {exercise.id} expects {exercise.expected_form()}; {str(answer)!r} is not an existing .py file"
-        )
-    spec = importlib.util.spec_from_file_location(f"cnnbook_answer_{uuid.uuid4().hex}", path)
-    module = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # the learner's file: report, never crash
-        where = f" (line {exc.lineno})" if isinstance(exc, SyntaxError) else ""
-        raise AnswerFormatError(f"Exercise {exercise.id}: running {path} failed{where}: "
-                                f"{type(exc).__name__}: {exc}") from None
-    func = getattr(module, exercise.function, None)
-    if not callable(func):
-        raise AnswerFormatError(f"Exercise {exercise.id}: {path} must define a function {exercise.signature}")
-    return func
-
-
 def _describe(args):
     parts = []
     for a in args:
@@ -308,23 +284,41 @@ def _compare(expected, got):
     return f"at index {index} expected {expected[index]:.6g}, got {got[index]:.6g}"
 
 
-def _check_code(exercise, answer, n_cases=25, seed=0):
-    func = _load_function(exercise, answer)
-    rng = np.random.default_rng(seed)
-    for number, args in enumerate(exercise.cases(rng, n_cases), start=1):
-        expected = exercise.reference(*args)
-        try:
-            got = func(*[a.copy() if hasattr(a, "copy") else a for a in args])
-        except Exception as exc:
-            return Result(exercise.id, False, f"case {number} ({_describe(args)}): your function raised "
-                                              f"{type(exc).__name__}: {exc}")
-        problem = _compare(expected, got)
-        if problem:
-            return Result(exercise.id, False, f"case {number} ({_describe(args)}): {problem}.")
+def _check_code(exercise, answer, n_cases=25, seed=0, time_limit=None):
+    """Run the learner's function on random cases in a child process (:mod:`cnnbook.exercises._isolated`) and
+    compare what it returns, here, with the reference's results."""
+    from cnnbook.exercises import _isolated
+
+    if not callable(answer):
+        path = Path(str(answer))
+        if path.suffix != ".py" or not path.is_file():
+            raise AnswerFormatError(f"Exercise {exercise.id} expects {exercise.expected_form()}; {str(answer)!r} "
+                                    "is not an existing .py file")
+    limit = _isolated.TIME_LIMIT if time_limit is None else _positive_seconds(time_limit)
+    cases = list(exercise.cases(np.random.default_rng(seed), n_cases))
+    expected = [exercise.reference(*args) for args in cases]
+    results = _isolated.run_cases(answer, exercise.function, exercise.signature, cases, limit)
+    try:
+        for number, (args, want, got) in enumerate(zip(cases, expected, results), start=1):
+            problem = _compare(want, got)
+            if problem:
+                return Result(exercise.id, False, f"case {number} ({_describe(args)}): {problem}.")
+    except _isolated.LoadError as exc:
+        raise AnswerFormatError(f"Exercise {exercise.id}: {exc}") from None
+    except _isolated.Verdict as exc:
+        return Result(exercise.id, False, f"{exc}.")
+    finally:
+        results.close()
     return Result(exercise.id, True, f"{exercise.function} matches the reference on {n_cases} random cases.")
 
 
-def check(exercise_id, answer):
+def _positive_seconds(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
+        raise ValueError(f"check: time_limit must be a positive number of seconds; got {value!r}")
+    return float(value)
+
+
+def check(exercise_id, answer, time_limit=None):
     """Check an answer to an exercise.
 
     Parameters
@@ -335,6 +329,10 @@ def check(exercise_id, answer):
         A number, ``True``/``False``, a letter, a shape, or (code exercises) the
         path of a ``.py`` file or a function. Strings are parsed the way the
         command line passes them.
+    time_limit : float, optional
+        Code exercises: seconds your code may take to load and per case (default 5). Your code runs in a
+        child process: if it exits, raises ``SystemExit`` or ``KeyboardInterrupt``, runs past the limit or
+        returns more than 64 MB, that is a wrong answer, and the checker itself carries on.
 
     Returns
     -------
@@ -361,7 +359,7 @@ def check(exercise_id, answer):
     """
     exercise = get(exercise_id)
     if exercise.kind == "code":
-        return _check_code(exercise, answer)
+        return _check_code(exercise, answer, time_limit=time_limit)
     value = _parse(exercise, answer)
     if exercise.kind == "number":
         correct = math.isclose(value, float(exercise.answer), rel_tol=exercise.rel_tol, abs_tol=1e-12)
