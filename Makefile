@@ -25,7 +25,7 @@ $(JS_STAMP): package.json package-lock.json
 	touch $@
 
 serve: install        ## the book at http://127.0.0.1:8000, rebuilt on every save (without the print page and search)
-	CNNBOOK_PRINT_PAGE=false CNNBOOK_SEARCH=false $(BIN)/mkdocs serve --dirty --no-strict --dev-addr 127.0.0.1:8000 --livereload
+	CNNBOOK_PRINT_PAGE=false CNNBOOK_SEARCH=false CNNBOOK_MACRO_ERRORS_FAIL=false $(BIN)/mkdocs serve --dirty --no-strict --dev-addr 127.0.0.1:8000 --livereload
 
 build: install        ## site/ ready to publish (strict: any warning fails)
 	$(BIN)/mkdocs build --strict

@@ -83,6 +83,61 @@ def _build_date():
         return "0"
 
 
+#: Under ``mkdocs serve``: the pages that show the last failed rebuild's error, listed for the next rebuild.
+FAILED_PAGES = ".cnnbook-failed-pages"
+ERROR_BANNER = ('<div class="cnnbook-build-error" role="alert" style="margin:0;padding:1em 1.5em;background:#b00020;'
+                'color:#fff;font:14px/1.5 monospace;white-space:pre-wrap">{}</div>')
+
+
+def on_serve(server, config, builder):
+    """Under ``mkdocs serve``, a rebuild that fails shows its error instead of ending or hanging the server.
+
+    mkdocs keeps serving after a rebuild raises an ``Exception``, but holds every page request until a rebuild
+    succeeds (the reader's browser seems to hang), and a ``SystemExit`` from a plugin ends the server. Here a
+    failed rebuild puts its error, which names the figure, fact, lab or module at fault, at the top of every
+    page, and lets the browsers reload; the next rebuild writes those pages again, and a good save recovers.
+    """
+    site = Path(config["site_dir"])
+    rebuild = server.builder
+
+    def rebuild_or_show_the_error():
+        try:
+            rebuild()
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # SystemExit from a plugin included: the server must stay up
+            message = f"The book's rebuild failed: {type(exc).__name__}: {exc}"
+            LOG.error("%s (the pages show it until a rebuild succeeds)", message)
+            _show_error(site, message)
+
+    server.builder = rebuild_or_show_the_error
+    return server
+
+
+def _show_error(site, message):
+    import html
+
+    banner = ERROR_BANNER.format(html.escape(message))
+    shown = []
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        text = re.sub(r'<div class="cnnbook-build-error".*?</div>', "", text, count=1, flags=re.S)
+        text, count = re.subn(r"(<body\b[^>]*>)", lambda m: m.group(1) + banner, text, count=1)
+        if count:
+            page.write_text(text, encoding="utf-8")
+            shown.append(str(page))
+    (site / FAILED_PAGES).write_text("\n".join(shown), encoding="utf-8")
+
+
+def _forget_shown_errors(site_dir):
+    """Remove the pages that show an earlier rebuild's error, so that this one writes them again."""
+    listing = Path(site_dir) / FAILED_PAGES
+    if listing.is_file():
+        for page in listing.read_text(encoding="utf-8").splitlines():
+            Path(page).unlink(missing_ok=True)
+        listing.unlink()
+
+
 def on_config(config):
     import matplotlib
 
@@ -95,6 +150,7 @@ def on_config(config):
         os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in paths if p])
     os.environ.setdefault("CNNBOOK_CACHE", str(ROOT / ".cache" / "cnnbook"))
     os.environ.setdefault("SOURCE_DATE_EPOCH", _build_date())
+    _forget_shown_errors(config["site_dir"])
     fresh_cnnbook(config["site_dir"])
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:

@@ -68,7 +68,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}/"
         # as `make serve` runs it: without the whole-book print page and the search index
         env = dict(os.environ, CNNBOOK_CACHE=str(cache), NO_MKDOCS_2_WARNING="1", CNNBOOK_PRINT_PAGE="false",
-                   CNNBOOK_SEARCH="false")
+                   CNNBOOK_SEARCH="false", CNNBOOK_MACRO_ERRORS_FAIL="false")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "mkdocs", "serve", "--dirty", "--no-strict", "--dev-addr", f"127.0.0.1:{self.port}", "--livereload", *extra],
             cwd=book, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
@@ -82,6 +82,12 @@ class Server:
             self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
+
+
+def wait_for_page(server, path, predicate, timeout=60):
+    """Seconds until the served page ``path`` (e.g. ``"using/"``) satisfies ``predicate(html)``, or None."""
+    return _wait_for(lambda: predicate((_get(server.url + path) or b"").decode("utf-8", "replace")), timeout,
+                     step=0.2)
 
 
 def markdown_edit_latency(server, book, rounds=3):
