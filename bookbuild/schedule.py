@@ -7,8 +7,12 @@
 3. The figures not yet cached, in worker processes, longest first: drawing is single-threaded Python.
 
 "Longest" is what the item took the last time it was computed: the seconds are kept beside the cache, in
-``$CNNBOOK_CACHE/costs.json`` (an item never measured starts first, and is measured). Only what the cache
-lacks is computed: an edit recomputes the items whose code it changed (:mod:`cnnbook.cache`).
+``$CNNBOOK_CACHE/costs.json``. A first build, whose cache is empty, orders by ``bookbuild/costs.json``, the
+costs a whole build measured, committed (``python -m bookbuild.schedule`` copies the last build's there); an
+item measured nowhere starts first. Only what the cache lacks is computed: an edit recomputes the items whose
+code it changed (:mod:`cnnbook.cache`).
+
+    python -m bookbuild.schedule      # bookbuild/costs.json := the last build's measured costs
 """
 
 from __future__ import annotations
@@ -16,8 +20,10 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 from bookbuild.workers import cores, in_processes
 
@@ -28,13 +34,21 @@ def _costs_file():
     return cache_dir() / "costs.json"
 
 
-def load_costs():
-    """``{item label: seconds}`` measured when each item was last computed (``{}`` if none, or unreadable)."""
+#: The costs a whole build measured, for a first build's order (see the module's docstring).
+FIRST_BUILD = Path(__file__).with_name("costs.json")
+
+
+def _read(path):
     try:
-        costs = json.loads(_costs_file().read_text())
+        costs = json.loads(Path(path).read_text())
     except (OSError, ValueError):
         return {}
     return {k: float(v) for k, v in costs.items() if isinstance(v, (int, float))} if isinstance(costs, dict) else {}
+
+
+def load_costs():
+    """``{item label: seconds}`` measured when each item was last computed (``{}`` if none, or unreadable)."""
+    return _read(_costs_file())
 
 
 def _save_costs(measured):
@@ -49,7 +63,7 @@ def _save_costs(measured):
 
 
 def _longest_first(labels):
-    costs = load_costs()
+    costs = _read(FIRST_BUILD) | load_costs()
     return sorted(labels, key=lambda label: -costs.get(label, math.inf))
 
 
@@ -132,3 +146,17 @@ def figures_to_draw(workers=None):
     if not names:
         return []
     return _in_workers(_timed_figure, names, [f"figure {name!r}" for name in names], workers)
+
+
+def main():
+    """Copy the last build's measured costs (``$CNNBOOK_CACHE``, else ``.cache/cnnbook``) to ``bookbuild/costs.json``."""
+    os.environ.setdefault("CNNBOOK_CACHE", str(Path(__file__).resolve().parent.parent / ".cache" / "cnnbook"))
+    costs = load_costs()
+    if not costs:
+        sys.exit(f"no measured costs in {_costs_file()}: build the book first")
+    FIRST_BUILD.write_text(json.dumps({k: round(v, 2) for k, v in sorted(costs.items())}, indent=1) + "\n")
+    print(f"{FIRST_BUILD}: {len(costs)} items, {sum(costs.values()):.0f} s in all")
+
+
+if __name__ == "__main__":
+    main()
