@@ -54,7 +54,9 @@ def fresh_cnnbook(site_dir=None):
     """Forget every imported ``cnnbook`` module so this build sees the code on disk.
 
     Under ``mkdocs serve`` a Markdown edit leaves the package as it was: then the modules already
-    imported are kept (re-importing the figure modules cost 0.4 s of every rebuild).
+    imported are kept (re-importing the figure modules cost 0.4 s of every rebuild). After a code edit,
+    the pages whose items the edit can change are removed, so that ``--dirty`` writes them again
+    (bookbuild/pages.py); the others stay as they are.
     """
     signature = _source_signature()
     # Kept on the package module: mkdocs runs this hooks file afresh for every rebuild.
@@ -63,13 +65,15 @@ def fresh_cnnbook(site_dir=None):
         return
     for name in [m for m in sys.modules if m == "cnnbook" or m.startswith("cnnbook.")]:
         del sys.modules[name]
-    # `make serve` rebuilds only edited pages (--dirty); after a code change every page may quote new
-    # numbers, so drop the pages an earlier build of this process wrote and let all of them be rebuilt.
-    if previous is not None and site_dir is not None and Path(site_dir).is_dir():
-        for page in Path(site_dir).rglob("*.html"):
-            page.unlink()
     import cnnbook
 
+    if previous is not None and site_dir is not None and Path(site_dir).is_dir():
+        from bookbuild import pages
+
+        stale = pages.stale(site_dir)
+        for page in stale:
+            page.unlink()
+        LOG.info("code changed: %d pages to write again", len(stale))
     cnnbook._bookbuild_signature = signature
 
 
@@ -152,6 +156,9 @@ def on_config(config):
     os.environ.setdefault("SOURCE_DATE_EPOCH", _build_date())
     _forget_shown_errors(config["site_dir"])
     fresh_cnnbook(config["site_dir"])
+    from bookbuild import pages
+
+    pages.start()
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:
         from bookbuild import notebooks
@@ -239,8 +246,12 @@ def _execute_labs(files, config):
         LOG.info("labs: %d executed two at a time, %.1f s", len(done), time.perf_counter() - start)
 
 
+_LAB_PAGES = []  # this build's lab pages (mkdocs File objects)
+
+
 def _keep_lab_entries(files, config):
     """Under ``mkdocs serve --dirty`` only edited pages are rendered: keep the other labs' cache entries too."""
+    _LAB_PAGES[:] = [f for f in files if f.src_uri.startswith("labs/") and f.src_uri.endswith(".py")]
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None and jupyter.config["cache"]:
         from bookbuild import notebooks
@@ -304,6 +315,9 @@ def on_env(env, config, files):
 
 
 def on_post_page(output, page, config):
+    from bookbuild import pages
+
+    pages.rendered(page)
     output = EXTERNAL_SCRIPT.sub("", output)
     if "cell-id=" in output:
         output = _number_cells(output)
@@ -311,7 +325,11 @@ def on_post_page(output, page, config):
 
 
 def on_post_build(config):
-    """The 404 page and the print page (written by its plugin after every other page) get the same treatment."""
+    """The 404 page and the print page (written by its plugin after every other page) get the same treatment;
+    the modules each page read are kept for the next code edit (bookbuild/pages.py)."""
+    from bookbuild import pages
+
+    pages.save(config["site_dir"], labs=[f.dest_uri for f in _LAB_PAGES])
     for name in ("404.html", "print_page/index.html"):
         page = Path(config["site_dir"]) / name
         if page.is_file():  # the print page holds the notebooks' HTML from before on_post_page: number it too

@@ -35,12 +35,20 @@ def _chapter_number(name):
 def define_env(env):
     counters = {}
 
+    def note(module):
+        """This page shows an item ``module`` computes (bookbuild/pages.py: what a code edit rebuilds)."""
+        from bookbuild import pages
+
+        if module:  # an unknown name fails below, naming itself
+            pages.note(env.page, module)
+
     @env.macro
     def figure(name, caption=""):
         """A numbered figure with alt text from the registry and a Markdown caption."""
         from cnnbook import figures
 
         spec = figures.spec(name)
+        note(spec.func.__module__)
         page = env.page.file.src_uri
         counters[page] = counters.get(page, 0) + 1
         chapter = _chapter_number(name)
@@ -69,6 +77,7 @@ def define_env(env):
         embedded = ""
         if data is not None:
             module, _, attribute = data.rpartition(".")
+            note(module)
             try:
                 payload = json.dumps(getattr(importlib.import_module(module), attribute)(), separators=(",", ":"))
             except Exception as error:
@@ -96,6 +105,7 @@ def define_env(env):
         from cnnbook import facts
 
         try:
+            note(facts.module_of("fact", name))
             return facts.get_fact(name, fmt)
         except Exception as exc:
             raise RuntimeError(f"fact {name!r} failed: {type(exc).__name__}: {exc}") from exc
@@ -107,6 +117,7 @@ def define_env(env):
         from cnnbook.claims import ClaimError
 
         try:
+            note(facts.module_of("claim", name))
             return facts.get_claim(name)
         except ClaimError as exc:
             raise RuntimeError(f"claim {name!r} on {env.page.file.src_uri} is false for this build's results: "
@@ -120,6 +131,7 @@ def define_env(env):
         from cnnbook import facts
 
         try:
+            note(facts.module_of("table", name))
             return facts.get_table(name)
         except Exception as exc:
             raise RuntimeError(f"table {name!r} failed: {type(exc).__name__}: {exc}") from exc
@@ -130,6 +142,7 @@ def define_env(env):
         from cnnbook import exercises as registry
 
         try:
+            note(f"cnnbook.exercises.ch{int(chapter):02d}")
             return registry.to_markdown(chapter)
         except Exception as exc:
             raise RuntimeError(f"exercises of chapter {chapter!r} failed: {type(exc).__name__}: {exc}") from exc
@@ -140,6 +153,7 @@ def define_env(env):
         module_name, _, attr = dotted.rpartition(".")
         if not module_name.startswith("cnnbook"):
             raise RuntimeError(f"source {dotted!r}: only cnnbook code can be shown")
+        note(module_name)
         obj = getattr(importlib.import_module(module_name), attr)
         code = textwrap.dedent(inspect.getsource(obj)).strip()
         return f"```python\n{code}\n```"

@@ -27,7 +27,14 @@ def module_names(package):
     return sorted(f"{package}.{info.name}" for info in pkgutil.iter_modules(path) if not info.name.startswith("_"))
 
 
+_LOADED = set()
+
+
 def load_modules(package):
-    """Import every public module of ``package``, so that each registers what it defines."""
+    """Import every public module of ``package``, so that each registers what it defines (once per process:
+    ``mkdocs serve`` imports the whole package afresh after an edit)."""
+    if package in _LOADED:
+        return
     for name in module_names(package):
         importlib.import_module(name)
+    _LOADED.add(package)

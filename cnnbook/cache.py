@@ -42,15 +42,25 @@ import sys
 import tempfile
 from pathlib import Path
 
-__all__ = ["cache_dir", "cache_path", "cached_bytes", "code_key", "dependencies", "item_key", "read_entry",
+__all__ = ["cache_dir", "cache_path", "cached_bytes", "code_key", "dependencies", "forget", "item_key", "read_entry",
            "script_key", "write_entry"]
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_DIR.name
 LOG = logging.getLogger("cnnbook.cache")
 HEADER = b"cnnbook-cache sha256="
-_KEYS = {}  # (package folder, module, chapter) -> ([(file, signature) of every dependency], code key)
-_PARSED = {}  # module name -> (file signature, code digest, cnnbook imports, other top-level imports, loads by name)
+# Memos, per package folder: the keys describe the code as this process first read it, as the modules it
+# imported do (``mkdocs serve`` imports the package afresh after an edit; code that edits files in-process, as
+# the tests do, calls :func:`forget`).
+_FILES = {}  # (package folder, module) -> its source file, or None
+_KEYS = {}  # (package folder, module, chapter) -> code key
+_PARSED = {}  # (package folder, module) -> (code digest, cnnbook imports, other top-level imports, loads by name)
+
+
+def forget():
+    """Read the package's files afresh on the next key (after editing them in this process)."""
+    for memo in (_FILES, _KEYS, _PARSED, _STORED):
+        memo.clear()
 
 
 class CorruptEntry(ValueError):
@@ -59,14 +69,13 @@ class CorruptEntry(ValueError):
 
 def _module_file(name):
     """The source file of the ``cnnbook`` module ``name``, or None if there is no such module."""
-    parts = name.split(".")
-    if parts[0] != PACKAGE:
-        return None
-    base = PACKAGE_DIR.joinpath(*parts[1:])
-    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
-        if candidate.is_file():
-            return candidate
-    return None
+    memo = (PACKAGE_DIR, name)
+    if memo not in _FILES:
+        parts = name.split(".")
+        base = PACKAGE_DIR.joinpath(*parts[1:])
+        found = [c for c in (base.with_suffix(".py"), base / "__init__.py") if c.is_file()] if parts[0] == PACKAGE else []
+        _FILES[memo] = found[0] if found else None
+    return _FILES[memo]
 
 
 def _submodules(package):
@@ -134,16 +143,61 @@ def _imports(tree, module, is_package):
 
 
 def _parse(name):
-    path = _module_file(name)
-    if path is None:
-        raise ValueError(f"cache: {name!r} is not a module of {PACKAGE}")
-    signature = (str(path),) + _signature(path)
-    if name not in _PARSED or _PARSED[name][0] != signature:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
-        ours, others, by_name = _imports(tree, name, path.name == "__init__.py")
-        code = hashlib.sha256(ast.dump(_without_docstrings(tree)).encode()).hexdigest()
-        _PARSED[name] = (signature, code, frozenset(ours - {name}), frozenset(others), by_name)
-    return _PARSED[name]
+    """``(code digest, cnnbook imports, other top-level imports, loads by name)`` of module ``name``.
+
+    Parsing the whole package takes seconds; so each file's result is also kept on disk, in
+    ``modules.json`` in the cache folder, under a digest of the file's bytes and of the package's layout
+    (which decides what its imports resolve to): a rebuild parses only the files that changed.
+    """
+    memo = (PACKAGE_DIR, name)
+    if memo not in _PARSED:
+        path = _module_file(name)
+        if path is None:
+            raise ValueError(f"cache: {name!r} is not a module of {PACKAGE}")
+        source = path.read_bytes()
+        stored = _stored_parses()
+        digest = hashlib.sha256(_layout().encode() + b"\0" + name.encode() + b"\0" + source).hexdigest()
+        if digest in stored:
+            code, ours, others, by_name = stored[digest]
+        else:
+            tree = ast.parse(source, filename=str(path))
+            ours, others, by_name = _imports(tree, name, path.name == "__init__.py")
+            code = hashlib.sha256(ast.dump(_without_docstrings(tree)).encode()).hexdigest()
+            ours, others = sorted(ours - {name}), sorted(others)
+            stored[digest] = [code, ours, others, by_name]
+            _store_parses(stored)
+        _PARSED[memo] = (code, frozenset(ours), frozenset(others), bool(by_name))
+    return _PARSED[memo]
+
+
+def _layout():
+    """The package's module names, one string: what a file's imports resolve to depends on it."""
+    if (PACKAGE_DIR, "layout") not in _FILES:
+        names = sorted(p.relative_to(PACKAGE_DIR).as_posix() for p in PACKAGE_DIR.rglob("*.py")
+                       if "__pycache__" not in p.parts)
+        _FILES[(PACKAGE_DIR, "layout")] = "\n".join(names)
+    return _FILES[(PACKAGE_DIR, "layout")]
+
+
+_STORED = {}
+
+
+def _stored_parses():
+    folder = cache_dir()
+    if folder not in _STORED:
+        try:
+            stored = json.loads(read_entry(folder / "modules.json"))
+        except (OSError, ValueError):  # none yet, or damaged (CorruptEntry is a ValueError): parse again
+            stored = {}
+        _STORED[folder] = stored if isinstance(stored, dict) else {}
+    return _STORED[folder]
+
+
+def _store_parses(stored):
+    try:
+        write_entry(cache_dir() / "modules.json", json.dumps(stored, sort_keys=True).encode())
+    except OSError:  # a read-only cache folder: parse again next time
+        pass
 
 
 def dependencies(module, chapter=None):
@@ -177,11 +231,12 @@ def _closure(edges, chapter):
     seen, expanded, stack = set(), set(), list(edges)
     while stack:
         importer, name = stack.pop()
+        parsed = _parse(name)
         if name not in seen:
             seen.add(name)
-            stack.extend((name, target) for target in _parse(name)[2])
+            stack.extend((name, target) for target in parsed[1])
         own = importer is not None and importer.startswith(name + ".")
-        registry = _parse(name)[4] and _module_file(name).name == "__init__.py"
+        registry = parsed[3] and _module_file(name).name == "__init__.py"
         if registry and not own and name not in expanded:  # a registry used from outside: any of its modules
             expanded.add(name)
             for sub in _submodules(name):
@@ -199,14 +254,38 @@ _VERSIONS = {}
 
 
 def _versions(top_level_names):
-    """``name==version`` of the installed distributions that provide these top-level modules, sorted."""
-    if not _VERSIONS:
-        from importlib import metadata
+    """``name==version`` of the installed distributions that provide these top-level modules, sorted.
 
-        for top, dists in metadata.packages_distributions().items():
-            _VERSIONS[top] = sorted({f"{d}=={metadata.version(d)}" for d in dists})
+    Which distribution provides which module is read once from the installed metadata (a second), and kept
+    in ``versions.json`` in the cache folder under the names of the installed distributions' metadata
+    folders, which carry their versions: an install or upgrade reads it again.
+    """
+    if not _VERSIONS:
+        _VERSIONS.update(_provided_by())
     stdlib = sys.stdlib_module_names
     return sorted({v for top in top_level_names if top not in stdlib for v in _VERSIONS.get(top, [f"{top}==?"])})
+
+
+def _provided_by():
+    installed = sorted(name for entry in sys.path if os.path.isdir(entry)
+                       for name in os.listdir(entry) if name.endswith((".dist-info", ".egg-info")))
+    signature = hashlib.sha256("\n".join(installed).encode()).hexdigest()
+    path = cache_dir() / "versions.json"
+    try:
+        stored = json.loads(read_entry(path))
+        if stored["installed"] == signature:
+            return stored["provided_by"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    from importlib import metadata
+
+    provided_by = {top: sorted({f"{d}=={metadata.version(d)}" for d in dists})
+                   for top, dists in metadata.packages_distributions().items()}
+    try:
+        write_entry(path, json.dumps({"installed": signature, "provided_by": provided_by}, sort_keys=True).encode())
+    except OSError:
+        pass
+    return provided_by
 
 
 def code_key(module, chapter=None):
@@ -219,21 +298,10 @@ def code_key(module, chapter=None):
     >>> code_key("cnnbook.figures.ch01") == code_key("cnnbook.figures.ch02")
     False
     """
-    memo = _KEYS.get((PACKAGE_DIR, module, chapter))
-    if memo is not None and all(_signature(path) == signature for path, signature in memo[0]):
-        return memo[1]
-    modules = dependencies(module, chapter)
-    key = _key(modules, ())
-    _KEYS[(PACKAGE_DIR, module, chapter)] = ([(p, _signature(p)) for p in map(_module_file, modules)], key)
-    return key
-
-
-def _signature(path):
-    try:
-        stat = path.stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_size, stat.st_mtime_ns
+    memo = (PACKAGE_DIR, module, chapter)
+    if memo not in _KEYS:
+        _KEYS[memo] = _key(dependencies(module, chapter), ())
+    return _KEYS[memo]
 
 
 def script_key(path, chapter=None):
@@ -244,13 +312,16 @@ def script_key(path, chapter=None):
     """
     tree = ast.parse(Path(path).read_bytes(), filename=str(path))
     ours, others, _ = _imports(tree, "__main__", False)
-    return _key(_closure([(None, m) for m in ours], chapter), others)
+    memo = (PACKAGE_DIR, frozenset(ours), frozenset(others), chapter)
+    if memo not in _KEYS:
+        _KEYS[memo] = _key(_closure([(None, m) for m in ours], chapter), others)
+    return _KEYS[memo]
 
 
 def _key(modules, others):
-    others = set(others).union(*(_parse(m)[3] for m in modules))
+    others = set(others).union(*(_parse(m)[2] for m in modules))
     payload = {"python": platform.python_version(), "libraries": _versions(others),
-               "code": {m: _parse(m)[1] for m in modules}}
+               "code": {m: _parse(m)[0] for m in modules}}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

