@@ -381,8 +381,7 @@ def read_entry(path):
     >>> write_entry(folder / "x.txt", b"42")
     >>> read_entry(folder / "x.txt")
     b'42'
-    >>> (folder / "x.txt").write_bytes((folder / "x.txt").read_bytes()[:-1] + b"3")
-    67
+    >>> _ = (folder / "x.txt").write_bytes((folder / "x.txt").read_bytes()[:-1] + b"3")
     >>> read_entry(folder / "x.txt")
     Traceback (most recent call last):
     ...

@@ -29,7 +29,6 @@ def _package_copy(tmp_path, monkeypatch):
 def _keys():
     """The cache key of every registered figure, fact, table and experiment run, and of every lab."""
     from bookbuild import notebooks
-    from cnnbook.experiments import _items
 
     keys = {("figure", n): cache.item_key("figure", n, {}, module=figures.spec(n).func.__module__)
             for n in figures.names()}
@@ -37,7 +36,7 @@ def _keys():
     keys.update({("fact", n): cache.item_key("fact", n, module=facts.FACTS[n].__module__) for n in fact_names})
     keys.update({("table", n): cache.item_key("table", n, module=facts.TABLES[n].__module__) for n in table_names})
     keys.update({("experiment", f"{n}{p}"): cache.item_key("experiment", n, p, module=experiments.EXPERIMENTS[n].__module__)
-                 for n in experiments.names() for _, p in _items(n)})
+                 for n in experiments.names() for p in experiments.runs(n)})
     keys.update({("lab", lab.name): cache.script_key(lab, notebooks.lab_chapter(lab)) for lab in LABS})
     return keys
 
@@ -71,7 +70,7 @@ def test_a_figure_module_edit_changes_only_what_imports_that_module(tmp_path, mo
 def test_docstring_and_exercise_edits_recompute_nothing(tmp_path, monkeypatch):
     before = _keys()
     copy = _package_copy(tmp_path, monkeypatch)
-    _edit(copy / "functional.py", "Unfold every kernel-sized window", "Unfold each kernel-sized window")
+    _edit(copy / "unfold.py", "Unfold every kernel-sized window", "Unfold each kernel-sized window")
     train = copy / "train.py"
     train.write_text("# A comment an author adds.\n" + train.read_text())
     cache.forget()
@@ -86,7 +85,7 @@ def test_docstring_and_exercise_edits_recompute_nothing(tmp_path, monkeypatch):
 def test_a_numerics_edit_recomputes_everything_that_uses_it(tmp_path, monkeypatch):
     before = _keys()
     copy = _package_copy(tmp_path, monkeypatch)
-    _edit(copy / "functional.py", "def im2col(", "def _unused():\n    return None\n\n\ndef im2col(")
+    _edit(copy / "functional.py", "def conv2d(x, weight,", "def _unused():\n    return None\n\n\ndef conv2d(x, weight,")
     changed = _changed(before, _keys())
     users = {item for item in before if item[0] != "lab" and "cnnbook.functional" in cache.dependencies(
         {"figure": lambda n: figures.spec(n).func, "fact": facts.FACTS.get, "table": facts.TABLES.get,
