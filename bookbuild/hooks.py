@@ -121,7 +121,7 @@ def on_serve(server, config, builder):
 def _show_error(site, message):
     import html
 
-    banner = ERROR_BANNER.format(html.escape(message))
+    banner = ERROR_BANNER.format(html.escape(message, quote=False))
     shown = []
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
@@ -329,7 +329,7 @@ def on_post_build(config):
     the modules each page read are kept for the next code edit (bookbuild/pages.py)."""
     from bookbuild import pages
 
-    pages.save(config["site_dir"], labs=[f.dest_uri for f in _LAB_PAGES])
+    pages.save(config["site_dir"], labs=[(f.dest_uri, f.abs_src_path) for f in _LAB_PAGES])
     for name in ("404.html", "print_page/index.html"):
         page = Path(config["site_dir"]) / name
         if page.is_file():  # the print page holds the notebooks' HTML from before on_post_page: number it too

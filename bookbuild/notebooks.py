@@ -29,9 +29,16 @@ PRIVATE = (("mkdocs_jupyter.plugin", "_compute_cache_key", ("nb_path", "config",
            ("mkdocs_jupyter.preprocessors", "SubCell.preprocess", ("self", "nb", "resources")))
 
 
+_CHECKED = []  # once per process: `mkdocs serve` keeps this module between rebuilds
+_SOUND = set()  # (entry, size, mtime) of the lab entries read and found whole
+
+
 def check():
     """Raise ``RuntimeError`` naming what changed if the installed mkdocs-jupyter no longer fits this adapter."""
     import importlib
+
+    if _CHECKED:
+        return
 
     where = "bookbuild/notebooks.py was written for the version pinned in constraints.txt"
     for module_name, attribute, params in PRIVATE:
@@ -47,6 +54,7 @@ def check():
 
     if "_used_cache_paths" not in inspect.getsource(Plugin):
         raise RuntimeError(f"mkdocs-jupyter changed: its plugin keeps no _used_cache_paths ({where})")
+    _CHECKED.append(True)
 
 
 def lab_chapter(path):
@@ -93,10 +101,14 @@ def keep_entries(jupyter, nb_paths):
         entry = cache_path(jupyter.config, path)
         jupyter._used_cache_paths.add(entry)
         try:
+            stat = entry.stat()
+            if (entry, stat.st_size, stat.st_mtime_ns) in _SOUND:  # read whole before, unchanged since
+                continue
             cached = json.loads(entry.read_text(encoding="utf-8"))
             if not (isinstance(cached, dict) and isinstance(cached.get("content"), str)
                     and isinstance(cached.get("toc_tokens"), list)):
                 raise ValueError("not a rendered lab")
+            _SOUND.add((entry, stat.st_size, stat.st_mtime_ns))
         except FileNotFoundError:
             continue
         except (OSError, ValueError) as exc:

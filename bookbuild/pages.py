@@ -5,8 +5,8 @@ The macros note the module behind each item a page asks for (a figure's registra
 claim's function, a chapter's exercises, a listing's source); after the build the record, each module with
 the code key it had (:func:`cnnbook.cache.code_key`), is kept beside the cache (``.cache/pages/``, one file
 per site folder). When the code changes, a page
-is written again if one of its modules has a new key, or if it has no record (a lab, whose cached output has
-keys of its own, or a page new since).
+is written again if one of its modules has a new key, or if it has no record (a page new since). A lab's page
+is keyed like its cached output, on the ``cnnbook`` code the lab imports (:func:`cnnbook.cache.script_key`).
 """
 
 from __future__ import annotations
@@ -51,16 +51,25 @@ def _load(site_dir):
     return record if isinstance(record, dict) else {}
 
 
-def save(site_dir, labs=()):
-    """Keep, beside the site, the modules (and their keys) of every page this build wrote; ``labs`` are left out."""
-    from cnnbook.cache import code_key
+def _key(module):
+    """The code key of ``module``, or of a lab's imports for ``"lab:<path of the lab>"``."""
+    from bookbuild.notebooks import lab_chapter
+    from cnnbook.cache import code_key, script_key
 
+    if module.startswith("lab:"):
+        return script_key(module[4:], lab_chapter(module[4:]))
+    return code_key(module)
+
+
+def save(site_dir, labs=()):
+    """Keep, beside the site, the modules (and their keys) of every page this build wrote; ``labs`` are
+    ``(page's output path, the lab's source path)`` pairs."""
+    for page, source in labs:
+        if page in _USED:
+            _USED[page].add(f"lab:{source}")
     record = _load(site_dir)
     for page, modules in _USED.items():
-        if page in labs:
-            record.pop(page, None)
-        else:
-            record[page] = {module: code_key(module) for module in sorted(modules)}
+        record[page] = {module: _key(module) for module in sorted(modules)}
     path = _record_file(site_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".part") as tmp:
@@ -70,14 +79,12 @@ def save(site_dir, labs=()):
 
 def stale(site_dir):
     """The written pages (paths under ``site_dir``) whose items the present code may compute differently."""
-    from cnnbook.cache import code_key
-
     record, site = _load(site_dir), Path(site_dir)
     found = []
     for html in site.rglob("*.html"):
         modules = record.get(html.relative_to(site).as_posix())
         try:
-            fresh = modules is not None and all(code_key(m) == key for m, key in modules.items())
+            fresh = modules is not None and all(_key(m) == key for m, key in modules.items())
         except (ValueError, OSError, SyntaxError):  # a module gone, or unreadable: write the page again
             fresh = False
         if not fresh:

@@ -310,11 +310,16 @@ def script_key(path, chapter=None):
     A script that imports a registry (``from cnnbook.exercises import check``) depends on its modules,
     of ``chapter`` only among the ``chNN`` ones when ``chapter`` is given.
     """
+    stat = os.stat(path)
+    script = (PACKAGE_DIR, str(path), stat.st_size, stat.st_mtime_ns, chapter)
+    if script in _KEYS:
+        return _KEYS[script]
     tree = ast.parse(Path(path).read_bytes(), filename=str(path))
     ours, others, _ = _imports(tree, "__main__", False)
     memo = (PACKAGE_DIR, frozenset(ours), frozenset(others), chapter)
     if memo not in _KEYS:
         _KEYS[memo] = _key(_closure([(None, m) for m in ours], chapter), others)
+    _KEYS[script] = _KEYS[memo]
     return _KEYS[memo]
 
 

@@ -44,9 +44,9 @@ def test_build_merges_a_cells_printing_into_one_output():
     import nbformat
     from mkdocs_jupyter.preprocessors import SubCell
 
-    from bookbuild import hooks
+    from bookbuild import notebooks
 
-    hooks._coalesce_streams_after_execution()
+    notebooks.coalesce_streams_after_execution()
     cell = nbformat.v4.new_code_cell("print(1); time.sleep(1); print(2)")
     cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n"),
                     nbformat.v4.new_output("stream", name="stdout", text="2\n")]

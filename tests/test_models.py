@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from cnnbook import models, nn
-from cnnbook.figures import ch06
+from cnnbook.analysis import ch06
 from cnnbook.models import spec
 
 PUBLISHED = {name: info.published_params for name, info in models.MODELS.items() if info.published_params}
@@ -43,7 +43,7 @@ def test_receptive_fields_agree_with_chapter_6():
 
 
 def test_vgg16_activations_agree_with_chapter_4():
-    from cnnbook.figures import ch04
+    from cnnbook.analysis import ch04
 
     rows = [r for r in models.summary("vgg16").rows if r.kind in ("Conv", "Pool")]
     assert [r.output for r in rows] == [row["shape"] for row in ch04.backbone_layers()]

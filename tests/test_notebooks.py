@@ -21,6 +21,7 @@ def test_the_adapter_fits_the_installed_mkdocs_jupyter():
 def test_a_changed_private_function_is_named(monkeypatch, module, attribute):
     import importlib
 
+    monkeypatch.setattr(notebooks, "_CHECKED", [])  # checked once per process: check again
     monkeypatch.delattr(importlib.import_module(module), attribute)
     with pytest.raises(RuntimeError, match=rf"mkdocs-jupyter changed: {re.escape(module)}\.{re.escape(attribute)} is gone"):
         notebooks.check()
@@ -29,6 +30,7 @@ def test_a_changed_private_function_is_named(monkeypatch, module, attribute):
 def test_a_changed_signature_is_named(monkeypatch):
     from mkdocs_jupyter import plugin
 
+    monkeypatch.setattr(notebooks, "_CHECKED", [])
     monkeypatch.setattr(plugin, "_get_cache_path", lambda cache_dir, key, extra: None)
     with pytest.raises(RuntimeError, match="_get_cache_path takes"):
         notebooks.check()

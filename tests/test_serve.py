@@ -25,12 +25,12 @@ def test_markdown_and_code_edits_are_served(built_site, tmp_path):
     assert all(t is not None for t in edits), "a Markdown edit never reached the served page"
     assert code is not None, "a change to cnnbook's figure code never reached the served figure (stale modules?)"
     assert max(edits) < 5, f"Markdown edits took {edits} s to be served"
-    # the figure module's edit wrote again only the pages that show its figures (bookbuild/pages.py)
+    # the figure module's edit wrote again only chapter 1's page (its figures' alt texts may have changed) and
+    # the 404 page, which mkdocs writes on every build (bookbuild/pages.py)
     import re
 
     rewritten = [int(n) for n in re.findall(r"code changed: (\d+) pages to write again", server.log.read_text())]
-    pages = len(list((built_site["site"]).rglob("*.html")))
-    assert rewritten and rewritten[-1] < pages / 3, f"a figure-module edit wrote {rewritten} of {pages} pages again"
+    assert rewritten and rewritten[-1] <= 2, f"a figure-module edit wrote {rewritten} pages again"
 
 
 def _edit(path, old, new):
