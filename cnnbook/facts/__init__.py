@@ -123,9 +123,12 @@ def computed(name):
 def get_claim(name):
     """Evaluate the claim ``name`` on the current results and return its words.
 
-    A claim is never cached: it is evaluated on every build, on the cached
-    experiment results it reads, so a result that contradicts it fails the
-    build however the result got there.
+    A claim whose module's code can read experiment results is never cached: it
+    is evaluated on every build, on the cached results it reads, so a result that
+    contradicts it fails the build however the result got there. A claim whose
+    code cannot (its module imports no experiment, directly or through others:
+    :func:`cnnbook.cache.dependencies`) depends on the code alone, and its verdict
+    is cached like a fact's.
 
     Examples
     --------
@@ -134,9 +137,30 @@ def get_claim(name):
     ...
     ValueError: unknown claim 'no.such.claim'; see cnnbook.facts.CLAIMS
     """
+    from cnnbook.cache import dependencies
+    from cnnbook.claims import ClaimError
+
     _load()
     if name not in CLAIMS:
         raise ValueError(f"unknown claim {name!r}; see cnnbook.facts.CLAIMS")
+    module = CLAIMS[name].__module__
+    if not module.startswith("cnnbook.") or "cnnbook.experiments" in dependencies(module):
+        return _evaluate(name)
+
+    def verdict():
+        try:
+            return json.dumps({"holds": True, "words": _evaluate(name)}).encode()
+        except ClaimError as exc:
+            return json.dumps({"holds": False, "why": str(exc)}).encode()
+
+    data, _ = cached_bytes("claim", name, {}, verdict, ".json", module=module)
+    outcome = json.loads(data)
+    if not outcome["holds"]:
+        raise ClaimError(outcome["why"])
+    return outcome["words"]
+
+
+def _evaluate(name):
     words = CLAIMS[name]()
     if not isinstance(words, str):
         raise TypeError(f"claim {name!r} must return the words the page shows (a str); got {type(words).__name__}")

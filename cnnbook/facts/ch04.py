@@ -23,7 +23,7 @@ from cnnbook.analysis.ch04 import (
 )
 from cnnbook.claims import compare, expect
 from cnnbook.experiments.layer_costs import GROUPS, LABELS, SIZE
-from cnnbook.facts import claim, fact, format_value, table
+from cnnbook.facts import claim, computed, fact, format_value, table
 
 STANDARD, GROUPED, SEPARABLE = LABELS
 
@@ -556,8 +556,13 @@ def mixed_precision_memory():
     return ""
 
 
+@computed("ch04.sharing_equivariance")  # convolutions of a photograph: once per version of the code
+def _sharing_measured():
+    return sharing_equivariance()
+
+
 def _sharing(label, key="params"):
-    return sharing_equivariance()["layers"][label][key]
+    return _sharing_measured()["layers"][label][key]
 
 
 @fact("ch04.local_params")
