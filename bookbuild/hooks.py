@@ -87,8 +87,6 @@ def _build_date():
         return "0"
 
 
-#: Under ``mkdocs serve``: the pages that show the last failed rebuild's error, listed for the next rebuild.
-FAILED_PAGES = ".cnnbook-failed-pages"
 ERROR_BANNER = ('<div class="cnnbook-build-error" role="alert" style="margin:0;padding:1em 1.5em;background:#b00020;'
                 'color:#fff;font:14px/1.5 monospace;white-space:pre-wrap">{}</div>')
 
@@ -105,41 +103,53 @@ def on_serve(server, config, builder):
     rebuild = server.builder
 
     def rebuild_or_show_the_error():
+        errors = _ErrorsLogged()  # mkdocs logs a plugin's error, then raises a bare "Aborted with a BuildError!"
+        logging.getLogger("mkdocs").addHandler(errors)
         try:
             rebuild()
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # SystemExit from a plugin included: the server must stay up
-            message = f"The book's rebuild failed: {type(exc).__name__}: {exc}"
+            said = errors.messages[-3:]
+            if "Aborted with a BuildError" not in str(exc):  # mkdocs' own wrapper says nothing more
+                said.append(f"{type(exc).__name__}: {exc}")
+            message = "The book's rebuild failed: " + "\n".join(said)
             LOG.error("%s (the pages show it until a rebuild succeeds)", message)
-            _show_error(site, message)
+            try:
+                _show_error(site, message)
+            except OSError as error:
+                LOG.error("could not put the error on the pages: %s", error)
+        finally:
+            logging.getLogger("mkdocs").removeHandler(errors)
 
     server.builder = rebuild_or_show_the_error
     return server
+
+
+class _ErrorsLogged(logging.Handler):
+    """The messages of the errors logged while it is attached."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
 
 
 def _show_error(site, message):
     import html
 
     banner = ERROR_BANNER.format(html.escape(message, quote=False))
-    shown = []
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         text = re.sub(r'<div class="cnnbook-build-error".*?</div>', "", text, count=1, flags=re.S)
         text, count = re.subn(r"(<body\b[^>]*>)", lambda m: m.group(1) + banner, text, count=1)
         if count:
             page.write_text(text, encoding="utf-8")
-            shown.append(str(page))
-    (site / FAILED_PAGES).write_text("\n".join(shown), encoding="utf-8")
-
-
-def _forget_shown_errors(site_dir):
-    """Remove the pages that show an earlier rebuild's error, so that this one writes them again."""
-    listing = Path(site_dir) / FAILED_PAGES
-    if listing.is_file():
-        for page in listing.read_text(encoding="utf-8").splitlines():
-            Path(page).unlink(missing_ok=True)
-        listing.unlink()
+            # Dated 1970: older than its source, so the next `--dirty` rebuild writes it again; until then (a
+            # rebuild that fails again included) it is still there to show the error.
+            os.utime(page, (0, 0))
 
 
 def on_config(config):
@@ -154,7 +164,6 @@ def on_config(config):
         os.environ["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in paths if p])
     os.environ.setdefault("CNNBOOK_CACHE", str(ROOT / ".cache" / "cnnbook"))
     os.environ.setdefault("SOURCE_DATE_EPOCH", _build_date())
-    _forget_shown_errors(config["site_dir"])
     fresh_cnnbook(config["site_dir"])
     from bookbuild import pages
 
