@@ -53,13 +53,14 @@ HEADER = b"cnnbook-cache sha256="
 # imported do (``mkdocs serve`` imports the package afresh after an edit; code that edits files in-process, as
 # the tests do, calls :func:`forget`).
 _FILES = {}  # (package folder, module) -> its source file, or None
+_LAYOUTS = {}  # package folder -> its module files, one string (see _layout)
 _KEYS = {}  # (package folder, module, chapter) -> code key
 _PARSED = {}  # (package folder, module) -> (code digest, cnnbook imports, other top-level imports, loads by name)
 
 
 def forget():
     """Read the package's files afresh on the next key (after editing them in this process)."""
-    for memo in (_FILES, _KEYS, _PARSED, _STORED):
+    for memo in (_FILES, _LAYOUTS, _KEYS, _PARSED, _STORED):
         memo.clear()
 
 
@@ -172,11 +173,11 @@ def _parse(name):
 
 def _layout():
     """The package's module names, one string: what a file's imports resolve to depends on it."""
-    if (PACKAGE_DIR, "layout") not in _FILES:
+    if PACKAGE_DIR not in _LAYOUTS:
         names = sorted(p.relative_to(PACKAGE_DIR).as_posix() for p in PACKAGE_DIR.rglob("*.py")
                        if "__pycache__" not in p.parts)
-        _FILES[(PACKAGE_DIR, "layout")] = "\n".join(names)
-    return _FILES[(PACKAGE_DIR, "layout")]
+        _LAYOUTS[PACKAGE_DIR] = "\n".join(names)
+    return _LAYOUTS[PACKAGE_DIR]
 
 
 _STORED = {}

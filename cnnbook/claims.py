@@ -12,7 +12,7 @@ the run).
 measured with the same seeds (seed *i* draws the same data subset, initial
 weights and batch order for both) differ only when their paired difference
 has the same sign *in every seed*, with at least :data:`MIN_SEEDS` seeds.
-Otherwise the two are *within the seeds' spread* of each other and the book
+Otherwise the two are *within the run-to-run spread* of each other and the book
 says so, whatever their means are. Measurements that cannot be paired (timings
 of two functions, repeats of one benchmark) differ only when their ranges do
 not overlap. The rule is strict on purpose: with three seeds a difference of
@@ -144,7 +144,7 @@ class Comparison:
             return f"by {self._size()} on average, in each of {self.count} {kind}"
         return f"by {self._size()} on average, with no overlap between their ranges over {self.count} {kind}"
 
-    def says(self, above="is above", below="is below", within="is within the seeds' spread of"):
+    def says(self, above="is above", below="is below", within="is within the run-to-run spread of"):
         """The run's own wording of the comparison, chosen by the rule.
 
         Examples
@@ -152,7 +152,7 @@ class Comparison:
         >>> compare([0.9, 0.8, 0.85], [0.7, 0.75, 0.7]).says()
         'is above'
         >>> compare([0.9, 0.7, 0.85], [0.7, 0.75, 0.7]).says()
-        "is within the seeds' spread of"
+        'is within the run-to-run spread of'
         """
         return {"above": above, "below": below, "within": within}[self.verdict]
 

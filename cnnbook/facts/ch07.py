@@ -195,8 +195,8 @@ def _acc(key, size):
     return run["accuracy"][key][run["sizes"].index(size)]
 
 
-#: The words of the rule for two measurements within the seeds' spread of each other.
-SPREAD = "within the seeds' spread of"
+#: The words of the rule for two measurements within the run-to-run spread of each other.
+SPREAD = "within the run-to-run spread of"
 
 
 def _seeds_at(key, size):
@@ -317,7 +317,7 @@ def cnn_vs_mlp():
     _compare_at("lenet5, original", "mlp, original", 4000).expect(
         "above", "LeNet-5 beats the MLP with all 4,000 training digits")
     return _by_size("lenet5, original", "mlp, original", "is ahead of the MLP", "falls behind the MLP",
-                    "is within the seeds' spread of the MLP")
+                    "is within the run-to-run spread of the MLP")
 
 
 @claim("ch07.permutation_hurts_cnn")
@@ -342,7 +342,7 @@ def permuted_cnn_vs_mlp():
 def mlp_permutation():
     """The MLP on permuted against real pixels, size by size (the run chooses the words)."""
     return _by_size("mlp, permuted", "mlp, original", "above its accuracy on the real digits",
-                    "below its accuracy on the real digits", "within the seeds' spread of its accuracy on the real digits")
+                    "below its accuracy on the real digits", "within the run-to-run spread of its accuracy on the real digits")
 
 
 @claim("ch07.mlp_permutation_chance")
@@ -365,7 +365,7 @@ def mlp_permutation_chance():
     return (f" By the argument above, {'that difference is' if one else 'those differences are'} not something the "
             "permutation does to the MLP's accuracy on average; "
             f"{'it is' if one else 'they are'} what starting from the rearranged first-layer weights did in these "
-            f"seeds' runs. Each seed's two runs are then equally likely to come out either way round, so all {n} "
+            f"runs. Each seed's two runs are then equally likely to come out either way round, so all {n} "
             f"seeds land on the same side at most one time in {2 ** (n - 1)} at any one size, and the study "
             f"compares {len(run['sizes'])} sizes.")
 
@@ -376,7 +376,7 @@ def random_vs_trained():
     _compare_at("lenet5, original", "random features, original", 4000).expect(
         "above", "training the convolutions beats freezing them at random with 4,000 digits")
     return _by_size("lenet5, original", "random features, original", "is ahead of it", "falls behind it",
-                    "is within the seeds' spread of it")
+                    "is within the run-to-run spread of it")
 
 
 @claim("ch07.random_vs_mlp_4000")

@@ -321,7 +321,7 @@ def all_behind_features_10():
 
 @claim("ch08.features_vs_scratch_30_100")
 def features_vs_scratch_30_100():
-    """With 30 and with 100 labelled digits, feature extraction is within the seeds' spread of training from scratch."""
+    """With 30 and with 100 labelled digits, feature extraction is within the run-to-run spread of training from scratch."""
     words = [_versus("feature extraction", "scratch", n).expect(
         "within", f"with {n} labelled digits feature extraction is within the spread of training from scratch")
         for n in (30, 100)]
@@ -442,7 +442,7 @@ def frozen_early_blocks_help():
 @claim("ch08.frozen_one_vs_two")
 def frozen_one_vs_two():
     return compare(_depth("frozen", 2), _depth("frozen", 1)).expect(
-        "within", "one and two frozen pretrained blocks are within the seeds' spread of each other")
+        "within", "one and two frozen pretrained blocks are within the run-to-run spread of each other")
 
 
 @claim("ch08.frozen_top_block_hurts")
@@ -461,7 +461,7 @@ def tuned_vs_frozen_top():
 
 @claim("ch08.tuned_vs_frozen_early")
 def tuned_vs_frozen_early():
-    """With one or two blocks copied, fine-tuning and freezing them are within the seeds' spread."""
+    """With one or two blocks copied, fine-tuning and freezing them are within the run-to-run spread."""
     words = [compare(_depth("fine-tuned", b), _depth("frozen", b)).expect(
         "within", f"with {b} block(s) copied, fine-tuning and freezing them are within the spread") for b in (1, 2)]
     return f"with one block, {words[0]}; with two, {words[1]}"
@@ -515,7 +515,7 @@ def default_rate_vs_same():
     """The run's own words for the default multiplier against the head's full rate (any outcome reads true)."""
     _, default, same = BODY_LRS
     c = compare(_body(default), _body(same))
-    words = c.says("is ahead of", "falls behind", "is within the seeds' spread of")
+    words = c.says("is ahead of", "falls behind", "is within the run-to-run spread of")
     return f"{words} the head's own rate ({c.evidence()})"
 
 
@@ -558,7 +558,7 @@ def worst_deployed():
 def inverted_at_chance():
     values = _mismatch("deployed", "inverted contrast")
     return compare(values, [chance()] * len(values)).expect(
-        "within", "the fine-tuned network on inverted digits is within the seeds' spread of chance")
+        "within", "the fine-tuned network on inverted digits is within the run-to-run spread of chance")
 
 
 @claim("ch08.head_absorbs_scale")
