@@ -9,7 +9,7 @@ PY_STAMP := $(VENV)/.installed
 JS_STAMP := node_modules/.installed
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install serve build test pdf reproducible clean distclean
+.PHONY: install serve build test pdf reproducible faults clean distclean
 
 install: $(PY_STAMP) $(JS_STAMP)
 
@@ -38,6 +38,9 @@ pdf: build            ## the whole book as one PDF, site/cnnbook.pdf (headless C
 
 reproducible: install ## two clean builds, compared byte for byte
 	$(BIN)/python scripts/reproducible.py
+
+faults: install       ## builds killed, run together, and on damaged caches, each against a clean build (~25 min)
+	$(BIN)/python scripts/fault_injection.py
 
 clean:
 	rm -rf site .cache

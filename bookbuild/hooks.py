@@ -17,8 +17,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import posixpath
 import re
 import subprocess
 import sys
@@ -26,6 +28,7 @@ import time
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File
 
 CELL_ID = re.compile(r'id="cell-id=[0-9a-zA-Z_-]+"')
@@ -150,6 +153,32 @@ def _show_error(site, message):
             # Dated 1970: older than its source, so the next `--dirty` rebuild writes it again; until then (a
             # rebuild that fails again included) it is still there to show the error.
             os.utime(page, (0, 0))
+
+
+_FULL_BUILD = []  # [start time] when this process runs `mkdocs build` (not serve, not --dirty): it prunes the caches
+
+
+def on_startup(command, dirty):
+    _FULL_BUILD[:] = [time.time()] if command in ("build", "gh-deploy") and not dirty else []
+
+
+def _prune_caches(config):
+    """Bound the caches (cnnbook's and the labs'): past :func:`cnnbook.cache.limit_bytes`, delete the entries this
+    build did not use, oldest first; and the unfinished writes a killed build left. Only a full build knows every
+    entry it uses, so only a full build prunes."""
+    from cnnbook import cache
+
+    files, used = cache.entries(), set(cache.located())
+    jupyter = config.plugins.get("mkdocs-jupyter")
+    if jupyter is not None and jupyter.config["cache"]:
+        from bookbuild import notebooks
+
+        files += notebooks.entries(jupyter)
+        used |= {notebooks.cache_path(jupyter.config, f.abs_src_path) for f in _LAB_PAGES}
+    removed = cache.prune(files, used, cache.limit_bytes(), since=_FULL_BUILD[0])
+    if removed:
+        LOG.info("cache: %d entries pruned (not used by this build, past %.0f MB)", len(removed),
+                 cache.limit_bytes() / 2**20)
 
 
 def on_config(config):
@@ -323,6 +352,26 @@ def on_env(env, config, files):
     return env
 
 
+_NOTEBOOK_CSS = {}  # path under site/ -> the labs' stylesheet, written once by on_post_build
+
+
+@event_priority(50)  # before the print page and the search index take the page's HTML
+def on_page_content(html, page, config, files):
+    """A lab page links the notebooks' stylesheet, written once (bookbuild/notebooks.py: shared_stylesheet),
+    instead of carrying 589 KB of CSS in its HTML, as the print page did eight times."""
+    from bookbuild import notebooks
+
+    if page.file not in _LAB_PAGES:
+        return html
+    html, css = notebooks.shared_stylesheet(html)
+    if not css:
+        return html
+    name = f"assets/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
+    _NOTEBOOK_CSS[name] = css
+    href = posixpath.relpath(name, posixpath.dirname(page.file.dest_uri))
+    return f'<link rel="stylesheet" href="{href}">\n{html}'
+
+
 def on_post_page(output, page, config):
     from bookbuild import pages
 
@@ -339,6 +388,12 @@ def on_post_build(config):
     from bookbuild import pages
 
     pages.save(config["site_dir"], labs=[(f.dest_uri, f.abs_src_path) for f in _LAB_PAGES])
+    if _FULL_BUILD:
+        _prune_caches(config)
+    for name, css in _NOTEBOOK_CSS.items():
+        target = Path(config["site_dir"]) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(css, encoding="utf-8")
     for name in ("404.html", "print_page/index.html"):
         page = Path(config["site_dir"]) / name
         if page.is_file():  # the print page holds the notebooks' HTML from before on_post_page: number it too

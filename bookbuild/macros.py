@@ -78,8 +78,13 @@ def define_env(env):
         if data is not None:
             module, _, attribute = data.rpartition(".")
             note(module)
+            from cnnbook.cache import cached_bytes
+
+            def compute():  # code-only, so cached like a fact: under the key of the data module's code
+                return json.dumps(getattr(importlib.import_module(module), attribute)(), separators=(",", ":")).encode()
+
             try:
-                payload = json.dumps(getattr(importlib.import_module(module), attribute)(), separators=(",", ":"))
+                payload = cached_bytes("instrument", data, {}, compute, ".json", module=module)[0].decode()
             except Exception as error:
                 raise RuntimeError(f"instrument {name!r}: data {data!r} failed: {error}") from error
             payload = payload.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -10,7 +10,9 @@ plugin's options. The book needs four things the plugin has no public option for
   pages (the plugin evicts every entry a rebuild did not use);
 * **the entries written the way the plugin writes them**, by :mod:`bookbuild.labs`, which runs the
   labs two at a time ahead of the plugin;
-* **each cell's printed output in one block** after execution (see :func:`coalesce_streams_after_execution`).
+* **each cell's printed output in one block** after execution (see :func:`coalesce_streams_after_execution`);
+* **its stylesheet in one file**: the plugin writes the same 589 KB of CSS into every lab page (and so 8 times
+  into the print page), which the book serves once, as a file the browser keeps (:func:`shared_stylesheet`).
 
 The functions used are checked by :func:`check` against the installed version; the version itself is
 pinned in ``constraints.txt``, which ``make`` installs from.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import re
 from pathlib import Path
 
 #: The private names used here: (module, attribute, the parameters it must take).
@@ -28,6 +31,9 @@ PRIVATE = (("mkdocs_jupyter.plugin", "_compute_cache_key", ("nb_path", "config",
            ("mkdocs_jupyter.plugin", "_get_nb_toc_tokens", ("fpath", "toc_depth")),
            ("mkdocs_jupyter.preprocessors", "SubCell.preprocess", ("self", "nb", "resources")))
 
+
+#: The stylesheets the plugin writes into a lab page's HTML.
+STYLE_BLOCK = re.compile(r'<style type="text/css">.*?</style>\n?', re.S)
 
 _CHECKED = []  # once per process: `mkdocs serve` keeps this module between rebuilds
 _SOUND = set()  # (entry, size, mtime) of the lab entries read and found whole
@@ -89,13 +95,22 @@ def cache_path(plugin_config, nb_path):
     return plugin._get_cache_path(plugin_config["cache_dir"], key)
 
 
+def entries(jupyter):
+    """Every entry in the plugin's cache folder (a rendered lab, under its key)."""
+    folder = Path(jupyter.config["cache_dir"])
+    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+
+
 def keep_entries(jupyter, nb_paths):
-    """Count every current lab entry as used by this build, so the plugin evicts only stale ones; delete a damaged
-    one (the plugin writes its entries in place, so a killed build can leave one truncated), so that the lab runs
-    again instead of the plugin failing on it. Returns the paths of the labs whose entries were damaged."""
+    """Count every lab entry as used by this build, so the plugin evicts none: the entries of earlier versions of a
+    lab's code stay for a reverted edit to reuse, and the build bounds the cache instead (bookbuild/hooks.py,
+    :func:`cnnbook.cache.prune`). Delete a damaged current entry (the plugin writes its entries in place, so a
+    killed build can leave one truncated), so that the lab runs again instead of the plugin failing on it.
+    Returns the paths of the labs whose entries were damaged."""
     import json
     import logging
 
+    jupyter._used_cache_paths.update(entries(jupyter))
     damaged = []
     for path in nb_paths:
         entry = cache_path(jupyter.config, path)
@@ -147,3 +162,17 @@ def coalesce_streams_after_execution():
 
     SubCell.preprocess = preprocess
     SubCell.cnnbook_coalesces = True
+
+
+def shared_stylesheet(html):
+    """``(html, css)``: a rendered lab's HTML without the stylesheets the plugin writes into it, and their CSS.
+
+    Examples
+    --------
+    >>> shared_stylesheet('<style type="text/css">\n.a{}\n</style>\n<div>lab</div>')
+    ('<div>lab</div>', '\n.a{}\n')
+    >>> shared_stylesheet("<p>no notebook</p>")
+    ('<p>no notebook</p>', '')
+    """
+    css = "".join(block[len('<style type="text/css">'):block.rindex("</style>")] for block in STYLE_BLOCK.findall(html))
+    return STYLE_BLOCK.sub("", html), css

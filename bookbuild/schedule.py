@@ -95,7 +95,9 @@ def _timed_figure(name):
 def _in_workers(func, items, labels, workers):
     """Compute ``items`` (given with their labels), longest first; record how long each took."""
     order = _longest_first(labels)
-    items = [items[labels.index(label)] for label in order]
+    position = {label: i for i, label in enumerate(labels)}
+    items = [items[position[label]] for label in order]
+    label_of = {id(item): label for item, label in zip(items, order)}  # items may be unhashable (dicts inside)
     workers = min(len(items), workers or cores())
     if workers <= 1:
         seconds = []
@@ -105,7 +107,7 @@ def _in_workers(func, items, labels, workers):
             except Exception as exc:
                 raise RuntimeError(f"{label} failed: {type(exc).__name__}: {exc}") from exc
     else:
-        seconds = in_processes(func, items, workers, lambda item: order[items.index(item)])
+        seconds = in_processes(func, items, workers, lambda item: label_of[id(item)])
     _save_costs(dict(zip(order, seconds)))
     return order
 

@@ -40,6 +40,7 @@ import os
 import platform
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 __all__ = ["cache_dir", "cache_path", "cached_bytes", "code_key", "dependencies", "forget", "item_key", "read_entry",
@@ -366,7 +367,109 @@ def cache_path(kind, name, params, suffix, *, module):
     >>> cache_path("figure", "ch01.flip", {}, ".svg", module="cnnbook.figures.ch01").name.startswith("ch01.flip-")
     True
     """
-    return cache_dir() / kind / f"{name}-{item_key(kind, name, params, module=module)[:20]}{suffix}"
+    path = cache_dir() / kind / f"{name}-{item_key(kind, name, params, module=module)[:20]}{suffix}"
+    _LOCATED.add(path)
+    return path
+
+
+_LOCATED = set()  # every entry this process has looked for: what the build in progress uses
+
+
+def located():
+    """The entries this process has looked for (read, written, or asked whether cached) since it started.
+
+    A build looks for every item its pages need, so these are the entries the build used; :func:`prune` keeps them.
+    """
+    return frozenset(_LOCATED)
+
+
+def entries():
+    """Every file in the cache's item folders (``figure/``, ``fact/``, ``experiment/``, ...), and every unfinished
+    write (``.part``); the memos at the top of the cache folder are not entries."""
+    root = cache_dir()
+    return [p for p in root.glob("*/*") if p.is_file()] + sorted(root.glob("*.part")) if root.is_dir() else []
+
+
+#: Size past which a full build prunes the entries it did not use; ``$CNNBOOK_CACHE_LIMIT_MB`` overrides it.
+#: A full cache of the book is about 30 MB, so about eight versions of the code fit before any is pruned.
+LIMIT_MB = 256
+
+
+def limit_bytes():
+    """:data:`LIMIT_MB`, or ``$CNNBOOK_CACHE_LIMIT_MB``, in bytes.
+
+    Examples
+    --------
+    >>> limit_bytes() == LIMIT_MB * 2**20 or "CNNBOOK_CACHE_LIMIT_MB" in os.environ
+    True
+    """
+    raw = os.environ.get("CNNBOOK_CACHE_LIMIT_MB", "")
+    if not raw:
+        return LIMIT_MB * 2**20
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise ValueError(f"CNNBOOK_CACHE_LIMIT_MB must be a number of megabytes, 0 or more; got {raw!r}")
+    return int(value * 2**20)
+
+
+def prune(files, used, limit, *, since=None, part_age=3600.0, now=None):
+    """Delete the cache files a build did not use, least recently written first, until the rest take at most
+    ``limit`` bytes, and every unfinished write (``*.part``) older than ``part_age`` seconds, which a killed
+    process left behind (a younger one may be another build's write in progress).
+
+    Parameters
+    ----------
+    files : iterable of Path
+        The candidates, e.g. :func:`entries`.
+    used : set of Path
+        Kept whatever the size, e.g. :func:`located`.
+    limit : int
+        Bytes.
+    since : float, optional
+        Files written at or after this time (seconds since the epoch) count as used: the build's workers wrote them.
+
+    Returns
+    -------
+    list of Path
+        What was deleted.
+
+    Examples
+    --------
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for age, name in enumerate(["new.json", "old.json", "oldest.json", "used.json"]):
+    ...     _ = (folder / name).write_bytes(b"x" * 100)
+    ...     os.utime(folder / name, (1000 - age, 1000 - age))
+    >>> _ = (folder / "left.part").write_bytes(b"x")
+    >>> os.utime(folder / "left.part", (0, 0))
+    >>> [p.name for p in prune(folder.iterdir(), {folder / "used.json"}, limit=250, now=5000)]
+    ['left.part', 'oldest.json', 'old.json']
+    """
+    now = time.time() if now is None else now
+    used = {Path(p) for p in used}
+    orphans, removed, kept = [], [], []
+    for path in map(Path, files):
+        try:
+            stat = path.stat()
+        except FileNotFoundError:
+            continue
+        if path.suffix == ".part":
+            if now - stat.st_mtime > part_age:
+                orphans.append(path)
+            continue
+        kept.append((path in used or (since is not None and stat.st_mtime >= since), stat.st_mtime, stat.st_size, path))
+    total = sum(size for _, _, size, _ in kept)
+    for in_use, _, size, path in sorted(kept, key=lambda k: k[:2]):
+        if total <= limit or in_use:
+            break
+        removed.append(path)
+        total -= size
+    removed = sorted(orphans) + removed
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
 
 
 def write_entry(path, data):
@@ -432,7 +535,9 @@ def cached_bytes(kind, name, params, compute, suffix, *, module):
     path = cache_path(kind, name, params, suffix, module=module)
     if path.is_file():
         try:
-            return read_entry(path), True
+            data = read_entry(path)
+            os.utime(path)  # read by this build, in whichever process: prune() keeps it
+            return data, True
         except CorruptEntry as exc:
             LOG.warning("cache: %s %r: %s; computing it again", kind, name, exc)
             path.unlink(missing_ok=True)

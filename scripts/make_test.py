@@ -28,8 +28,9 @@ def main(pytest_args):
     times, failed = [], []
     with tempfile.TemporaryDirectory(prefix="cnnbook-test-") as kept:
         phases = [("lint", [str(BIN / "ruff"), "check", "."]),
-                  ("build speed", [sys.executable, "scripts/build_speed.py", "--keep", kept]),
-                  ("pytest", [sys.executable, "-m", "pytest", *pytest_args])]
+                  ("build speed", [sys.executable, "scripts/build_speed.py", "--keep", kept,
+                                   "--report", str(Path(kept) / "speed.txt")]),
+                  ("pytest", [sys.executable, "-m", "pytest", "--durations=12", *pytest_args])]
         for name, command in phases:
             env = dict(os.environ)
             if name == "pytest" and (Path(kept) / "cold.json").is_file():
@@ -40,10 +41,13 @@ def main(pytest_args):
             times.append((name, time.perf_counter() - start, code))
             if code:
                 failed.append(name)
-    print("\nmake test, phase by phase:")
-    for name, seconds, code in times:
-        print(f"  {'ok  ' if code == 0 else 'FAIL'}  {name:<12}{seconds:7.1f} s")
-    print(f"        {'total':<12}{sum(t for _, t, _ in times):7.1f} s")
+        print("\nmake test, phase by phase:")
+        for name, seconds, code in times:
+            print(f"  {'ok  ' if code == 0 else 'FAIL'}  {name:<12}{seconds:7.1f} s")
+        print(f"        {'total':<12}{sum(t for _, t, _ in times):7.1f} s")
+        report = Path(kept) / "speed.txt"  # again here, where a log's tail shows it
+        if report.is_file():
+            print("\n" + report.read_text(), end="")
     return 1 if failed else 0
 
 

@@ -70,3 +70,17 @@ def test_a_damaged_lab_entry_is_deleted_not_read(tmp_path):
     assert notebooks.keep_entries(plugin, LABS[:2]) == [LABS[1]]
     assert good.is_file() and not bad.exists()
     assert plugin._used_cache_paths == {good, bad}
+
+
+def test_the_plugin_evicts_no_earlier_version_of_a_lab(tmp_path):
+    """The plugin deletes every entry a build did not use: an edit to a lab's code, reverted, would run the lab again.
+    Every entry counts as used; the build bounds the cache itself (cnnbook.cache.prune)."""
+    from mkdocs_jupyter.plugin import Plugin
+
+    notebooks.key_labs_by_code()
+    plugin = _Plugin(tmp_path)
+    earlier = tmp_path / f"{'0' * 64}.json"  # the entry of the lab's code before an edit
+    earlier.write_text('{"content": "<p>lab</p>", "toc_tokens": [], "title": "Lab"}')
+    notebooks.keep_entries(plugin, LABS[:1])
+    Plugin.on_post_build(plugin, {})
+    assert earlier.is_file()

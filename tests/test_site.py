@@ -146,6 +146,10 @@ def _content_problems(visit, base, page):
         outputs = visit.page.locator(".jp-OutputArea-output").count()
         if cells == 0 or outputs == 0:
             problems.append(f"notebook page with {cells} code cells and {outputs} outputs")
+        styled = visit.page.locator(".jupyter-wrapper").first.evaluate(
+            "el => getComputedStyle(el).getPropertyValue('--jp-cell-prompt-width').trim()")
+        if not styled:
+            problems.append("notebook page without the notebooks' stylesheet")
     return problems
 
 

@@ -78,10 +78,10 @@ def register(name, alt, format="svg"):
         raise ValueError(f"register: figure {name!r} needs alt text that says what it shows")
 
     def decorate(func):
-        import matplotlib
-
         @functools.wraps(func)
         def styled(*args, **kwargs):
+            import matplotlib
+
             with matplotlib.rc_context(STYLE):
                 return func(*args, **kwargs)
 

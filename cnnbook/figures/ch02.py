@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnbook import functional, matrices
@@ -24,6 +23,7 @@ from cnnbook.arithmetic import animate
 from cnnbook.claims import expect
 from cnnbook.data import photo
 from cnnbook.figures import register
+from cnnbook.figures.common import plt
 
 
 def _cells(count, noun="zero"):

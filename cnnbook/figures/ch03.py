@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnbook import functional
@@ -20,7 +19,7 @@ from cnnbook.analysis.ch03 import (
     shift_measurement,
 )
 from cnnbook.figures import register
-from cnnbook.figures.common import draw_grid, draw_image
+from cnnbook.figures.common import draw_grid, draw_image, plt
 
 EXAMPLE = np.array([[1, 3, 2, 0], [4, 6, 1, 1], [0, 2, 5, 7], [1, 1, 3, 2]], dtype=float)
 

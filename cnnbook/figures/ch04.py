@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnbook import functional, kernels, shapes
@@ -20,7 +19,7 @@ from cnnbook.experiments.layer_costs import CHANNELS as COST_CHANNELS
 from cnnbook.experiments.layer_costs import GROUPS, SIZE, layer_macs
 from cnnbook.experiments.layer_costs import LABELS as COST_LABELS
 from cnnbook.figures import register
-from cnnbook.figures.common import draw_grid
+from cnnbook.figures.common import draw_grid, plt
 
 CHANNELS = ("red", "green", "blue")
 

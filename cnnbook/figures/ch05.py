@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnbook import functional
 from cnnbook.analysis.ch05 import BACKWARD_STRIDE2, GRAPH_INPUTS, GRAPH_TAPS
 from cnnbook.arithmetic import animate
 from cnnbook.figures import register
-from cnnbook.figures.common import draw_grid
+from cnnbook.figures.common import draw_grid, plt
 from cnnbook.gradcheck import EPS, TOLERANCE, check_all, flip_bug_and_float32
 
 WEIGHT_COLOURS = ("#d62728", "#2ca02c", "#1f77b4")

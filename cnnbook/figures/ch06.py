@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Rectangle
 
 from cnnbook import shapes
 from cnnbook.analysis.ch06 import CALCULATOR_DEFAULT, CALCULATOR_REPEATS, SMALL_STACK, effective_fields, network_fields
 from cnnbook.experiments.receptive_fields import ERF_DEPTH, ERF_SIZE
 from cnnbook.figures import register
+from cnnbook.figures.common import plt
 
 
 def _units(field, n):
@@ -127,9 +126,9 @@ def erf():
     for ax, entry in zip(axes, run["stacks"].values()):
         ax.imshow(np.array(entry["map"]), cmap="magma", vmin=0, vmax=1)
         c, size, width = entry["centre"], entry["theoretical"], entry["mean_width"]
-        ax.add_patch(Rectangle((c - size / 2, c - size / 2), size, size, fill=False, edgecolor="#4fc3f7",
+        ax.add_patch(plt.Rectangle((c - size / 2, c - size / 2), size, size, fill=False, edgecolor="#4fc3f7",
                                linewidth=1.4, linestyle="--"))
-        ax.add_patch(Rectangle((c - width / 2, c - width / 2), width, width, fill=False, edgecolor="white",
+        ax.add_patch(plt.Rectangle((c - width / 2, c - width / 2), width, width, fill=False, edgecolor="white",
                                linewidth=1.2))
         ax.set_title(f"{entry['title']}\ntheoretical {size}×{size}; {run['mass']:.0%} of the gradient in "
                      f"{width}×{width}\n(per seed, {len(run['seeds'])} seeds: {_span(entry['widths'])})", fontsize=8.5)
@@ -206,8 +205,8 @@ def rf_calculator():
                            loc="center", cellLoc="center")
     table.scale(1, 1.3)
     field = fields[-1]
-    grid_ax.add_patch(Rectangle((0, 0), n, n, facecolor="#eeeeee", edgecolor="#999999"))
-    grid_ax.add_patch(Rectangle((-field.padding, -field.padding), field.size, field.size, facecolor="#ff6e42",
+    grid_ax.add_patch(plt.Rectangle((0, 0), n, n, facecolor="#eeeeee", edgecolor="#999999"))
+    grid_ax.add_patch(plt.Rectangle((-field.padding, -field.padding), field.size, field.size, facecolor="#ff6e42",
                                 alpha=0.35, edgecolor="#ff6e42", linewidth=2))
     lo = -field.padding - 2
     grid_ax.set_xlim(lo, n + 2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnbook import experiments, models
@@ -17,7 +16,7 @@ from cnnbook.analysis.ch07 import (
 )
 from cnnbook.experiments.training import BATCH_SIZE, LOG_EVERY
 from cnnbook.figures import register
-from cnnbook.figures.common import draw_image
+from cnnbook.figures.common import draw_image, plt
 
 
 @register(

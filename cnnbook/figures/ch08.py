@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from cnnbook import transfer
 from cnnbook.analysis.ch08 import spread, transfer_run
 from cnnbook.experiments.transfer import MISMATCHES, SEEDS, SIZES, STUDY_SIZE
 from cnnbook.figures import register
-from cnnbook.figures.common import draw_image
+from cnnbook.figures.common import draw_image, plt
 
 #: Colours and markers of the four regimes, the same on every figure of the chapter.
 REGIME_STYLE = {"scratch": ("C7", "s"), "feature extraction": ("C0", "o"), "fine-tune top": ("C2", "^"),

@@ -1,0 +1,204 @@
+"""Faults injected into builds of the book, each checked against a clean build (the oracle): nothing stale, nothing
+lost, no worker left behind.
+
+    python scripts/fault_injection.py [--kills 3] [--damaged 8] [--seed N]       (make faults; about 25 minutes
+                                                                                    on 2 cores)
+
+1. **oracle**: a cold build, from empty caches.
+2. **killed**: ``--kills`` cold builds, each killed (SIGKILL to the build's own process, as a crash or an
+   impatient author would) at a random moment between 5 s and 90 % of the oracle's time; 3 s later no process
+   it started may still run (its workers, its notebook kernels). Then the build runs again to the end, on
+   what the killed one left: the site must equal the oracle's.
+3. **concurrent**: two cold builds started together on one empty cache: both sites must equal the oracle's.
+4. **damaged**: in a copy of the oracle's caches, ``--damaged`` random entries (figures, facts, tables, claims,
+   experiments, labs...) truncated, emptied or garbled: the next build must report each, and its site must
+   equal the oracle's.
+
+Benchmark results are measurements, different at every run: each faulty build starts with the oracle's (as
+``scripts/reproducible.py`` does), and they are never damaged, so that the sites can be compared byte for
+byte. Prints one line per trial; exits 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import reproducible  # noqa: E402
+
+ROOT = reproducible.ROOT
+
+
+def _benchmarks():
+    """Names of the experiments that measure time (the build runs them one at a time)."""
+    sys.path.insert(0, str(ROOT))
+    from cnnbook import experiments
+
+    return [name for name in experiments.names() if not experiments.EXPERIMENTS[name].parallel]
+
+
+def _fresh_cache(oracle_cache, target):
+    """An empty cache holding only the oracle's benchmark results."""
+    cache = Path(target) / "cnnbook"
+    for name in _benchmarks():
+        for entry in (oracle_cache / "experiment").glob(f"{name}-*.json"):
+            (cache / "experiment").mkdir(parents=True, exist_ok=True)
+            shutil.copy2(entry, cache / "experiment" / entry.name)
+    return cache
+
+
+def _start(site, cache, tag):
+    env = dict(os.environ, CNNBOOK_CACHE=str(cache), NO_MKDOCS_2_WARNING="1", CNNBOOK_FAULT_TAG=tag)
+    return subprocess.Popen([sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _tagged(tag):
+    """Processes whose environment carries ``tag``: the build's and every process it started."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if f"CNNBOOK_FAULT_TAG={tag}".encode() in (proc / "environ").read_bytes().split(b"\0"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def _differs(oracle_site, site):
+    differ = reproducible.compare(oracle_site, site)
+    return f"{len(differ)} files differ from the oracle's: {', '.join(differ[:5])}" if differ else ""
+
+
+def _killed(tmp, oracle, seconds):
+    cache = _fresh_cache(oracle["cache"], tmp / "cache")
+    tag = uuid.uuid4().hex
+    build = _start(tmp / "site", cache, tag)
+    time.sleep(seconds)
+    if build.poll() is not None:
+        return f"the build ended before {seconds:.0f} s"
+    build.kill()  # SIGKILL to the build's own process only: its workers must notice and end
+    build.wait()
+    time.sleep(3)
+    survivors = _tagged(tag)
+    for pid in survivors:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    problems = [f"{len(survivors)} processes of the killed build still ran 3 s later"] if survivors else []
+    try:
+        reproducible.build(tmp / "site", cache)
+    except RuntimeError as error:
+        return "; ".join(problems + [f"the resumed build failed: {str(error)[-800:]}"])
+    if differ := _differs(oracle["site"], tmp / "site"):
+        problems.append(differ)
+    return "; ".join(problems)
+
+
+def _concurrent(tmp, oracle):
+    cache = _fresh_cache(oracle["cache"], tmp / "cache")
+    builds = [_start(tmp / f"site-{i}", cache, uuid.uuid4().hex) for i in (1, 2)]
+    problems = []
+    for i, build in enumerate(builds, start=1):
+        out, _ = build.communicate(timeout=1800)
+        if build.returncode:
+            problems.append(f"build {i} failed ({build.returncode}): {out[-800:]}")
+        elif differ := _differs(oracle["site"], tmp / f"site-{i}"):
+            problems.append(f"build {i}: {differ}")
+    return "; ".join(problems)
+
+
+def _damage(path, how):
+    data = path.read_bytes()
+    if how == "emptied":
+        path.write_bytes(b"")
+    elif how == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    else:  # garbled: one byte past the first line changed, the size kept
+        start = data.find(b"\n") + 1
+        at = start + (len(data) - start) // 2
+        path.write_bytes(data[:at] + bytes([(data[at] + 1) % 256]) + data[at + 1:])
+
+
+def _damaged(tmp, oracle, count, rng):
+    cache = reproducible.copy_caches(oracle["cache"], tmp / "cache")
+    benchmarks = tuple(f"{name}-" for name in _benchmarks())
+    candidates = [p for p in sorted(cache.glob("*/*")) if p.suffix != ".part"
+                  and p.parent.name not in ("data", "weights")  # read only when a training run is computed again
+                  and not (p.parent.name == "experiment" and p.name.startswith(benchmarks))]
+    labs = sorted((cache.parent / "mkdocs-jupyter").glob("*.json"))
+    chosen = rng.sample(candidates + labs, min(count, len(candidates) + len(labs)))
+    done = []
+    for path in chosen:
+        how = rng.choice(["emptied", "truncated", "garbled"])
+        _damage(path, how)
+        done.append((path, how))
+    try:
+        _, log = reproducible.build(tmp / "site", cache)
+    except RuntimeError as error:
+        return f"the build failed: {str(error)[-800:]}", done
+    unreported = [p.name for p, _ in done if p.parent.name != "mkdocs-jupyter" and p.name not in log]
+    labs_damaged = sum(p.parent.name == "mkdocs-jupyter" for p, _ in done)
+    problems = [f"not reported: {', '.join(unreported)}"] if unreported else []
+    if log.count("its cached page is damaged") != labs_damaged:
+        problems.append(f"{labs_damaged} lab entries damaged, {log.count('its cached page is damaged')} reported")
+    if differ := _differs(oracle["site"], tmp / "site"):
+        problems.append(differ)
+    return "; ".join(problems), done
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kills", type=int, default=3, help="builds killed at random moments (default 3)")
+    parser.add_argument("--damaged", type=int, default=8, help="cache entries damaged at random (default 8)")
+    parser.add_argument("--seed", type=int, help="for the moments and the entries (default: drawn, and printed)")
+    args = parser.parse_args(argv)
+    if args.kills < 0 or args.damaged < 0:
+        parser.error("--kills and --damaged must be 0 or more")
+    seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**31)
+    rng = random.Random(seed)
+    print(f"fault injection, seed {seed} (--seed {seed} repeats these faults)", flush=True)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="cnnbook-faults-") as tmp:
+        tmp = Path(tmp)
+        seconds, _ = reproducible.build(tmp / "oracle" / "site", tmp / "oracle" / "cache" / "cnnbook")
+        oracle = {"site": tmp / "oracle" / "site", "cache": tmp / "oracle" / "cache" / "cnnbook"}
+        print(f"  oracle: a cold build, {seconds:.0f} s", flush=True)
+        for i in range(args.kills):
+            at = rng.uniform(5, 0.9 * seconds)
+            start = time.perf_counter()
+            problem = _killed(tmp / f"killed-{i}", oracle, at)
+            results.append((f"killed at {at:.0f} s, then resumed", problem, time.perf_counter() - start))
+            print(f"  {'FAIL' if problem else 'ok  '}  {results[-1][0]} ({results[-1][2]:.0f} s) {problem}", flush=True)
+        start = time.perf_counter()
+        problem = _concurrent(tmp / "concurrent", oracle)
+        results.append(("two cold builds on one cache", problem, time.perf_counter() - start))
+        print(f"  {'FAIL' if problem else 'ok  '}  {results[-1][0]} ({results[-1][2]:.0f} s) {problem}", flush=True)
+        if args.damaged:
+            start = time.perf_counter()
+            problem, done = _damaged(tmp / "damaged", oracle, args.damaged, rng)
+            what = ", ".join(f"{p.parent.name}/{p.name[:28]} {how}" for p, how in done)
+            results.append((f"{len(done)} entries damaged ({what})", problem, time.perf_counter() - start))
+            print(f"  {'FAIL' if problem else 'ok  '}  {results[-1][0]} ({results[-1][2]:.0f} s) {problem}",
+                  flush=True)
+    failed = [r for r in results if r[1]]
+    print(f"{len(results) - len(failed)} of {len(results)} trials ok")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
