@@ -353,6 +353,7 @@ def on_env(env, config, files):
 
 
 _NOTEBOOK_CSS = {}  # path under site/ -> the labs' stylesheet, written once by on_post_build
+_STYLED = {}  # a lab page's dest_uri -> the path under site/ of the stylesheet its <head> links
 
 
 @event_priority(50)  # before the print page and the search index take the page's HTML
@@ -364,18 +365,25 @@ def on_page_content(html, page, config, files):
     if page.file not in _LAB_PAGES:
         return html
     html, css = notebooks.shared_stylesheet(html)
-    if not css:
-        return html
-    name = f"assets/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
-    _NOTEBOOK_CSS[name] = css
-    href = posixpath.relpath(name, posixpath.dirname(page.file.dest_uri))
-    return f'<link rel="stylesheet" href="{href}">\n{html}'
+    if css:
+        name = f"assets/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
+        _NOTEBOOK_CSS[name] = css
+        _STYLED[page.file.dest_uri] = name
+    return html
+
+
+def _link_stylesheet(html, dest_uri, name):
+    """``html`` with a ``<link>`` to the stylesheet ``name`` (a path under site/) at the end of its head."""
+    href = posixpath.relpath(name, posixpath.dirname(dest_uri))
+    return html.replace("</head>", f'<link rel="stylesheet" href="{href}">\n</head>', 1)
 
 
 def on_post_page(output, page, config):
     from bookbuild import pages
 
     pages.rendered(page)
+    if page.file.dest_uri in _STYLED:
+        output = _link_stylesheet(output, page.file.dest_uri, _STYLED[page.file.dest_uri])
     output = EXTERNAL_SCRIPT.sub("", output)
     if "cell-id=" in output:
         output = _number_cells(output)
@@ -401,6 +409,8 @@ def on_post_build(config):
             html = _number_cells(html) if "cell-id=" in html else html
             if name.startswith("print_page"):
                 html = _prefix_figure_ids(html)
+                for sheet in sorted(set(_STYLED.values())):  # the labs' stylesheet, which their pages link
+                    html = _link_stylesheet(html, name, sheet)
                 # Material wraps wide tables in a focusable scrolling box by script, which on this long page can
                 # come after an audit or a reader's first Tab: until then the table itself is the scrolling box.
                 html = html.replace("<table>", '<table tabindex="0">')

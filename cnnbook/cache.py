@@ -481,6 +481,31 @@ def write_entry(path, data):
     os.replace(tmp.name, path)
 
 
+def is_sound(path, kind="entry", name=None):
+    """Whether an entry is at ``path`` and matches its digest. A damaged one is reported, naming ``kind`` and
+    ``name``, and deleted, so that whoever asked computes it again (as :func:`cached_bytes` would).
+
+    Examples
+    --------
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> write_entry(folder / "x.txt", b"42")
+    >>> is_sound(folder / "x.txt"), is_sound(folder / "missing.txt")
+    (True, False)
+    >>> _ = (folder / "x.txt").write_bytes(b"")
+    >>> is_sound(folder / "x.txt"), (folder / "x.txt").exists()
+    (False, False)
+    """
+    try:
+        read_entry(path)
+        return True
+    except FileNotFoundError:
+        return False
+    except CorruptEntry as exc:
+        LOG.warning("cache: %s %r: %s; computing it again", kind, name or Path(path).stem, exc)
+        Path(path).unlink(missing_ok=True)
+        return False
+
+
 def read_entry(path):
     """The content stored at ``path`` by :func:`write_entry`; :class:`CorruptEntry` if it does not match its digest.
 

@@ -170,6 +170,9 @@ def test_offline_search_finds_the_chapter(browser, site_url, query, page):
     try:
         visit.page.locator("label.md-search__icon, .md-search__input").first.click()
         visit.page.locator(".md-search__input").fill("")
+        # Material's search worker builds its index after the page loads; a query typed before that fails in it
+        visit.page.wait_for_function("(document.querySelector('.md-search-result__meta') || {}).textContent"
+                                     " === 'Type to start searching'", timeout=30_000)
         visit.page.keyboard.type(query)
         visit.page.wait_for_selector(".md-search-result__item", timeout=10_000)
         links = visit.page.locator(".md-search-result__item a").evaluate_all("els => els.map(e => e.href)")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from cnnbook._registry import load_modules
-from cnnbook.cache import cache_path, cached_bytes
+from cnnbook.cache import cache_path, cached_bytes, is_sound
 
 __all__ = ["EXPERIMENTS", "experiment", "is_cached", "names", "run", "runs"]
 
@@ -107,5 +107,6 @@ def runs(name):
 
 
 def is_cached(name, params):
-    """Whether the run ``(name, params)`` is in the cache for the present code (:func:`run` would read it)."""
-    return cache_path("experiment", name, params, ".json", module=EXPERIMENTS[name].__module__).is_file()
+    """Whether the run ``(name, params)`` is in the cache for the present code, whole (:func:`run` would read it)."""
+    return is_sound(cache_path("experiment", name, params, ".json", module=EXPERIMENTS[name].__module__),
+                    "experiment", name)

@@ -18,7 +18,7 @@ import io
 from dataclasses import dataclass
 
 from cnnbook._registry import load_modules
-from cnnbook.cache import cache_path, cached_bytes
+from cnnbook.cache import cache_path, cached_bytes, is_sound
 
 __all__ = ["FIGURES", "STYLE", "FigureSpec", "is_cached", "names", "register", "render", "spec"]
 
@@ -172,7 +172,7 @@ def render(name):
 
 
 def is_cached(name):
-    """Whether figure ``name`` is in the cache for the present code (:func:`render` would read it)."""
+    """Whether figure ``name`` is in the cache for the present code, whole (:func:`render` would read it)."""
     figure_spec = spec(name)
-    return cache_path("figure", name, {"format": figure_spec.format}, "." + figure_spec.format,
-                      module=figure_spec.func.__module__).is_file()
+    return is_sound(cache_path("figure", name, {"format": figure_spec.format}, "." + figure_spec.format,
+                               module=figure_spec.func.__module__), "figure", name)
