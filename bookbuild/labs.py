@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 #: The plugin options that shape a notebook's HTML, passed to ``mkdocs_jupyter.convert.nb2html`` as it does.
@@ -30,9 +31,10 @@ def _convert(job):
     toc_tokens, title = notebooks.toc_tokens(source, toc_depth)
     entry = Path(target)
     entry.parent.mkdir(parents=True, exist_ok=True)
-    partial = entry.with_suffix(".part")
-    partial.write_text(json.dumps({"content": body, "toc_tokens": toc_tokens, "title": title}), encoding="utf-8")
-    os.replace(partial, entry)
+    # A name of its own: another build on the same cache may be writing this entry at the same moment.
+    with tempfile.NamedTemporaryFile("w", dir=entry.parent, suffix=".part", delete=False, encoding="utf-8") as partial:
+        json.dump({"content": body, "toc_tokens": toc_tokens, "title": title}, partial)
+    os.replace(partial.name, entry)
     return source
 
 

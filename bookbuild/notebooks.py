@@ -96,9 +96,10 @@ def cache_path(plugin_config, nb_path):
 
 
 def entries(jupyter):
-    """Every entry in the plugin's cache folder (a rendered lab, under its key)."""
+    """Every entry in the plugin's cache folder (a rendered lab, under its key), and every unfinished write of one
+    (``.part``: bookbuild/labs.py)."""
     folder = Path(jupyter.config["cache_dir"])
-    return sorted(folder.glob("*.json")) if folder.is_dir() else []
+    return sorted(folder.glob("*.json")) + sorted(folder.glob("*.part")) if folder.is_dir() else []
 
 
 def keep_entries(jupyter, nb_paths):

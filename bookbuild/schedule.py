@@ -92,14 +92,17 @@ def _timed_figure(name):
     return time.perf_counter() - start
 
 
-def _in_workers(func, items, labels, workers):
-    """Compute ``items`` (given with their labels), longest first; record how long each took."""
+def _in_workers(func, items, labels, workers, always=False):
+    """Compute ``items`` (given with their labels), longest first; record how long each took. With ``always``, even
+    one item runs in a worker of one core: a training run computed in this process, with its threads, would
+    differ in the last bits from the same run in a worker, so a build resumed with one run left would not
+    reproduce the build that was interrupted (scripts/fault_injection.py found it)."""
     order = _longest_first(labels)
     position = {label: i for i, label in enumerate(labels)}
     items = [items[position[label]] for label in order]
     label_of = {id(item): label for item, label in zip(items, order)}  # items may be unhashable (dicts inside)
     workers = min(len(items), workers or cores())
-    if workers <= 1:
+    if workers <= 1 and not always:
         seconds = []
         for item, label in zip(items, order):
             try:
@@ -120,7 +123,7 @@ def training_experiments(workers=None):
              for params in experiments.runs(name) if not experiments.is_cached(name, params)]
     if not items:
         return []
-    return _in_workers(_timed_experiment, items, [experiment_label(*item) for item in items], workers)
+    return _in_workers(_timed_experiment, items, [experiment_label(*item) for item in items], workers, always=True)
 
 
 def other_experiments():
