@@ -68,3 +68,21 @@ def _alive(pid):
             return stat.read().split(")")[-1].split()[0] != "Z"  # a zombie has ended
     except FileNotFoundError:
         return False
+
+
+def threads_of_this_process(_item):
+    """A worker's task: the cnnbook threads it may use, as the 'seconds' the schedule records."""
+    return float(os.environ.get("CNNBOOK_THREADS", "0"))
+
+
+def test_a_lone_training_run_still_computes_in_a_one_core_worker(tmp_path, monkeypatch):
+    """A training run computed in the build's own process, with its threads, differs in the last bits from the same
+    run in a worker: the last run left, as when a killed build is resumed, must go to a worker too."""
+    from bookbuild import schedule
+
+    monkeypatch.setenv("CNNBOOK_CACHE", str(tmp_path))
+    monkeypatch.delenv("CNNBOOK_THREADS", raising=False)
+    schedule._in_workers(threads_of_this_process, ["run"], ["lone run"], workers=2, always=True)
+    assert schedule.load_costs()["lone run"] == 1.0
+    schedule._in_workers(threads_of_this_process, ["figure"], ["lone figure"], workers=2)
+    assert schedule.load_costs()["lone figure"] == 0.0  # a figure is drawn here: no threads to fear
