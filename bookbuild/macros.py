@@ -32,6 +32,40 @@ def _chapter_number(name):
     return int(prefix[2:]) if prefix.startswith("ch") and prefix[2:].isdigit() else None
 
 
+_ROLE = re.compile(r":(?:func|meth|class|mod|data|attr|obj):`~?([^`]+)`")
+
+
+def _summary(docstring):
+    """A docstring's first line as a reader sees it: ``code`` and :func:`name` roles become `code` and `name`."""
+    line = inspect.cleandoc(docstring).split("\n", 1)[0]
+    return _ROLE.sub(r"`\1`", line.replace("``", "`"))
+
+
+def listing(code):
+    r'''The source ``code`` of a function or class as the book lists it: each docstring cut to its first line, without
+    reST markup. The whole docstrings (parameters, doctested examples, math) are for the library's readers; the page
+    around a listing says the same in its own prose and math.
+
+    >>> print(listing('def f(x):\n    """Twice ``x``; see :func:`g`.\n\n    .. math:: y = 2x\n    """\n    return 2 * x'))
+    def f(x):
+        """Twice `x`; see `g`."""
+        return 2 * x
+    '''
+    import ast
+
+    lines = code.split("\n")
+    for node in sorted(ast.walk(ast.parse(code)), key=lambda n: -getattr(n, "lineno", 0)):  # bottom up
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or not node.body:
+            continue
+        first = node.body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            start = lines[first.lineno - 1]
+            indent = start[: len(start) - len(start.lstrip())]
+            summary = _summary(first.value.value).replace('"""', "'''")
+            lines[first.lineno - 1 : first.end_lineno] = [f'{indent}"""{summary}"""']
+    return "\n".join(lines)
+
+
 def define_env(env):
     counters = {}
 
@@ -160,5 +194,5 @@ def define_env(env):
             raise RuntimeError(f"source {dotted!r}: only cnnbook code can be shown")
         note(module_name)
         obj = getattr(importlib.import_module(module_name), attr)
-        code = textwrap.dedent(inspect.getsource(obj)).strip()
+        code = listing(textwrap.dedent(inspect.getsource(obj)).strip())
         return f"```python\n{code}\n```"
