@@ -15,15 +15,19 @@ lost, no worker left behind.
    equal the oracle's.
 
 Benchmark results are measurements, different at every run: each faulty build starts with the oracle's (as
-``scripts/reproducible.py`` does), and they are never damaged, so that the sites can be compared byte for
-byte. Prints one line per trial; exits 1 if any failed.
+``scripts/reproducible.py`` does), and they are never damaged. A training run computed again measures its own
+seconds: its results must equal the oracle's apart from those, and the pages that quote them may differ in
+numbers only; every other file must equal the oracle's byte for byte. Prints one line per trial; exits 1 if
+any failed.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -38,11 +42,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reproducible  # noqa: E402
 
 ROOT = reproducible.ROOT
+sys.path.insert(0, str(ROOT))  # this checkout's cnnbook
 
 
 def _benchmarks():
     """Names of the experiments that measure time (the build runs them one at a time)."""
-    sys.path.insert(0, str(ROOT))
     from cnnbook import experiments
 
     return [name for name in experiments.names() if not experiments.EXPERIMENTS[name].parallel]
@@ -78,9 +82,37 @@ def _tagged(tag):
     return found
 
 
-def _differs(oracle_site, site):
-    differ = reproducible.compare(oracle_site, site)
-    return f"{len(differ)} files differ from the oracle's: {', '.join(differ[:5])}" if differ else ""
+def _untimed(value):
+    """An experiment's result without what it measured of time (``seconds``, ``seconds_by_seed``, ``machine``)."""
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if not (k.startswith("seconds") or k == "machine")}
+    if isinstance(value, list):
+        return [_untimed(v) for v in value]
+    return value
+
+
+NUMBER = re.compile(rb"\d+(?:\.\d+)?")
+
+
+def _differs(oracle, site, cache):
+    """What differs from the oracle. A training run computed again measures its own seconds, which some pages
+    quote: its results must equal the oracle's apart from those, and a page or index may differ in numbers only.
+    Every other file must be identical, byte for byte."""
+    from cnnbook.cache import read_entry
+
+    problems = []
+    for entry in sorted((oracle["cache"] / "experiment").glob("*.json")):
+        mine = cache / "experiment" / entry.name
+        if not mine.is_file():
+            problems.append(f"no result {entry.name}")
+        elif _untimed(json.loads(read_entry(entry))) != _untimed(json.loads(read_entry(mine))):
+            problems.append(f"result {entry.name} differs from the oracle's")
+    for path in reproducible.compare(oracle["site"], site):
+        a, b = oracle["site"] / path, site / path
+        if not (a.is_file() and b.is_file() and path.endswith((".html", ".json"))
+                and NUMBER.sub(b"#", a.read_bytes()) == NUMBER.sub(b"#", b.read_bytes())):
+            problems.append(f"{path} differs from the oracle's")
+    return "; ".join(problems[:6]) + (f" (and {len(problems) - 6} more)" if len(problems) > 6 else "")
 
 
 def _killed(tmp, oracle, seconds, rng):
@@ -113,7 +145,7 @@ def _killed(tmp, oracle, seconds, rng):
     except RuntimeError as error:
         problems.append(f"the resumed build failed: {str(error)[-800:]}")
     else:
-        if differ := _differs(oracle["site"], tmp / "site"):
+        if differ := _differs(oracle, tmp / "site", cache):
             problems.append(differ)
     return "; ".join(problems), seconds
 
@@ -126,7 +158,7 @@ def _concurrent(tmp, oracle):
         out, _ = build.communicate(timeout=1800)
         if build.returncode:
             problems.append(f"build {i} failed ({build.returncode}): {out[-800:]}")
-        elif differ := _differs(oracle["site"], tmp / f"site-{i}"):
+        elif differ := _differs(oracle, tmp / f"site-{i}", cache):
             problems.append(f"build {i}: {differ}")
     return "; ".join(problems)
 
@@ -165,7 +197,7 @@ def _damaged(tmp, oracle, count, rng):
     problems = [f"not reported: {', '.join(unreported)}"] if unreported else []
     if log.count("its cached page is damaged") != labs_damaged:
         problems.append(f"{labs_damaged} lab entries damaged, {log.count('its cached page is damaged')} reported")
-    if differ := _differs(oracle["site"], tmp / "site"):
+    if differ := _differs(oracle, tmp / "site", cache):
         problems.append(differ)
     return "; ".join(problems), done
 
