@@ -16,8 +16,8 @@ lost, no worker left behind.
 
 Benchmark results are measurements, different at every run: each faulty build starts with the oracle's (as
 ``scripts/reproducible.py`` does), and they are never damaged. A training run computed again measures its own
-seconds: its results must equal the oracle's apart from those, and the pages that quote them may differ in
-numbers only; every other file must equal the oracle's byte for byte. Prints one line per trial; exits 1 if
+seconds: its results must equal the oracle's apart from those, and the pages and SVG figures that quote them
+may differ in numbers only; every other file must equal the oracle's byte for byte. Prints one line per trial; exits 1 if
 any failed.
 """
 
@@ -95,9 +95,9 @@ NUMBER = re.compile(rb"\d+(?:\.\d+)?")
 
 
 def _differs(oracle, site, cache):
-    """What differs from the oracle. A training run computed again measures its own seconds, which some pages
-    quote: its results must equal the oracle's apart from those, and a page or index may differ in numbers only.
-    Every other file must be identical, byte for byte."""
+    """What differs from the oracle. A training run computed again measures its own seconds, which some pages and
+    a figure's title quote: its results must equal the oracle's apart from those, and a page, an index or an SVG
+    figure may differ in numbers only. Every other file must be identical, byte for byte."""
     from cnnbook.cache import read_entry
 
     problems = []
@@ -109,7 +109,7 @@ def _differs(oracle, site, cache):
             problems.append(f"result {entry.name} differs from the oracle's")
     for path in reproducible.compare(oracle["site"], site):
         a, b = oracle["site"] / path, site / path
-        if not (a.is_file() and b.is_file() and path.endswith((".html", ".json"))
+        if not (a.is_file() and b.is_file() and path.endswith((".html", ".json", ".svg"))
                 and NUMBER.sub(b"#", a.read_bytes()) == NUMBER.sub(b"#", b.read_bytes())):
             problems.append(f"{path} differs from the oracle's")
     return "; ".join(problems[:6]) + (f" (and {len(problems) - 6} more)" if len(problems) > 6 else "")
