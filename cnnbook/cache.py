@@ -495,15 +495,19 @@ def is_sound(path, kind="entry", name=None):
     >>> is_sound(folder / "x.txt"), (folder / "x.txt").exists()
     (False, False)
     """
+    return _sound_entry(path, kind, name or Path(path).stem) is not None
+
+
+def _sound_entry(path, kind, name):
+    """The content at ``path`` if it is there and whole; else None, a damaged entry reported and deleted."""
     try:
-        read_entry(path)
-        return True
-    except FileNotFoundError:
-        return False
+        return read_entry(path)
+    except FileNotFoundError:  # absent, or another build replaced or removed it a moment ago
+        return None
     except CorruptEntry as exc:
-        LOG.warning("cache: %s %r: %s; computing it again", kind, name or Path(path).stem, exc)
+        LOG.warning("cache: %s %r: %s; computing it again", kind, name, exc)
         Path(path).unlink(missing_ok=True)
-        return False
+        return None
 
 
 def read_entry(path):
@@ -558,16 +562,13 @@ def cached_bytes(kind, name, params, compute, suffix, *, module):
     >>> del os.environ["CNNBOOK_CACHE"]
     """
     path = cache_path(kind, name, params, suffix, module=module)
-    if path.is_file():
+    data = _sound_entry(path, kind, name)
+    if data is not None:
         try:
-            data = read_entry(path)
             os.utime(path)  # read by this build, in whichever process: prune() keeps it
-            return data, True
-        except CorruptEntry as exc:
-            LOG.warning("cache: %s %r: %s; computing it again", kind, name, exc)
-            path.unlink(missing_ok=True)
-        except FileNotFoundError:  # another build replaced or removed it a moment ago
+        except FileNotFoundError:  # another build removed it a moment ago; the content read is whole
             pass
+        return data, True
     data = compute()
     if not isinstance(data, bytes):
         raise TypeError(f"cached_bytes: {kind} {name!r} must produce bytes; got {type(data).__name__}")
