@@ -42,8 +42,7 @@ def curves():
     right.set_ylabel("accuracy (%)")
     right.set_ylim(100 * min(history["train_accuracy"] + history["test_accuracy"]) - 1, 100)
     right.legend(loc="lower right")
-    fig.suptitle(f"LeNet-5, {run['params']:,} parameters: {run['seconds']:.0f} s of training on {run['machine']}",
-                 fontsize=9)
+    fig.suptitle(f"LeNet-5, {run['params']:,} parameters, trained on {run['machine']}", fontsize=9)
     fig.tight_layout()
     return fig
 
