@@ -393,10 +393,11 @@ def _seconds(key):
 
 @claim("ch07.frozen_is_cheaper")
 def frozen_is_cheaper():
-    """Training with frozen convolutions takes less time than training all of LeNet-5 (timings: not paired)."""
+    """Training with frozen convolutions takes less processor time than training all of LeNet-5 (timings: not
+    paired)."""
     frozen, whole = _seconds("random features, original"), _seconds("lenet5, original")
     c = compare(frozen, whole, paired=False, unit="times")
-    c.expect("below", "the frozen network trains faster than the whole LeNet-5")
+    c.expect("below", "the frozen network takes less processor time to train than the whole LeNet-5")
     return (f"{np.mean(frozen) / np.mean(whole):.2g} times as long on average, and the longest of its "
             f"{len(frozen)} runs, one per seed, was shorter than the shortest of the whole network's")
 
