@@ -34,6 +34,18 @@ import reproducible  # noqa: E402  (scripts/reproducible.py: build and compare s
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
+#: Markers of the tests that take longest, in the order ``make test``'s parallel phase starts them: the long ones
+#: first, so that at the end the short ones fill both cores instead of one long test running alone.
+LONG_FIRST = ("browser", "build", "long")
+
+
+def pytest_collection_modifyitems(items):
+    """Long tests first (a stable sort: the same order in every xdist worker, as xdist requires)."""
+    def rank(item):
+        return next((i for i, mark in enumerate(LONG_FIRST) if item.get_closest_marker(mark)), len(LONG_FIRST))
+
+    items.sort(key=rank)
+
 
 @pytest.fixture(params=["numpy", pytest.param("cupy", marks=pytest.mark.gpu)])
 def xp(request):

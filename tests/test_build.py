@@ -75,6 +75,7 @@ def test_cold_build_within_budget(built_site):
                                              f"{reproducible.COLD_BUDGET:g} s x {slowdown:.2f} for this machine)")
 
 
+@pytest.mark.alone
 def test_warm_rebuild_reuses_everything(built_site, build_dir):
     seconds, log = reproducible.build(build_dir / "site-warm", built_site["cache"])
     print(f"\nwarm rebuild: {seconds:.1f} s")

@@ -11,6 +11,7 @@ import serve_latency  # noqa: E402
 pytestmark = pytest.mark.build
 
 
+@pytest.mark.alone
 def test_markdown_and_code_edits_are_served(built_site, tmp_path):
     book = tmp_path / "book"
     serve_latency.copy_book(book)

@@ -98,13 +98,30 @@ def test_link_checker_finds_what_is_broken(tmp_path):
                      ("s.css", "fonts/f.woff2")}
 
 
-def test_every_page_in_the_browser(browser, site_url, built_site, pages):
+#: The crawl's pages other than the whole book, checked in this many tests (pytest -n 2 runs them side by side).
+SHARDS = 3
+
+
+@pytest.mark.parametrize("shard", range(SHARDS), ids=[f"pages-{i + 1}-of-{SHARDS}" for i in range(SHARDS)])
+def test_every_page_in_the_browser(browser, site_url, built_site, pages, shard):
+    mine = [page for page in pages if page.path != WHOLE_BOOK][shard::SHARDS]
+    assert mine, f"the crawl found too few pages for {SHARDS} shards"
+    _check_in_the_browser(browser, site_url, built_site, mine, SCHEMES)
+
+
+def test_the_whole_book_page_in_the_browser(browser, site_url, built_site, pages):
+    # The whole book is every chapter's content, each checked in both schemes on its own page; axe on it takes
+    # about 100 s a scheme on 2 cores, so it is checked in the light scheme only (its own structure: ids, links).
+    whole = [page for page in pages if page.path == WHOLE_BOOK]
+    assert whole, f"the crawl did not reach {WHOLE_BOOK}"
+    _check_in_the_browser(browser, site_url, built_site, whole, SCHEMES[:1])
+
+
+def _check_in_the_browser(browser, site_url, built_site, pages, schemes):
     report, failures = [], []
     for page in pages:
         url = _url(site_url, page)
-        # The whole book is every chapter's content, each checked in both schemes on its own page; axe on it takes
-        # about 100 s a scheme on 2 cores, so it is checked in the light scheme only (its own structure: ids, links).
-        for scheme in SCHEMES[:1] if page.path == WHOLE_BOOK else SCHEMES:
+        for scheme in schemes:
             visit = Visit(browser, url, color_scheme=scheme)
             try:
                 problems = []
