@@ -31,17 +31,25 @@ register(Exercise(
     wrong=(_REDUCE_1X1 + _REDUCED_5X5, _DIRECT_5X5, _DIRECT_5X5 - _REDUCED_5X5),
 ))
 
-# ---- 4.2 a wide layer ----
+# ---- 4.2 widening a layer ----
 WIDE = 384
+_NARROW = WIDE // 2
+_GAIN = shapes.conv2d_params(WIDE, WIDE, 3) - shapes.conv2d_params(_NARROW, _NARROW, 3)
 register(Exercise(
-    id="4.2", kind="number", title="A wide layer",
-    prompt=f"How many parameters (weights and biases) does a 3×3 convolution from {WIDE} to {WIDE} channels have?",
-    hint=r"$(k \cdot k \cdot C_{\text{in}} + 1) \cdot C_{\text{out}}$.",
-    solution=fr"$(9 \cdot {WIDE} + 1) \cdot {WIDE} = {tex(shapes.conv2d_params(WIDE, WIDE, 3))}$: the weights grow "
-             "with the product of the channel counts, so widening both by a factor $r$ multiplies them by $r^2$, "
-             "which is why the widest layers of a network hold most of its parameters.",
-    answer=shapes.conv2d_params(WIDE, WIDE, 3),
-    wrong=(shapes.conv2d_params(WIDE, WIDE, 3, bias=False), 9 * WIDE + WIDE, (9 * WIDE + 1) * WIDE * 2),
+    id="4.2", kind="number", title="Widening a layer",
+    prompt=f"A 3×3 convolution from {_NARROW} to {_NARROW} channels, with one bias per output channel, is widened "
+           f"to {WIDE} input and {WIDE} output channels. How many parameters does the widening add?",
+    hint=r"Count both layers with $(k \cdot k \cdot C_{\text{in}} + 1) \cdot C_{\text{out}}$, or think about "
+         "what doubling both channel counts does to the weights and to the biases.",
+    solution=fr"Before: $(9 \cdot {_NARROW} + 1) \cdot {_NARROW} = {tex(shapes.conv2d_params(_NARROW, _NARROW, 3))}$. "
+             fr"After: $(9 \cdot {WIDE} + 1) \cdot {WIDE} = {tex(shapes.conv2d_params(WIDE, WIDE, 3))}$. The "
+             f"widening adds ${tex(_GAIN)}$. Doubling both channel counts multiplies the weights by four (each "
+             "output channel has twice as many input channels, and there are twice as many output channels) but "
+             "the biases only by two: the weights grow with the product of the channel counts, which is why the "
+             "widest layers of a network hold most of its parameters.",
+    answer=_GAIN,
+    wrong=(shapes.conv2d_params(_NARROW, _NARROW, 3), shapes.conv2d_params(WIDE, WIDE, 3),
+           shapes.conv2d_params(WIDE, WIDE, 3, bias=False) - shapes.conv2d_params(_NARROW, _NARROW, 3, bias=False)),
 ))
 
 # ---- 4.3 a grouped weight's shape ----
@@ -64,16 +72,27 @@ register(Exercise(
            (GROUPED_GROUPS, GROUPED_OUT // GROUPED_GROUPS, GROUPED_IN // GROUPED_GROUPS, 3, 3)),
 ))
 
-# ---- 4.4 a 1×1 convolution's cost ----
+# ---- 4.4 the weights of a bottleneck block ----
+BLOCK_WIDE, BLOCK_NARROW = 256, 64
+_SQUEEZE = shapes.conv2d_params(BLOCK_WIDE, BLOCK_NARROW, 1, bias=False)
+_MIDDLE = shapes.conv2d_params(BLOCK_NARROW, BLOCK_NARROW, 3, bias=False)
+_PLAIN_PAIR = 2 * shapes.conv2d_params(BLOCK_WIDE, BLOCK_WIDE, 3, bias=False)
+_BOTTLENECK = _SQUEEZE + _MIDDLE + shapes.conv2d_params(BLOCK_NARROW, BLOCK_WIDE, 1, bias=False)
 register(Exercise(
-    id="4.4", kind="number", title="The cost of a 1×1 convolution",
-    prompt="How many multiply-accumulates does a 1×1 convolution from 256 to 64 channels cost on one 56×56 "
-           "feature map?",
-    hint="It is a (64 × 256) matrix times a 256-vector at each of the 56·56 positions.",
-    solution=fr"$56 \cdot 56 \cdot 256 \cdot 64 = {tex(shapes.conv2d_macs((256, 56, 56), 64, 1))}$. A 3×3 "
-             "layer with the same channels would cost nine times as much.",
-    answer=shapes.conv2d_macs((256, 56, 56), 64, 1),
-    wrong=(256 * 64, shapes.conv2d_macs((256, 56, 56), 64, 3, padding=1)),
+    id="4.4", kind="number", title="The weights of a bottleneck block",
+    prompt=f"A ResNet-style bottleneck block keeps {BLOCK_WIDE} channels at its ends: a 1×1 convolution from "
+           f"{BLOCK_WIDE} to {BLOCK_NARROW} channels, a 3×3 convolution from {BLOCK_NARROW} to {BLOCK_NARROW}, "
+           f"and a 1×1 convolution from {BLOCK_NARROW} back to {BLOCK_WIDE}, without biases. How many weights "
+           "does the block have?",
+    hint=r"Each layer has $k \cdot k \cdot C_{\text{in}} \cdot C_{\text{out}}$ weights; add the three.",
+    solution=fr"${BLOCK_WIDE} \cdot {BLOCK_NARROW} + 9 \cdot {BLOCK_NARROW} \cdot {BLOCK_NARROW} + "
+             fr"{BLOCK_NARROW} \cdot {BLOCK_WIDE} = {tex(_SQUEEZE)} + {tex(_MIDDLE)} + {tex(_SQUEEZE)} = "
+             f"{tex(_BOTTLENECK)}$. Two 3×3 convolutions at the full {BLOCK_WIDE} channels would have "
+             f"${tex(_PLAIN_PAIR)}$, {_PLAIN_PAIR / _BOTTLENECK:.0f} times as many: the 3×3 layer, the only one "
+             f"that looks at neighbours, works on {BLOCK_NARROW} channels instead of {BLOCK_WIDE}, and the 1×1 "
+             "layers that move between the widths have no $k^2$ factor.",
+    answer=_BOTTLENECK,
+    wrong=(_PLAIN_PAIR, _MIDDLE, 2 * _SQUEEZE),
 ))
 
 # ---- 4.5 depthwise separable parameters ----

@@ -439,6 +439,13 @@ def frozen_early_blocks_help():
     return f"with one block, {words[0]}; with two, {words[1]}"
 
 
+@claim("ch08.frozen_all_vs_scratch")
+def frozen_all_vs_scratch():
+    """All three blocks copied and frozen (feature extraction) against training from scratch, at the study's size."""
+    return compare(_depth("frozen", 3), _depth("frozen", 0)).expect(
+        "within", "all three frozen pretrained blocks are within the run-to-run spread of training from scratch")
+
+
 @claim("ch08.frozen_one_vs_two")
 def frozen_one_vs_two():
     return compare(_depth("frozen", 2), _depth("frozen", 1)).expect(

@@ -11,7 +11,7 @@ const repeat = (n, make) => Array.from({ length: n }, make);
 export const PRESETS = {
   vgg: { label: "VGG-style: (conv 3×3, conv 3×3, pool 2×2) × 3", input: 64,
          layers: [].concat(...repeat(3, () => [conv(3, 1, 1), conv(3, 1, 1), pool(2, 2)])) },
-  seed: { label: "Small stack: conv, pool, conv, pool, conv", input: 32,
+  small: { label: "Small stack: conv, pool, conv, pool, conv", input: 32,
           layers: [conv(3), pool(2, 2), conv(3), pool(2, 2), conv(3)] },
   lenet: { label: "LeNet-5, C1 to C5", input: 32, layers: [conv(5), pool(2, 2), conv(5), pool(2, 2), conv(5)] },
   resnet18: { label: "ResNet-18: stem and four stages", input: 224,
@@ -24,7 +24,7 @@ export const PRESETS = {
 const LIMITS = { k: [1, 15], s: [1, 8], p: [0, 10], d: [1, 16] };
 const MAX_LAYERS = 30;
 
-// The recursion of chapter 6.1 and 6.2.
+// The recursion of sections 6.1 and 6.2.
 export function fields(layers) {
   let r = 1, j = 1, P = 0;
   return layers.map((l) => {
