@@ -4,6 +4,8 @@ In a page::
 
     {{ figure("ch01.flip", "Caption in Markdown.") }}
     {{ figref("ch01.flip") }}              -> [Figure 1.2](#figure-1-2)
+    {{ secref("depth") }}                   -> [section 7.4](07-training-architectures.md#depth)
+    {{ exref("3.2") }}                      -> [exercise 3.2](03-pooling-invariance.md#exercise-3-2)
     {{ fact("ch01.conv_params") }}          -> 1,216
     {{ claim("ch08.pretraining_helps") }}   -> by 11.1 points on average, in each of 3 seeds
     {{ table("ch01.params") }}
@@ -64,6 +66,35 @@ def listing(code):
             summary = _summary(first.value.value).replace('"""', "'''")
             lines[first.lineno - 1 : first.end_lineno] = [f'{indent}"""{summary}"""']
     return "\n".join(lines)
+
+
+#: A numbered section's heading in a chapter page: ``## 7.4 Depth, shortcuts and normalization {#depth}``.
+SECTION = re.compile(r"^## (\d+\.\d+) .*? \{#([a-z][a-z0-9-]*)\}\s*$", re.M)
+
+
+def sections(docs_dir):
+    """``{label: (number, page)}`` of every numbered section of the chapters, from the headings' ``{#label}``.
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as docs:
+    ...     _ = (Path(docs) / "chapters").mkdir()
+    ...     _ = (Path(docs) / "chapters" / "07-training.md").write_text("# 7. T\\n\\n## 7.4 Depth {#depth}\\n")
+    ...     sections(docs)
+    {'depth': ('7.4', 'chapters/07-training.md')}
+    """
+    found = {}
+    for page in sorted((Path(docs_dir) / "chapters").glob("[0-9][0-9]-*.md")):
+        for number, label in SECTION.findall(page.read_text(encoding="utf-8")):
+            if label in found:
+                raise RuntimeError(f"section label {label!r} is on {found[label][1]} and on chapters/{page.name}")
+            found[label] = (number, f"chapters/{page.name}")
+    return found
+
+
+def _link(text, target, anchor, page):
+    """A Markdown link from ``page`` to ``target#anchor`` (both relative to docs/), or to ``#anchor`` on ``page``."""
+    where = "" if target == page else posixpath.relpath(target, posixpath.dirname(page) or ".")
+    return f"[{text}]({where}#{anchor})"
 
 
 def define_env(env):
@@ -137,6 +168,36 @@ def define_env(env):
         position = order.index(name) + 1
         number = f"{chapter}.{position}" if chapter else str(position)
         return f"[Figure {number}](#figure-{number.replace('.', '-')})"
+
+    @env.macro
+    def secref(label, word="section"):
+        """'section N.M' linking to the section whose heading carries ``{#label}``, on any chapter page: the number
+        is the heading's, so a renumbered section is referred to by its new number. ``word`` may be "Section",
+        "sections" (for "sections 1.7 and 1.8") or "" (the number alone)."""
+        found = sections(env.conf["docs_dir"])
+        if label not in found:
+            raise RuntimeError(f"secref {label!r} on {env.page.file.src_uri}: no chapter heading ends in "
+                               f"{{#{label}}}; labels are {', '.join(sorted(found))}")
+        number, target = found[label]
+        return _link(f"{word} {number}".strip(), target, label, env.page.file.src_uri)
+
+    @env.macro
+    def exref(exercise, word="exercise"):
+        """'exercise N.M' linking to the exercise of that id (``cnnbook check N.M``), on its chapter's page; ``word``
+        as for ``secref``."""
+        from cnnbook import exercises as registry
+
+        try:
+            chapter = registry.get(exercise).chapter
+        except Exception as exc:
+            raise RuntimeError(f"exref {exercise!r} on {env.page.file.src_uri}: {exc}") from exc
+        note(f"cnnbook.exercises.ch{int(chapter):02d}")
+        pages = sorted((Path(env.conf["docs_dir"]) / "chapters").glob(f"{int(chapter):02d}-*.md"))
+        if not pages:
+            raise RuntimeError(f"exref {exercise!r} on {env.page.file.src_uri}: no page docs/chapters/"
+                               f"{int(chapter):02d}-*.md for its chapter")
+        return _link(f"{word} {exercise}".strip(), f"chapters/{pages[0].name}", registry.anchor(exercise),
+                     env.page.file.src_uri)
 
     @env.macro
     def fact(name, fmt=None):

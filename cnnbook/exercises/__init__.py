@@ -27,8 +27,8 @@ import numpy as np
 from cnnbook._registry import load_modules
 from cnnbook.formatting import format_value
 
-__all__ = ["EXERCISES", "AnswerFormatError", "Exercise", "Result", "check", "chapter_exercises", "code_block",
-           "get", "register", "tex", "to_markdown"]
+__all__ = ["EXERCISES", "AnswerFormatError", "Exercise", "Result", "anchor", "check", "chapter_exercises",
+           "code_block", "get", "register", "tex", "to_markdown"]
 
 KINDS = ("number", "bool", "choice", "shape", "code")
 EXERCISES = {}
@@ -398,6 +398,15 @@ def code_block(func):
     return f"```python\nimport numpy as np\n\n\n{solution_source(func)}\n```"
 
 
+def anchor(exercise_id):
+    """The id of the exercise's place on its chapter page, for links to it.
+
+    >>> anchor("3.2")
+    'exercise-3-2'
+    """
+    return f"exercise-{get(exercise_id).id.replace('.', '-')}"
+
+
 def to_markdown(chapter):
     """The exercises of ``chapter`` as Markdown for the book page (Material admonitions).
 
@@ -420,5 +429,6 @@ def to_markdown(chapter):
         body.append(f'??? tip "Hint"\n{_indent(e.hint)}')
         body.append(f'??? success "Solution"\n{_indent(e.solution)}')
         inner = "\n\n".join(body)
-        blocks.append(f'!!! question "Exercise {e.id} · {e.title}"\n\n{_indent(inner)}\n')
+        blocks.append(f'<div id="{anchor(e.id)}" class="exercise-anchor"></div>\n\n'
+                      f'!!! question "Exercise {e.id} · {e.title}"\n\n{_indent(inner)}\n')
     return "\n".join(blocks)
