@@ -11,8 +11,10 @@ lost, no worker left behind.
    what the killed one left: the site must equal the oracle's.
 3. **concurrent**: two cold builds started together on one empty cache: both sites must equal the oracle's.
 4. **damaged**: in a copy of the oracle's caches, ``--damaged`` random entries (figures, facts, tables, claims,
-   experiments, labs...) truncated, emptied or garbled: the next build must report each, and its site must
-   equal the oracle's.
+   experiments, labs...) truncated, emptied or garbled: the next build must report each one it reads (and
+   compute it again), and its site must equal the oracle's. An entry no item of the build reads (whatever reads
+   it was itself cached: an analysis behind cached facts) keeps its damaged bytes untouched; that is checked too,
+   since an entry computed again without a report would have changed.
 
 Benchmark results are measurements, different at every run: each faulty build starts with the oracle's (as
 ``scripts/reproducible.py`` does), and they are never damaged. A training run computed again measures its own
@@ -99,7 +101,7 @@ def _numbers_aside(data):
     return NUMBER.sub(b"#", GLYPH.sub(b"", data))
 
 
-def _differs(oracle, site, cache):
+def _differs(oracle, site, cache, unread=()):
     """What differs from the oracle. A training run computed again measures its own seconds, which some pages and
     a figure's title quote: its results must equal the oracle's apart from those, and a page, an index or an SVG
     figure may differ in numbers only (and, in an SVG, in the glyphs embedded for them). Every other file must be
@@ -109,6 +111,8 @@ def _differs(oracle, site, cache):
     problems = []
     for entry in sorted((oracle["cache"] / "experiment").glob("*.json")):
         mine = cache / "experiment" / entry.name
+        if mine in unread:  # damaged on purpose and never read (_damaged)
+            continue
         if not mine.is_file():
             problems.append(f"no result {entry.name}")
         elif _untimed(json.loads(read_entry(entry))) != _untimed(json.loads(read_entry(mine))):
@@ -189,23 +193,28 @@ def _damaged(tmp, oracle, count, rng):
                   and not (p.parent.name == "experiment" and p.name.startswith(benchmarks))]
     labs = sorted((cache.parent / "mkdocs-jupyter").glob("*.json"))
     chosen = rng.sample(candidates + labs, min(count, len(candidates) + len(labs)))
-    done = []
+    done, damaged = [], {}
     for path in chosen:
         how = rng.choice(["emptied", "truncated", "garbled"])
         _damage(path, how)
         done.append((path, how))
+        damaged[path] = path.read_bytes()
     try:
         _, log = reproducible.build(tmp / "site", cache)
     except RuntimeError as error:
-        return f"the build failed: {str(error)[-800:]}", done
-    unreported = [p.name for p, _ in done if p.parent.name != "mkdocs-jupyter" and p.name not in log]
-    labs_damaged = sum(p.parent.name == "mkdocs-jupyter" for p, _ in done)
-    problems = [f"not reported: {', '.join(unreported)}"] if unreported else []
+        return f"the build failed: {str(error)[-800:]}", done, []
+    # An entry that still holds its damaged bytes was never read: everything that reads it (a figure, a fact, a
+    # claim) came from the cache. Nothing was served from it; a later build that needs it will find the damage.
+    unread = [p for p, _ in done if p.is_file() and p.read_bytes() == damaged[p]]
+    unreported = [p.name for p, _ in done if p.parent.name != "mkdocs-jupyter" and p.name not in log
+                  and p not in unread]
+    labs_damaged = sum(p.parent.name == "mkdocs-jupyter" and p not in unread for p, _ in done)
+    problems = [f"computed again without a report: {', '.join(unreported)}"] if unreported else []
     if log.count("its cached page is damaged") != labs_damaged:
         problems.append(f"{labs_damaged} lab entries damaged, {log.count('its cached page is damaged')} reported")
-    if differ := _differs(oracle, tmp / "site", cache):
+    if differ := _differs(oracle, tmp / "site", cache, unread=unread):
         problems.append(differ)
-    return "; ".join(problems), done
+    return "; ".join(problems), done, unread
 
 
 def main(argv=None):
@@ -237,9 +246,10 @@ def main(argv=None):
         print(f"  {'FAIL' if problem else 'ok  '}  {results[-1][0]} ({results[-1][2]:.0f} s) {problem}", flush=True)
         if args.damaged:
             start = time.perf_counter()
-            problem, done = _damaged(tmp / "damaged", oracle, args.damaged, rng)
+            problem, done, unread = _damaged(tmp / "damaged", oracle, args.damaged, rng)
             what = ", ".join(f"{p.parent.name}/{p.name[:28]} {how}" for p, how in done)
-            results.append((f"{len(done)} entries damaged ({what})", problem, time.perf_counter() - start))
+            left = f"; {len(unread)} never read, all they feed was cached" if unread else ""
+            results.append((f"{len(done)} entries damaged ({what}{left})", problem, time.perf_counter() - start))
             print(f"  {'FAIL' if problem else 'ok  '}  {results[-1][0]} ({results[-1][2]:.0f} s) {problem}",
                   flush=True)
     failed = [r for r in results if r[1]]
