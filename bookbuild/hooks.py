@@ -356,15 +356,32 @@ _NOTEBOOK_CSS = {}  # path under site/ -> the labs' stylesheet, written once by 
 _STYLED = {}  # a lab page's dest_uri -> the path under site/ of the stylesheet its <head> links
 
 
+#: What the search index should not read in a notebook's HTML: the "In [1]:" prompts and the copy buttons'
+#: "Copied!" (Material's search skips an element marked data-search-exclude, with all it holds).
+_NOT_SEARCHED = re.compile(r'<div (?=class="(?:jp-InputPrompt|jp-OutputPrompt|zeroclipboard-container)\b)')
+
+
+def searchable(html):
+    """A notebook's HTML as the search index should read it: its headings' "¶" links are Material's permalinks
+    (which search leaves out of titles), and its prompts and copy buttons are excluded.
+
+    >>> searchable('<h2 id="a">A<a class="anchor-link" href="#a">¶</a></h2><div class="jp-InputPrompt x">In [1]:</div>')
+    '<h2 id="a">A<a class="headerlink" href="#a">¶</a></h2><div data-search-exclude class="jp-InputPrompt x">In [1]:</div>'
+    """
+    html = html.replace('<a class="anchor-link" href=', '<a class="headerlink" href=')
+    return _NOT_SEARCHED.sub("<div data-search-exclude ", html)
+
+
 @event_priority(50)  # before the print page and the search index take the page's HTML
 def on_page_content(html, page, config, files):
     """A lab page links the notebooks' stylesheet, written once (bookbuild/notebooks.py: shared_stylesheet),
-    instead of carrying 589 KB of CSS in its HTML, as the print page did eight times."""
+    instead of carrying 589 KB of CSS in its HTML, as the print page did eight times; and it is made
+    :func:`searchable`."""
     from bookbuild import notebooks
 
     if page.file not in _LAB_PAGES:
         return html
-    html, css = notebooks.shared_stylesheet(html)
+    html, css = notebooks.shared_stylesheet(searchable(html))
     if css:
         name = f"assets/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"
         _NOTEBOOK_CSS[name] = css

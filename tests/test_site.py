@@ -196,10 +196,23 @@ def test_offline_search_finds_the_chapter(browser, site_url, query, page):
         visit.page.keyboard.type(query)
         visit.page.wait_for_selector(".md-search-result__item", timeout=10_000)
         links = visit.page.locator(".md-search-result__item a").evaluate_all("els => els.map(e => e.href)")
-        assert any(link.startswith(site_url + page) for link in links), (query, links[:5])
+        assert links and links[0].startswith(site_url + page), f"{query!r}: the chapter is not first in {links[:5]}"
         visit.check_clean(site_url)
     finally:
         visit.close()
+
+
+def test_search_index_reads_like_the_pages(built_site):
+    """No "¶" in a title and no notebook noise in a text: the labs' prompts ("In [1]:") and copy buttons
+    ("Copied!") are left out of the index (bookbuild/hooks.py: searchable)."""
+    import json
+
+    docs = json.loads((built_site["site"] / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    assert any(doc["location"].startswith("labs/") for doc in docs), "the labs are not in the search index"
+    pilcrows = [doc["title"] for doc in docs if "¶" in doc["title"]]
+    noise = [doc["location"] for doc in docs if re.search(r"\b(?:In|Out)\s*\[\d*\]:|Copied!", doc["text"])]
+    assert not pilcrows, f"{len(pilcrows)} titles carry a pilcrow, e.g. {pilcrows[:3]}"
+    assert not noise, f"notebook prompts or copy buttons in the index of {noise[:5]}"
 
 
 def test_whole_book_prints_to_pdf(browser, built_site, tmp_path):
