@@ -330,12 +330,14 @@ PRINT_SECTION = re.compile(r'<section class="print-page" id="([^"]+)"')
 
 
 def _prefix_figure_ids(html):
-    """On the print page, give each figure the page-prefixed id that print-site gives the links to it."""
+    """On the print page, give each figure and each exercise anchor the page-prefixed id that print-site gives the
+    links to it (it prefixes the headings' ids itself)."""
     parts = PRINT_SECTION.split(html)  # [before, id, body, id, body, ...]
     out = [parts[0]]
     for section, body in zip(parts[1::2], parts[2::2]):
         out.append(f'<section class="print-page" id="{section}"')
-        out.append(body.replace('id="figure-', f'id="{section}-figure-'))
+        out.append(body.replace('id="figure-', f'id="{section}-figure-').replace('id="exercise-',
+                                                                                f'id="{section}-exercise-'))
     return "".join(out)
 
 
@@ -372,15 +374,23 @@ def searchable(html):
     return _NOT_SEARCHED.sub("<div data-search-exclude ", html)
 
 
+#: Search weights (Material's ``search.boost``): for a chapter's own terms the chapter comes before its lab, which
+#: names the same things in its headings but explains less.
+SEARCH_BOOST = {"chapter": 2.0, "lab": 0.5}
+
+
 @event_priority(50)  # before the print page and the search index take the page's HTML
 def on_page_content(html, page, config, files):
     """A lab page links the notebooks' stylesheet, written once (bookbuild/notebooks.py: shared_stylesheet),
     instead of carrying 589 KB of CSS in its HTML, as the print page did eight times; and it is made
-    :func:`searchable`."""
+    :func:`searchable`. Chapters and labs get their search weights."""
     from bookbuild import notebooks
 
+    if page.file.src_uri.startswith("chapters/"):
+        page.meta.setdefault("search", {}).setdefault("boost", SEARCH_BOOST["chapter"])
     if page.file not in _LAB_PAGES:
         return html
+    page.meta.setdefault("search", {}).setdefault("boost", SEARCH_BOOST["lab"])
     html, css = notebooks.shared_stylesheet(searchable(html))
     if css:
         name = f"assets/notebook-{hashlib.sha256(css.encode()).hexdigest()[:12]}.css"

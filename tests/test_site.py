@@ -174,11 +174,11 @@ def _content_problems(visit, base, page):
 
 
 @pytest.mark.parametrize("query, page", [
-    ("stride", "chapters/01-convolution/"),
+    ("stride", "chapters/02-padding-stride-dilation/"),
     ("cross-correlation", "chapters/01-convolution/"),
     ("im2col", "chapters/01-convolution/"),
     ("dilation", "chapters/02-padding-stride-dilation/"),
-    ("checkerboard", "chapters/02-padding-stride-dilation/"),
+    ("pooling", "chapters/03-pooling-invariance/"),
     ("depthwise", "chapters/04-channels/"),
     ("gradient check", "chapters/05-backpropagation/"),
     ("receptive field", "chapters/06-receptive-fields/"),
