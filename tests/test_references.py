@@ -95,3 +95,41 @@ def test_typed_references_in_exercises_and_labs_exist():
     missing = [f"{path.relative_to(ROOT)}:{line}: {kind} {number}" for path, line, kind, number in
                _typed_in_code_and_labs() if number not in known.get(kind, set())]
     assert not missing, "references to sections or exercises that do not exist:\n" + "\n".join(missing)
+
+
+class _Env:
+    """Just enough of mkdocs-macros' env to call the book's macros from a chapter page."""
+
+    def __init__(self, page):
+        from types import SimpleNamespace
+
+        self.macros, self.conf = {}, {"docs_dir": str(DOCS)}
+        self.page = SimpleNamespace(file=SimpleNamespace(src_uri=page))
+
+    def macro(self, func):
+        self.macros[func.__name__] = func
+        return func
+
+
+@pytest.fixture
+def macros(monkeypatch):
+    from bookbuild import macros, pages
+
+    monkeypatch.setattr(pages, "note", lambda page, module: None)
+    env = _Env("chapters/05-backpropagation.md")
+    macros.define_env(env)
+    return env.macros
+
+
+def test_secref_and_exref_write_the_number_and_the_link(macros):
+    assert macros["secref"]("depth") == "[section 7.4](07-training-architectures.md#depth)"
+    assert macros["secref"]("one-dimension", "Section") == "[Section 5.1](#one-dimension)"
+    assert macros["exref"]("5.2", "") == "[5.2](#exercise-5-2)"
+    assert macros["exref"]("3.6") == "[exercise 3.6](03-pooling-invariance.md#exercise-3-6)"
+
+
+def test_a_reference_to_nothing_fails_and_names_itself(macros):
+    with pytest.raises(RuntimeError, match=r"secref 'nowhere' on chapters/05-backpropagation.md: no chapter heading"):
+        macros["secref"]("nowhere")
+    with pytest.raises(RuntimeError, match=r"exref '9.99' on chapters/05-backpropagation.md: unknown exercise"):
+        macros["exref"]("9.99")
