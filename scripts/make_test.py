@@ -26,10 +26,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
 
+from bookbuild.workers import ONE_CORE, cores  # noqa: E402
 
 #: The parallel phase's workers each use one BLAS thread (cnnbook's own threads are left alone: tests check them).
-ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+ONE_BLAS_THREAD = {key: value for key, value in ONE_CORE.items() if key != "CNNBOOK_THREADS"}
 #: At most this many workers: each starts its own Chromium and collects every test and doctest.
 MAX_WORKERS = 4
 #: pytest's exit status when no test was selected: the alone phase with arguments that select none of them.
@@ -43,7 +45,7 @@ def _pytest_phases(kept, pytest_args):
     if not (Path(kept) / "cold.json").is_file():
         return [("pytest", pytest + list(pytest_args), {})]
     env = {"CNNBOOK_TEST_BUILD": kept}
-    workers = min(MAX_WORKERS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+    workers = min(MAX_WORKERS, cores())
     parallel = ["-n", str(workers), "--dist", "load"] if workers > 1 else []
     return [("pytest, parallel", pytest + parallel + ["-m", "not alone", *pytest_args], {**env, **ONE_BLAS_THREAD}),
             ("pytest, alone", pytest + ["-m", "alone", *pytest_args], env)]

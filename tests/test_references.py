@@ -28,6 +28,12 @@ TYPED = re.compile(r"\b(figure|section|exercise|table|equation)s?\s+(\d+\.\d+)((
 CITATION = re.compile(r"(?:\b(?:19|20)\d\d[a-z]?|\*),\s*$")
 
 
+def _uncited(text):
+    """The typed references in ``text`` that do not cite another work."""
+    return (match for match in TYPED.finditer(text)
+            if not CITATION.search(text[max(0, match.start() - 20):match.start()]))
+
+
 def typed_references(text):
     """``[(line, reference)]`` for each typed reference to a numbered part of this book in ``text``'s prose.
 
@@ -37,11 +43,7 @@ def typed_references(text):
     []
     """
     clean = prose(text)
-    found = []
-    for match in TYPED.finditer(clean):
-        if not CITATION.search(clean[max(0, match.start() - 20):match.start()]):
-            found.append((clean.count("\n", 0, match.start()) + 1, " ".join(match.group().split())))
-    return found
+    return [(clean.count("\n", 0, match.start()) + 1, " ".join(match.group().split())) for match in _uncited(clean)]
 
 
 def _chapters():
@@ -78,9 +80,7 @@ def _typed_in_code_and_labs():
     texts = [(p, p.read_text(encoding="utf-8")) for p in sorted((ROOT / "cnnbook" / "exercises").glob("ch*.py"))]
     texts += [(p, lab_markdown(p.read_text(encoding="utf-8"))) for p in sorted((DOCS / "labs").glob("*.py"))]
     for path, text in texts:
-        for match in TYPED.finditer(text):
-            if CITATION.search(text[max(0, match.start() - 20):match.start()]):
-                continue
+        for match in _uncited(text):
             numbers = [match.group(2)] + re.findall(r"\d+\.\d+", match.group(3))
             for number in numbers:
                 yield path, text.count("\n", 0, match.start()) + 1, match.group(1).lower(), number
@@ -90,8 +90,7 @@ def test_typed_references_in_exercises_and_labs_exist():
     from cnnbook import exercises
 
     section_numbers = {number for number, _ in sections(DOCS).values()}
-    known = {"section": section_numbers, "exercise": set(exercises.EXERCISES) | {e.id for e in
-                                                                                exercises.chapter_exercises()}}
+    known = {"section": section_numbers, "exercise": {e.id for e in exercises.chapter_exercises()}}
     missing = [f"{path.relative_to(ROOT)}:{line}: {kind} {number}" for path, line, kind, number in
                _typed_in_code_and_labs() if number not in known.get(kind, set())]
     assert not missing, "references to sections or exercises that do not exist:\n" + "\n".join(missing)
