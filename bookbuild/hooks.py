@@ -7,7 +7,8 @@
 * ``on_files``: the training experiments, two at a time in worker processes; every
   registered figure, rendered or read from the cache, as a generated file under
   ``figures/``; the labs executed two at a time into mkdocs-jupyter's cache;
-  KaTeX from ``node_modules``; each lab's ``.ipynb`` for download.
+  KaTeX's stylesheet and fonts from ``node_modules``; each lab's ``.ipynb`` for download.
+* ``on_page_content``: every formula typeset by KaTeX at build (:mod:`bookbuild.mathtex`).
 * ``on_post_page``: removes ``<script src>`` tags that point at another host
   (mkdocs-jupyter's notebook template adds MathJax and Mermaid from a CDN; the
   book typesets all math with its own KaTeX and has no Mermaid diagrams), and
@@ -28,7 +29,7 @@ import time
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import event_priority
+from mkdocs.plugins import CombinedEvent, event_priority
 from mkdocs.structure.files import File
 
 CELL_ID = re.compile(r'id="cell-id=[0-9a-zA-Z_-]+"')
@@ -181,6 +182,11 @@ def _prune_caches(config):
                  cache.limit_bytes() / 2**20)
 
 
+def _math_folder():
+    """Where the math typeset by one build is kept for the next: beside the other caches."""
+    return Path(os.environ["CNNBOOK_CACHE"]).parent / "katex"
+
+
 def on_config(config):
     import matplotlib
 
@@ -194,9 +200,10 @@ def on_config(config):
     os.environ.setdefault("CNNBOOK_CACHE", str(ROOT / ".cache" / "cnnbook"))
     os.environ.setdefault("SOURCE_DATE_EPOCH", _build_date())
     fresh_cnnbook(config["site_dir"])
-    from bookbuild import pages
+    from bookbuild import mathtex, pages
 
     pages.start()
+    mathtex.start_build(_math_folder())
     jupyter = config.plugins.get("mkdocs-jupyter")
     if jupyter is not None:
         from bookbuild import notebooks
@@ -238,10 +245,10 @@ def _add_figures(files, config):
 
 
 def _add_katex(files, config):
-    if not (KATEX_DIST / "katex.min.js").is_file():
+    """KaTeX's stylesheet and fonts, which the math typeset at build (bookbuild/mathtex.py) needs; no script."""
+    if not (KATEX_DIST / "katex.min.css").is_file():
         raise PluginError("KaTeX is missing from node_modules: run 'npm ci' (make does it for you)")
-    wanted = ["katex.min.js", "contrib/auto-render.min.js"]
-    wanted += [p.relative_to(KATEX_DIST).as_posix() for p in sorted((KATEX_DIST / "fonts").glob("*.woff2"))]
+    wanted = [p.relative_to(KATEX_DIST).as_posix() for p in sorted((KATEX_DIST / "fonts").glob("*.woff2"))]
     for rel in wanted:
         files.append(File.generated(config, f"assets/katex/{rel}", abs_src_path=str(KATEX_DIST / rel)))
     # Every browser the book supports reads WOFF2, the only fonts shipped: drop the CSS's .woff and .ttf
@@ -380,7 +387,7 @@ SEARCH_BOOST = {"chapter": 2.0, "lab": 0.5}
 
 
 @event_priority(50)  # before the print page and the search index take the page's HTML
-def on_page_content(html, page, config, files):
+def _notebook_pages(html, page, config, files):
     """A lab page links the notebooks' stylesheet, written once (bookbuild/notebooks.py: shared_stylesheet),
     instead of carrying 589 KB of CSS in its HTML, as the print page did eight times; and it is made
     :func:`searchable`. Chapters and labs get their search weights."""
@@ -397,6 +404,53 @@ def on_page_content(html, page, config, files):
         _NOTEBOOK_CSS[name] = css
         _STYLED[page.file.dest_uri] = name
     return html
+
+
+@event_priority(-50)  # after the print page took the page's HTML: it is typeset there once the book is assembled
+def _typeset_math(html, page, config, files):
+    """Every page's math typeset (bookbuild/mathtex.py), and a copy of the page with each formula as MathML only,
+    for the search index.
+
+    The print page takes each page's HTML with its math still TeX, and typesets the whole book at the end
+    (:func:`on_post_build`): print-site's anchor rewriting scans forward from every tag for an ``id``, and on
+    KaTeX's long lines of nested spans that scan took 89 s of a 103 s warm build (measured on 2 cores).
+    """
+    from bookbuild import mathtex
+
+    try:
+        typeset, searched = mathtex.typeset_page(html), mathtex.typeset_page(html, for_search=True)
+    except mathtex.TexError as error:
+        raise PluginError(f"{page.file.src_uri}: {error}") from error
+    if searched != typeset:
+        _SEARCHED[page.file.src_uri] = searched
+    return typeset
+
+
+on_page_content = CombinedEvent(_notebook_pages, _typeset_math)
+
+
+_SEARCHED = {}  # a page's src_uri -> its HTML as the search index reads it: each formula as MathML only
+
+
+@event_priority(100)  # before the search plugin indexes the page
+def _index_math_as_text(context, page, config, nav):
+    """The search index reads each formula once, as MathML ("H×W"), not its drawn copy too ("H×WH×W").
+
+    Material's search skips an element marked data-search-exclude, but ends the skip at the first inner element
+    of the same tag, so it cannot skip KaTeX's nested spans: it reads this other copy of the page instead."""
+    if page.file.src_uri in _SEARCHED:
+        page.content, _SEARCHED[page.file.src_uri] = _SEARCHED[page.file.src_uri], page.content
+    return context
+
+
+@event_priority(-100)  # after the search plugin
+def _show_typeset_math(context, page, config, nav):
+    if page.file.src_uri in _SEARCHED:
+        page.content = _SEARCHED.pop(page.file.src_uri)
+    return context
+
+
+on_page_context = CombinedEvent(_index_math_as_text, _show_typeset_math)
 
 
 def _link_stylesheet(html, dest_uri, name):
@@ -420,7 +474,7 @@ def on_post_page(output, page, config):
 def on_post_build(config):
     """The 404 page and the print page (written by its plugin after every other page) get the same treatment;
     the modules each page read are kept for the next code edit (bookbuild/pages.py)."""
-    from bookbuild import pages
+    from bookbuild import mathtex, pages
 
     pages.save(config["site_dir"], labs=[(f.dest_uri, f.abs_src_path) for f in _LAB_PAGES])
     if _FULL_BUILD:
@@ -435,10 +489,11 @@ def on_post_build(config):
             html = EXTERNAL_SCRIPT.sub("", page.read_text(encoding="utf-8"))
             html = _number_cells(html) if "cell-id=" in html else html
             if name.startswith("print_page"):
-                html = _prefix_figure_ids(html)
+                html = _prefix_figure_ids(mathtex.typeset_page(html))
                 for sheet in sorted(set(_STYLED.values())):  # the labs' stylesheet, which their pages link
                     html = _link_stylesheet(html, name, sheet)
                 # Material wraps wide tables in a focusable scrolling box by script, which on this long page can
                 # come after an audit or a reader's first Tab: until then the table itself is the scrolling box.
                 html = html.replace("<table>", '<table tabindex="0">')
             page.write_text(_accessible(html), encoding="utf-8")
+    mathtex.end_build(_math_folder(), full=bool(_FULL_BUILD))

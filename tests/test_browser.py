@@ -12,21 +12,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.build]
 class Visit:
     """One page load with every request and console message recorded."""
 
-    def __init__(self, browser, url, color_scheme="light"):
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
+    def __init__(self, browser, url, color_scheme="light", viewport=(1280, 900)):
+        self.context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                           color_scheme=color_scheme)
         self.page = self.context.new_page()
         self.requests, self.console, self.failed = [], [], []
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("requestfailed", lambda r: self.failed.append(r.url))
         self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
         self.page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
-        response = self.page.goto(url, wait_until="networkidle")
+        response = self.page.goto(url, wait_until="load")
         self.status = response.status if response else None
-        # "networkidle" can come while a long page (the whole book on one page) is still being parsed, before
-        # its scripts at the end exist: wait for the whole document, then for its math to be typeset.
+        # The math is typeset in the HTML, so a page is ready once loaded (lazy images are loaded by the tests
+        # that look at them): wait for the whole document, then for the wide formulas, tables and listings to be
+        # made reachable by keyboard (docs/assets/scrollers.js).
         self.page.wait_for_function("() => document.readyState === 'complete' && ("
-                                    "!document.querySelector('script[src$=\"math.js\"]')"
-                                    " || document.body.dataset.typeset === 'done')", timeout=60_000)
+                                    "!document.querySelector('script[src$=\"scrollers.js\"]')"
+                                    " || document.body.dataset.scrollers === 'done')", timeout=60_000)
 
     def load_all_images(self):
         """Scroll through the page so lazy images load, then wait until each is decoded."""
@@ -69,9 +71,54 @@ def test_chapter_page(browser, site_url, number, path):
             assert len(alt) > 40, f"{src} needs alt text that says what it shows"
         math = _math_report(visit.page)
         assert math["katex"] > 30 and math["errors"] == 0 and math["raw"] == 0 and math["dollars"] == 0, math
+        assert _wide_math(visit.page) == [], "display math wider than the column at 1280 px: split it (aligned)"
         visit.check_clean(site_url)
     finally:
         visit.close()
+
+
+def _wide_math(page):
+    """The TeX of each display formula wider than its box (which then scrolls), and whether it takes focus."""
+    return page.evaluate("""() => [...document.querySelectorAll('div.arithmatex, .katex-display')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1)
+        .map(e => [e.querySelector('annotation').textContent.trim().slice(0, 50), e.tabIndex === 0])""")
+
+
+def test_math_wider_than_a_phone_scrolls_by_keyboard(browser, site_url):
+    """At 390 px some display formulas are wider than the screen: each scrolls in its own box (never the page),
+    and a keyboard can reach that box to scroll it."""
+    wide = []
+    for path in chapter_pages().values():
+        visit = Visit(browser, f"{site_url}{path}/", viewport=(390, 844))
+        try:
+            assert visit.page.evaluate("document.documentElement.scrollWidth") <= 390, f"{path} overflows the page"
+            wide += [(path, tex) for tex, focusable in _wide_math(visit.page) if not focusable]
+        finally:
+            visit.close()
+    assert wide == [], f"formulas that scroll but cannot take focus: {wide}"
+
+
+def test_math_shows_without_javascript(browser, site_url):
+    """The math is typeset at build: with scripts off, chapter 1's formulas are drawn by KaTeX's HTML and fonts."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(site_url + "chapters/01-convolution/", wait_until="load")
+        page.evaluate("document.fonts.ready")
+        # (formulas in a closed solution, or in an instrument's panel that its script shows, are not rendered)
+        drawn = page.evaluate("""() => [...document.querySelectorAll('.arithmatex')]
+                                .filter(e => e.checkVisibility()).map(e => {
+            const box = (e.querySelector('.katex-html') || e).getBoundingClientRect();
+            return [box.width, box.height, e.textContent.includes('\\\\(') || e.textContent.includes('\\\\[')];
+        })""")
+        assert len(drawn) > 30
+        assert all(width > 0 and height > 0 and not raw for width, height, raw in drawn), drawn
+        fonts = page.evaluate("[...document.fonts].filter(f => f.family.startsWith('KaTeX') && f.status === 'loaded')"
+                              ".length")
+        assert fonts >= 3, "KaTeX's fonts did not load"
+        assert page.evaluate("document.querySelectorAll('script[src*=\"katex\"]').length") == 0
+    finally:
+        context.close()
 
 
 def test_exercise_solutions_open_on_click(browser, site_url):

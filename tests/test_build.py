@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_strict_build_has_every_page_and_figure(built_site):
     site = built_site["site"]
-    for page in ["index.html", "using/index.html", "assets/katex/katex.min.js"]:
+    for page in ["index.html", "using/index.html", "assets/katex/katex.min.css"]:
         assert (site / page).is_file(), page
     from cnnbook import figures
 

@@ -1,0 +1,73 @@
+"""Math typeset at build (bookbuild/mathtex.py): pages carry KaTeX's HTML, need no math script, and bad TeX
+fails the build naming the page."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import re
+from types import SimpleNamespace
+
+import pytest
+
+from bookbuild import mathtex
+
+CELL = '<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput" data-mime-type="text/markdown">{}</div>'
+
+
+def test_the_math_module_doctests():
+    result = doctest.testmod(mathtex, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 4 and result.failed == 0, result
+
+
+def test_notebook_cells_have_their_dollar_math_typeset_and_nothing_else():
+    cell = CELL.format("<p>A $k \\times k$ kernel, and</p>\n<p>$$o = \\lfloor n/s \\rfloor$$</p>"
+                       "<p>costs \\$5, <code>$x$</code> is code.</p>")
+    out = mathtex.typeset_page(f"<h1>Lab</h1>{cell}<pre>$y$</pre>")
+    assert out.count('class="katex"') == 2 and out.count('class="katex-display"') == 1, out
+    assert "<code>$x$</code>" in out and "<pre>$y$</pre>" in out and "\\$5" in out
+    assert "$k" not in out and "$$" not in out
+    # $ math outside a notebook's Markdown cell (an output, a code cell) is left alone
+    assert mathtex.typeset_page("<p>$z$</p>") == "<p>$z$</p>"
+
+
+def test_arithmatex_math_is_unescaped_before_typesetting():
+    out = mathtex.typeset_page('<div class="arithmatex">\\[\n\\begin{aligned} a &amp;&lt; b \\end{aligned}\n\\]</div>')
+    assert out.startswith('<div class="arithmatex"><span class="katex-display">'), out
+    assert '<annotation encoding="application/x-tex">\\begin{aligned} a &amp;&lt; b \\end{aligned}</annotation>' in out
+
+
+def test_search_reads_each_formula_once_as_mathml():
+    out = mathtex.typeset_page('<p>an <span class="arithmatex">\\(H \\times W\\)</span> array</p>', for_search=True)
+    assert re.sub(r"<[^>]+>", "", out) == "an H×W array"
+
+
+def test_bad_tex_fails_the_build_naming_the_page_and_the_formula():
+    from mkdocs.exceptions import PluginError
+
+    from bookbuild import hooks
+
+    page = SimpleNamespace(file=SimpleNamespace(src_uri="chapters/99-broken.md"), meta={})
+    with pytest.raises(PluginError, match=r"chapters/99-broken\.md: TeX '\\\\sqrt\{2': KaTeX parse error"):
+        hooks._typeset_math('<p><span class="arithmatex">\\(\\sqrt{2\\)</span></p>', page=page, config={},
+                              files=[])
+
+
+@pytest.mark.build
+def test_built_pages_carry_typeset_math_and_no_math_script(built_site):
+    site = built_site["site"]
+    assert not (site / "assets" / "katex" / "katex.min.js").exists()
+    assert (site / "assets" / "katex" / "katex.min.css").is_file()
+    typeset = 0
+    for page in sorted(site.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        assert not re.search(r"<script[^>]+(katex|auto-render|math\.js)", html), page
+        wrappers = re.findall(r'<(?:span|div) class="arithmatex">(.{0,40})', html)
+        raw = [w for w in wrappers if not w.startswith(('<span class="katex', '<span class="katex-display'))]
+        assert raw == [], f"{page}: formulas left as TeX: {raw[:3]}"
+        typeset += len(wrappers)
+    assert typeset > 1000, typeset
+    docs = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))["docs"]
+    text = " ".join(doc["text"] for doc in docs)
+    assert "\\(" not in text and "\\[" not in text and "H×WH×W" not in text
+    assert "an H×W array" in text
