@@ -348,6 +348,63 @@ def _prefix_figure_ids(html):
     return "".join(out)
 
 
+#: An exercise on the print page: its anchor, its title, what comes before its solution, and the solution.
+_EXERCISE = re.compile(r'<div id="([^"]+-exercise-(\d+)-(\d+))" class="exercise-anchor"></div>\s*'
+                       r'<div class="admonition question">\s*<p class="admonition-title">(.*?)</p>'
+                       r'((?:(?!class="exercise-anchor").)*?)'
+                       r'<details class="success">\s*<summary>Solution</summary>(.*?)</details>', re.S)
+#: Where the print page's last section ends (print-site's layout, checked by _solutions_at_the_end).
+_BOOK_END = "</section></div><style>"
+
+
+def _solutions_at_the_end(html):
+    """The print page as a book prints: each exercise's solution moved to a "Solutions" part at the end, where it
+    links back to its exercise, which points to it.
+
+    >>> page = ('<section><div id="c-exercise-1-2" class="exercise-anchor"></div><div class="admonition question">'
+    ...         '<p class="admonition-title">Exercise 1.2 · Size</p><p>How big?</p>'
+    ...         '<details class="success"><summary>Solution</summary><p>58.</p></details></div>' + _BOOK_END)
+    >>> print(_solutions_at_the_end(page).replace("><", ">\\n<"))
+    <section>
+    <div id="c-exercise-1-2" class="exercise-anchor">
+    </div>
+    <div class="admonition question">
+    <p class="admonition-title">Exercise 1.2 · Size</p>
+    <p>How big?</p>
+    <p class="solution-pointer">
+    <a href="#solution-1-2">Solution</a> at the end of the book.</p>
+    </div>
+    </section>
+    <section class="print-page" id="solutions">
+    <h1 id="solutions-title">Solutions</h1>
+    <h2 id="solution-1-2">
+    <a href="#c-exercise-1-2">Exercise 1.2 · Size</a>
+    </h2>
+    <p>58.</p>
+    </section>
+    </div>
+    <style>
+    """
+    solutions = []
+
+    def move(match):
+        anchor, chapter, number, title, before, solution = match.groups()
+        solutions.append(f'<h2 id="solution-{chapter}-{number}"><a href="#{anchor}">{title}</a></h2>{solution.strip()}')
+        return (f'<div id="{anchor}" class="exercise-anchor"></div><div class="admonition question">'
+                f'<p class="admonition-title">{title}</p>{before}<p class="solution-pointer">'
+                f'<a href="#solution-{chapter}-{number}">Solution</a> at the end of the book.</p>')
+
+    html = _EXERCISE.sub(move, html)
+    left = html.count('<details class="success">')
+    if left or html.count(_BOOK_END) != 1:
+        raise PluginError(f"print page: {left} solutions not moved to the end, or print-site's layout changed "
+                          f"(bookbuild/hooks.py: _solutions_at_the_end)")
+    if not solutions:
+        return html
+    part = '<section class="print-page" id="solutions"><h1 id="solutions-title">Solutions</h1>'
+    return html.replace(_BOOK_END, "</section>" + part + "".join(solutions) + _BOOK_END)
+
+
 def on_env(env, config, files):
     """Keep the theme's compiled templates between builds (0.7 s of every rebuild under ``mkdocs serve``).
 
@@ -489,7 +546,7 @@ def on_post_build(config):
             html = EXTERNAL_SCRIPT.sub("", page.read_text(encoding="utf-8"))
             html = _number_cells(html) if "cell-id=" in html else html
             if name.startswith("print_page"):
-                html = _prefix_figure_ids(mathtex.typeset_page(html))
+                html = _solutions_at_the_end(_prefix_figure_ids(mathtex.typeset_page(html)))
                 for sheet in sorted(set(_STYLED.values())):  # the labs' stylesheet, which their pages link
                     html = _link_stylesheet(html, name, sheet)
                 # Material wraps wide tables in a focusable scrolling box by script, which on this long page can

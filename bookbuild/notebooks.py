@@ -167,7 +167,7 @@ def coalesce_streams_after_execution():
 
 
 def shared_stylesheet(html):
-    """``(html, css)``: a rendered lab's HTML without the stylesheets the plugin writes into it, and their CSS.
+    r"""``(html, css)``: a rendered lab's HTML without the stylesheets the plugin writes into it, and their CSS.
 
     Examples
     --------

@@ -198,8 +198,8 @@ def animate(arith, seconds_per_step=0.7, cell=CELL):
 
     The window (orange) visits every output position in raster order and the
     output cell it produces lights up; the animation loops. With
-    ``prefers-reduced-motion`` set it stays still, showing the first window
-    and the whole output. Class names carry a prefix unique to the setting so
+    ``prefers-reduced-motion`` set, and in print, it stays at its last frame:
+    the last window and the whole output. Class names carry a prefix unique to the setting so
     several animations (or one inlined in a notebook) never share styles.
 
     Parameters
@@ -256,7 +256,9 @@ def animate(arith, seconds_per_step=0.7, cell=CELL):
     for q in range(1, len(steps)):
         css.append(_keyframes(f"{prefix}-o{q}", [(0, "opacity: 0"), (pct(q), "opacity: 1"), (100, "opacity: 1")]))
         css.append(f".{prefix} .o{q} {{animation: {prefix}-o{q} {duration:.2f}s step-end infinite}}")
-    css.append(f"@media (prefers-reduced-motion: reduce) {{.{prefix} * {{animation: none !important}}}}")
+    still = (f".{prefix} * {{animation: none !important}} .{prefix} .win {{{last[0]}}} "
+             f".{prefix} .cur {{{last[1]}}}")
+    css.append(f"@media (prefers-reduced-motion: reduce), print {{{still}}}")
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{prefix}" width="{width}" height="{height}" '

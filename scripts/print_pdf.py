@@ -4,7 +4,8 @@
 
 The built site is served from 127.0.0.1; the script waits until every figure is
 decoded and every formula typeset, then prints with the print stylesheet.
-It fails (exit 1) if a figure or the math is missing. `make pdf` runs it; CI
+It fails (exit 1) if a figure or the math is missing, or if an element would be
+cut at the printed page's edge. `make pdf` runs it; CI
 uploads the PDF next to the site.
 """
 
@@ -19,6 +20,22 @@ import time
 from pathlib import Path
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+MARGIN_MM = {"top": 18, "bottom": 18, "left": 16, "right": 16}
+#: The width of an A4 page's printed area in CSS pixels (96 to the inch): what the book is laid out in to print.
+PRINTED_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) / 25.4 * 96)
+#: Elements that would be cut on paper: wider than the printed area, or cut by a box of their own that would
+#: scroll on screen. KaTeX's own boxes are left out: it clips its drawing by design (and its hidden MathML copy).
+CLIPPED = """() => {
+    const width = document.documentElement.clientWidth;
+    return [...document.querySelectorAll('#print-site-page *')].filter(e => {
+        if (e.closest('.katex')) { return false; }
+        const box = e.getBoundingClientRect();
+        const outside = box.right > width + 1 && !(e.parentElement.getBoundingClientRect().right > width + 1);
+        const cut = e.clientWidth > 1 && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible';
+        return (outside || cut) && box.width > 0;
+    }).map(e => [e.tagName.toLowerCase(), String(e.getAttribute('class')).split(' ')[0], Math.round(e.getBoundingClientRect().right),
+                 (e.closest('section.print-page') || {}).id || '', (e.textContent || '').trim().slice(0, 40)]);
+}"""
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):
@@ -53,7 +70,9 @@ def print_book(site, out, chromium=CHROMIUM, browser=None):
 
 
 def _print(browser, url, out):
-    context = browser.new_context()
+    # Printed, an animation shows its last frame (cnnbook.arithmetic.animate stills itself for print and for
+    # reduced motion; the second also reaches a drawing shown as an image, whatever the browser does with the first).
+    context = browser.new_context(reduced_motion="reduce")
     try:
         page = context.new_page()
         page.goto(url, wait_until="networkidle")
@@ -71,9 +90,15 @@ def _print(browser, url, out):
             raise RuntimeError(f"print page not ready: {len(figures)} figures, undecoded {missing}, "
                                f"{raw} formulas left untypeset")
         page.emulate_media(media="print")
+        page.set_viewport_size({"width": PRINTED_WIDTH_PX, "height": 1000})  # the layout the PDF's pages get
+        clipped = page.evaluate(CLIPPED)
+        if clipped:
+            raise RuntimeError(f"{len(clipped)} elements do not fit the printed page ({PRINTED_WIDTH_PX} px): "
+                               + "; ".join(f"{tag}.{cls} in #{where}: {right} px, {text!r}"
+                                           for tag, cls, right, where, text in clipped[:8]))
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         page.pdf(path=str(out), format="A4", print_background=True,
-                 margin={"top": "18mm", "bottom": "18mm", "left": "16mm", "right": "16mm"})
+                 margin={side: f"{mm}mm" for side, mm in MARGIN_MM.items()})
         return len(figures), formulas
     finally:
         context.close()

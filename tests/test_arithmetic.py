@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -88,7 +90,9 @@ def test_animation_has_one_frame_per_output_and_stills_when_asked():
     svg = animate(arith)
     move = svg.split("-move {", 1)[1].split("}}", 1)[0]
     assert move.count("translate(") == arith.output_size ** 2 + 1   # every window, then hold the last
-    assert "prefers-reduced-motion: reduce" in svg
+    last = "transform: " + re.findall(r"translate\([^)]*\)", move)[-1]
+    still = svg.split("@media (prefers-reduced-motion: reduce), print {", 1)[1]
+    assert "animation: none" in still and f".win {{{last}}}" in still, (last, still[:300])  # the last frame
     assert arith.formula() in svg and 'role="img"' in svg
 
 

@@ -172,6 +172,21 @@ def test_every_code_listing_is_reachable_by_keyboard(built_site):
     assert "<table>" not in (built_site["site"] / "print_page/index.html").read_text()
 
 
+def test_the_whole_book_has_its_solutions_at_the_end(built_site):
+    """On the print page (and so in the PDF) each exercise points to its solution in a last part, "Solutions", which
+    links back; the chapters' pages keep theirs under each exercise, behind a click."""
+    html = (built_site["site"] / "print_page/index.html").read_text()
+    exercises = re.findall(r'<div id="([^"]+)-exercise-(\d+)-(\d+)" class="exercise-anchor">', html)
+    assert len(exercises) >= 8 * len(chapter_pages())
+    assert '<details class="success">' not in html
+    end = html[html.index('<section class="print-page" id="solutions">'):]
+    for page, chapter, number in exercises:
+        assert f'<a href="#solution-{chapter}-{number}">Solution</a>' in html
+        assert f'<h2 id="solution-{chapter}-{number}"><a href="#{page}-exercise-{chapter}-{number}">' in end
+    chapter = (built_site["site"] / "chapters/01-convolution/index.html").read_text()
+    assert chapter.count('<details class="success">') == chapter.count('class="exercise-anchor"') >= 8
+
+
 def test_a_claim_the_results_contradict_fails_the_build(built_site, build_dir):
     """Swap two regimes' accuracies in a copy of the cached run: the claim that one beats the other must fail the
     build and name itself, although every fact and figure is still cached."""

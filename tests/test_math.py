@@ -3,7 +3,6 @@ fails the build naming the page."""
 
 from __future__ import annotations
 
-import doctest
 import json
 import re
 from types import SimpleNamespace
@@ -13,11 +12,6 @@ import pytest
 from bookbuild import mathtex
 
 CELL = '<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput" data-mime-type="text/markdown">{}</div>'
-
-
-def test_the_math_module_doctests():
-    result = doctest.testmod(mathtex, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted >= 4 and result.failed == 0, result
 
 
 def test_notebook_cells_have_their_dollar_math_typeset_and_nothing_else():

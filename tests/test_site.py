@@ -249,3 +249,24 @@ def test_whole_book_prints_to_pdf(browser, built_site, tmp_path):
     assert len(reader.pages) >= 10
     assert "cross-correlation" in text and "∑" in text  # prose, and typeset math as text
     assert drawn >= n_figures  # the figures are in the PDF as drawings
+
+
+def test_the_print_check_finds_what_paper_would_cut(browser):
+    """scripts/print_pdf.py's check: an element wider than the printed area, and one cut by its own scrolling box,
+    are found; a formula's own clipping (KaTeX's) and what fits are not."""
+    import print_pdf
+
+    context = browser.new_context(viewport={"width": print_pdf.PRINTED_WIDTH_PX, "height": 800})
+    try:
+        page = context.new_page()
+        page.set_content('<div id="print-site-page"><section class="print-page" id="ch">'
+                         '<div class="wide" style="width: 2000px">wide</div>'
+                         '<pre class="cut" style="overflow: auto; width: 100px">' + "x" * 300 + "</pre>"
+                         '<span class="katex"><span style="overflow: hidden; width: 10px; display: inline-block">'
+                         + "y" * 50 + '</span></span><p class="fits">fits</p></section></div>')
+        found = page.evaluate(print_pdf.CLIPPED)
+        assert sorted((tag, cls, where) for tag, cls, _, where, _ in found) == [("div", "wide", "ch"),
+                                                                             ("pre", "cut", "ch")], found
+    finally:
+        context.close()
+
