@@ -8,7 +8,10 @@
   registered figure, rendered or read from the cache, as a generated file under
   ``figures/``; the labs executed two at a time into mkdocs-jupyter's cache;
   KaTeX's stylesheet and fonts from ``node_modules``; each lab's ``.ipynb`` for download.
-* ``on_page_content``: every formula typeset by KaTeX at build (:mod:`bookbuild.mathtex`).
+* ``on_page_content``: every formula typeset by KaTeX at build (:mod:`bookbuild.mathtex`), after the print
+  page took the page's HTML; ``on_page_context`` lets the search index read a copy with each formula as MathML.
+* ``on_post_build``: the print page typeset as a whole, its solutions moved to a part at the end, its ids
+  prefixed; the typeset formulas kept for the next build.
 * ``on_post_page``: removes ``<script src>`` tags that point at another host
   (mkdocs-jupyter's notebook template adds MathJax and Mermaid from a CDN; the
   book typesets all math with its own KaTeX and has no Mermaid diagrams), and
@@ -389,6 +392,9 @@ def _solutions_at_the_end(html):
 
     def move(match):
         anchor, chapter, number, title, before, solution = match.groups()
+        if "<details" in solution:  # the pattern would have cut it at the inner </details>
+            raise PluginError(f"print page: exercise {chapter}.{number}'s solution holds a <details> "
+                              "(bookbuild/hooks.py: _solutions_at_the_end reads up to the first </details>)")
         solutions.append(f'<h2 id="solution-{chapter}-{number}"><a href="#{anchor}">{title}</a></h2>{solution.strip()}')
         return (f'<div id="{anchor}" class="exercise-anchor"></div><div class="admonition question">'
                 f'<p class="admonition-title">{title}</p>{before}<p class="solution-pointer">'

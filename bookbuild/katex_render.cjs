@@ -1,6 +1,6 @@
 // KaTeX for the build (bookbuild/mathtex.py): each line on stdin is a JSON list of [tex, display] pairs, and
 // each line written back is a JSON list, in the same order, of {"html": ...} or {"error": ...}.
-// Run by node from the book's root, which finds KaTeX in node_modules.
+// node finds KaTeX in the book's node_modules, the folder above this script's (where `npm ci` puts it).
 "use strict";
 const katex = require("katex");
 const readline = require("readline");

@@ -34,12 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 RENDERER = Path(__file__).with_name("katex_render.cjs")
 
 #: arithmatex's output (its "generic" mode): the TeX, HTML-escaped, between \( \) or \[ \].
-ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">\s*\\([(\[])(.*?)\\[)\]]\s*</\1>', re.S)
+ARITHMATEX = re.compile(r'<(span|div) class="arithmatex">\s*(?:\\\((.*?)\\\)|\\\[(.*?)\\\])\s*</\1>', re.S)
 #: A notebook's rendered Markdown cell (nbconvert keeps the cell's ``$`` math as text).
 MARKDOWN_CELL = re.compile(r'(<div class="[^"]*\bjp-RenderedMarkdown\b[^"]*"[^>]*>)(.*?)(</div>)', re.S)
 #: In a Markdown cell's HTML: code (never math), a tag, or text.
 CODE_OR_TAG = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>|<[^>]*>)", re.S)
-#: Jupyter's math delimiters in text: $$display$$ or $inline$ (a backslash-escaped \\$ is a dollar sign).
+#: Jupyter's math delimiters in text: $$display$$ or $inline$. nbconvert turns a Markdown \\$ and &#36; into a
+#: bare $ before this runs, so a lab's prose holds no literal dollar sign outside code: two would be read as math.
 DOLLARS = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.S)
 #: Of a typeset formula, the MathML without the TeX it keeps: what the search index reads, as a screen reader
 #: would ("H×W"), instead of the drawn copy too ("H×WH×W").
@@ -69,13 +70,16 @@ class _KaTeX:
             raise TexError("KaTeX is missing from node_modules: run 'npm ci' (make does it for you)")
         self.process = subprocess.Popen([node, str(RENDERER)], cwd=ROOT, stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1)
-        atexit.register(self.close)
 
     def close(self):
         if self.process is not None:
-            self.process.stdin.close()
-            self.process.wait(timeout=10)
-            self.process = None
+            process, self.process = self.process, None
+            process.stdin.close()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
     def render(self, formulas):
         """HTML of each ``(tex, display)`` pair; a :class:`TexError` names the first that KaTeX refused."""
@@ -83,12 +87,18 @@ class _KaTeX:
             todo = sorted({f for f in formulas if f not in self.typeset})
             if todo:
                 if self.process is None or self.process.poll() is not None:
+                    self.close()  # reap a process that ended
                     self._start()
                 self.process.stdin.write(json.dumps(todo) + "\n")
                 line = self.process.stdout.readline()
-                if not line:
-                    raise TexError(f"the KaTeX process ({RENDERER.name}) ended without an answer")
-                for formula, answer in zip(todo, json.loads(line), strict=True):
+                try:
+                    answers = json.loads(line)
+                except ValueError:
+                    answers = None
+                if not isinstance(answers, list) or len(answers) != len(todo):
+                    self.close()
+                    raise TexError(f"the KaTeX process ({RENDERER.name}) ended without a whole answer")
+                for formula, answer in zip(todo, answers, strict=True):
                     if "error" in answer:
                         raise TexError(f"TeX {formula[0]!r}: {answer['error']}")
                     self.typeset[formula] = answer["html"]
@@ -97,13 +107,16 @@ class _KaTeX:
 
 
 KATEX = _KaTeX()
+atexit.register(KATEX.close)
+#: The layout of the store's file, in its key: a file of another layout is never read as this one.
+FORMAT = b"1"
 
 
 def _store(folder):
     """The file that keeps what builds typeset with this KaTeX and this renderer."""
     katex = ROOT / "node_modules" / "katex" / "package.json"
     version = katex.read_bytes() if katex.is_file() else b""
-    key = hashlib.sha256(version + b"\0" + RENDERER.read_bytes()).hexdigest()[:20]
+    key = hashlib.sha256(FORMAT + b"\0" + version + b"\0" + RENDERER.read_bytes()).hexdigest()[:20]
     return Path(folder) / f"katex-{key}.json"
 
 
@@ -115,11 +128,21 @@ def start_build(folder):
         KATEX.used.clear()
         if KATEX.stored is not None and KATEX.stored[0] == path:
             return
+        if KATEX.stored is not None:  # KaTeX or the renderer changed under `mkdocs serve`: forget what the old typeset
+            KATEX.typeset.clear()
+            KATEX.close()
         formulas = set()
-        if cache.is_sound(path, "math", "typeset formulas"):
+        try:
             for tex, display, out in json.loads(cache.read_entry(path)):
                 KATEX.typeset.setdefault((tex, display), out)
                 formulas.add((tex, display))
+        except FileNotFoundError:
+            pass
+        except (cache.CorruptEntry, ValueError, TypeError) as error:  # damaged, or not a list of triples
+            cache.LOG.warning("cache: math %r: %s; typesetting its formulas again", path.name, error)
+            path.unlink(missing_ok=True)
+            KATEX.typeset.clear()
+            formulas.clear()
         KATEX.stored = (path, frozenset(formulas))
 
 
@@ -166,7 +189,8 @@ def typeset_page(page_html, for_search=False):
         found.append((html.unescape(tex).strip(), display))
         return f"\0{len(found) - 1}\0"
 
-    marked = ARITHMATEX.sub(lambda m: f'<{m[1]} class="arithmatex">{note(m[3], m[2] == "[")}</{m[1]}>', page_html)
+    marked = ARITHMATEX.sub(lambda m: f'<{m[1]} class="arithmatex">'
+                            f'{note(m[2], False) if m[2] is not None else note(m[3], True)}</{m[1]}>', page_html)
     marked = MARKDOWN_CELL.sub(lambda m: m[1] + _mark_dollars(m[2], note) + m[3], marked)
     if not found:
         return page_html

@@ -198,8 +198,10 @@ def animate(arith, seconds_per_step=0.7, cell=CELL):
 
     The window (orange) visits every output position in raster order and the
     output cell it produces lights up; the animation loops. With
-    ``prefers-reduced-motion`` set, and in print, it stays at its last frame:
-    the last window and the whole output. Class names carry a prefix unique to the setting so
+    ``prefers-reduced-motion`` set it stays at its last frame: the last window
+    and the whole output. The same rule is given for print media (whether a
+    browser applies it inside an image varies; the book's PDF is printed with
+    reduced motion set, scripts/print_pdf.py). Class names carry a prefix unique to the setting so
     several animations (or one inlined in a notebook) never share styles.
 
     Parameters

@@ -24,11 +24,12 @@ MARGIN_MM = {"top": 18, "bottom": 18, "left": 16, "right": 16}
 #: The width of an A4 page's printed area in CSS pixels (96 to the inch): what the book is laid out in to print.
 PRINTED_WIDTH_PX = round((210 - MARGIN_MM["left"] - MARGIN_MM["right"]) / 25.4 * 96)
 #: Elements that would be cut on paper: wider than the printed area, or cut by a box of their own that would
-#: scroll on screen. KaTeX's own boxes are left out: it clips its drawing by design (and its hidden MathML copy).
+#: scroll on screen. What is inside a formula is left out (KaTeX clips its drawing by design, and hides its MathML
+#: copy in a 1-pixel box); the formula itself is not.
 CLIPPED = """() => {
     const width = document.documentElement.clientWidth;
     return [...document.querySelectorAll('#print-site-page *')].filter(e => {
-        if (e.closest('.katex')) { return false; }
+        if (e.parentElement.closest('.katex')) { return false; }  // inside a formula (a formula itself counts)
         const box = e.getBoundingClientRect();
         const outside = box.right > width + 1 && !(e.parentElement.getBoundingClientRect().right > width + 1);
         const cut = e.clientWidth > 1 && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible';

@@ -15,14 +15,36 @@ CELL = '<div class="jp-RenderedHTMLCommon jp-RenderedMarkdown jp-MarkdownOutput"
 
 
 def test_notebook_cells_have_their_dollar_math_typeset_and_nothing_else():
-    cell = CELL.format("<p>A $k \\times k$ kernel, and</p>\n<p>$$o = \\lfloor n/s \\rfloor$$</p>"
-                       "<p>costs \\$5, <code>$x$</code> is code.</p>")
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    markdown = "A $k \\times k$ kernel, and\n\n$$o = \\lfloor n/s \\rfloor$$\n\nThe code `$x$` is code."
+    cell = CELL.format(markdown2html_mistune(markdown))  # as nbconvert renders a lab's Markdown cell
     out = mathtex.typeset_page(f"<h1>Lab</h1>{cell}<pre>$y$</pre>")
     assert out.count('class="katex"') == 2 and out.count('class="katex-display"') == 1, out
-    assert "<code>$x$</code>" in out and "<pre>$y$</pre>" in out and "\\$5" in out
+    assert "<code>$x$</code>" in out and "<pre>$y$</pre>" in out
     assert "$k" not in out and "$$" not in out
     # $ math outside a notebook's Markdown cell (an output, a code cell) is left alone
     assert mathtex.typeset_page("<p>$z$</p>") == "<p>$z$</p>"
+
+
+def test_typeset_formulas_are_kept_and_a_foreign_or_damaged_store_is_ignored(tmp_path, monkeypatch):
+    from cnnbook import cache
+
+    monkeypatch.setattr(mathtex.KATEX, "stored", None)  # as in a new process
+    mathtex.start_build(tmp_path)
+    mathtex.typeset_page('<span class="arithmatex">\\(a^2\\)</span>')
+    mathtex.end_build(tmp_path, full=True)
+    [store] = tmp_path.glob("katex-*.json")
+    assert [["a^2", False]] == [row[:2] for row in json.loads(cache.read_entry(store))]
+    for damage in (lambda: cache.write_entry(store, b'[["a^2", false]]'),  # sound digest, another layout
+                   lambda: store.write_bytes(store.read_bytes()[:-5])):  # truncated
+        damage()
+        monkeypatch.setattr(mathtex.KATEX, "stored", None)
+        mathtex.start_build(tmp_path)  # reported and ignored, never a crash
+        assert not store.exists()
+        mathtex.typeset_page('<span class="arithmatex">\\(a^2\\)</span>')
+        mathtex.end_build(tmp_path, full=True)
+        assert store.exists()
 
 
 def test_arithmatex_math_is_unescaped_before_typesetting():

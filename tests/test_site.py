@@ -69,7 +69,8 @@ def _axe_serious(page, whole_book=False):
 
     The whole-book page is every chapter's and lab's content again, each already checked for colour contrast in
     both schemes on its own page, under the same stylesheets; contrast, the slowest rule by far (three quarters of
-    axe's time on chapter 2), is checked there only on what is the print page's own: its cover and its contents.
+    axe's time on chapter 2), is checked there only on what is the print page's own: its cover, its contents, the
+    Solutions part and the pointers to it.
     Every other rule runs on the whole page (its ids, links and landmarks are its own).
     """
     from axe_playwright_python.sync_playwright import Axe
@@ -78,7 +79,8 @@ def _axe_serious(page, whole_book=False):
     if whole_book:
         violations = axe.run(page, options={"resultTypes": ["violations"],
                                             "rules": {"color-contrast": {"enabled": False}}}).response["violations"]
-        violations += axe.run(page, context={"include": [["#print-site-cover-page"], ["#print-page-toc"]]},
+        violations += axe.run(page, context={"include": [["#print-site-cover-page"], ["#print-page-toc"], ["#solutions"],
+                                                         [".solution-pointer"]]},
                               options={"resultTypes": ["violations"], "runOnly": ["color-contrast"]}
                               ).response["violations"]
     else:
@@ -126,7 +128,7 @@ def test_every_page_in_the_browser(browser, site_url, built_site, pages, shard):
 
 def test_the_whole_book_page_in_the_browser(browser, site_url, built_site, pages):
     # The whole book is every chapter's content, each checked in both schemes on its own page; it is checked in the
-    # light scheme only, for what is its own (ids, links, landmarks; contrast on its cover and contents: _axe_serious).
+    # light scheme only, for what is its own (ids, links, landmarks; contrast on its own parts: _axe_serious).
     whole = [page for page in pages if page.path == WHOLE_BOOK]
     assert whole, f"the crawl did not reach {WHOLE_BOOK}"
     _check_in_the_browser(browser, site_url, built_site, whole, SCHEMES[:1])
@@ -263,10 +265,13 @@ def test_the_print_check_finds_what_paper_would_cut(browser):
                          '<div class="wide" style="width: 2000px">wide</div>'
                          '<pre class="cut" style="overflow: auto; width: 100px">' + "x" * 300 + "</pre>"
                          '<span class="katex"><span style="overflow: hidden; width: 10px; display: inline-block">'
-                         + "y" * 50 + '</span></span><p class="fits">fits</p></section></div>')
+                         + "y" * 50 + '</span></span><p class="fits">fits</p>'
+                         '<div class="arithmatex" style="overflow: visible"><span class="katex-display" style="display: block">'
+                         '<span class="katex" style="display: inline-block; width: 1500px">z</span></span></div>'
+                         '</section></div>')
         found = page.evaluate(print_pdf.CLIPPED)
-        assert sorted((tag, cls, where) for tag, cls, _, where, _ in found) == [("div", "wide", "ch"),
-                                                                             ("pre", "cut", "ch")], found
+        assert sorted((tag, cls, where) for tag, cls, _, where, _ in found) == [
+            ("div", "wide", "ch"), ("pre", "cut", "ch"), ("span", "katex", "ch")], found
     finally:
         context.close()
 
