@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnbook import kernels
+from cnnbook import arithmetic, kernels
 from cnnbook.data import photo
 
-__all__ = ["EXPLORER_SIZE", "explorer_inputs", "kernel_explorer_data"]
+__all__ = ["EXPLORER_SIZE", "arithmetic_data", "explorer_inputs", "kernel_explorer_data"]
 
 #: Side of the kernel explorer's input grid.
 EXPLORER_SIZE = 12
@@ -50,3 +50,16 @@ def kernel_explorer_data():
         "inputs": {label: grid.tolist() for label, grid in explorer_inputs().items()},
         "kernels": {name: kernels.kernel(name).tolist() for name in kernels.KERNELS},
     }
+
+
+def arithmetic_data():
+    """The arithmetic animator's colours: those of chapter 2's static drawings (:data:`cnnbook.arithmetic.COLOURS`),
+    so the live drawing and the figures it stands beside read the same way.
+
+    Examples
+    --------
+    >>> arithmetic_data()["colours"]["window"]
+    '#e8590c'
+    """
+    return {"colours": dict(arithmetic.COLOURS)}
+

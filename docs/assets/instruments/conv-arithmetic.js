@@ -2,8 +2,14 @@
 // or transposed; step through the window positions or play them. It draws the padded (for a transposed
 // convolution, zero-stuffed) input, the window and the output, fills in the output-size formula, and says
 // when a stride does not fit. The arithmetic is cnnbook.arithmetic.Arithmetic, which the browser tests
-// compare with it setting by setting.
-import { button, colours, el, intField, svg } from "./ui.js";
+// compare with it setting by setting. The drawing is made once per setting; a step moves the window and
+// lights one more output cell, so the largest setting steps as fast as the smallest.
+import { button, el, intField, svg } from "./ui.js";
+
+// The static drawings' colours (cnnbook.arithmetic.COLOURS, which the page embeds): on a white panel, as the
+// figures are, in both colour schemes. These stand in only where a page gives none.
+const PALETTE = { input: "#8ab6e8", zero: "#ffffff", pad: "#f2f2f2", grid: "#6b6b6b", window: "#e8590c",
+                  output: "#7fc98f", text: "#1a1a1a", unused: "#c92a2a" };
 
 export function arithmetic(s) {
   const span = s.d * (s.k - 1) + 1;
@@ -25,7 +31,8 @@ export function arithmetic(s) {
            formula: `o = ⌊(${s.i} + 2·${s.p} − ${s.d}·(${s.k} − 1) − 1) / ${s.s}⌋ + 1 = ${out}` };
 }
 
-export function mount(root) {
+export function mount(root, data) {
+  const palette = { ...PALETTE, ...((data && data.colours) || {}) };
   const f = {
     i: intField("Input size i", 5, 1, 16, reset, { name: "input size", size: 2 }),
     k: intField("Kernel k", 3, 1, 7, reset, { name: "kernel", size: 2 }),
@@ -85,6 +92,7 @@ export function mount(root) {
       ? `The stride does not fit: no window reaches the last ${a.unused} row${a.unused > 1 ? "s" : ""} and `
         + `column${a.unused > 1 ? "s" : ""} (outlined in red); they are never read.`
       : "";
+    build();
     go(0);
   }
 
@@ -115,51 +123,73 @@ export function mount(root) {
     play.textContent = "Play";
   }
 
-  function draw(row, col) {
-    const c = colours();
+  // The drawing of one setting: canvas, output and labels, made once; the window's cells, regrouped per step.
+  let cells = null;
+  function build() {
     const n = a.canvas, o = a.out;
     const cell = Math.max(8, Math.min(22, Math.floor(300 / Math.max(n, 1))));
-    const gap = 40, width = (n + o) * cell + gap + 20, height = Math.max(n, o) * cell + 40;
+    const gap = 40, width = (n + o) * cell + gap + 20;
+    // Labels stay about 11 px on screen: the drawing is shown at most about 680 px wide, so a wider viewBox gets
+    // proportionally larger text (and room above the grids for it).
+    const font = Math.round(11 * Math.max(1, width / 680));
+    const top = font + 12, height = Math.max(n, o) * cell + top + 10;
     drawing.setAttribute("viewBox", `0 0 ${width} ${height}`);
     drawing.style.maxWidth = `${Math.round(width * 1.3)}px`;  // small settings stay small
-    drawing.replaceChildren(svg("title", { text: `${setting.transposed ? "Transposed convolution" : "Convolution"}: `
-      + `a ${n} by ${n} canvas and a ${o} by ${o} output; step ${position + 1}.` }));
+    const title = svg("title");
     const isInput = (t) => t >= a.before && t <= n - 1 - a.after && (t - a.before) % a.spacing === 0;
     const lastRead = (o - 1) * a.step + a.span - 1;
+    const canvas = [svg("rect", { x: 0, y: 0, width, height, fill: "#ffffff" })];
     for (let r = 0; r < n; r++) {
       for (let q = 0; q < n; q++) {
         const inside = r >= a.before && r <= n - 1 - a.after && q >= a.before && q <= n - 1 - a.after;
-        const fill = isInput(r) && isInput(q) ? c.primary : inside ? "none" : c.faint;
+        const fill = isInput(r) && isInput(q) ? palette.input : inside ? palette.zero : palette.pad;
         const unread = r > lastRead || q > lastRead;
-        drawing.append(svg("rect", { x: 10 + q * cell, y: 20 + r * cell, width: cell - 1, height: cell - 1, fill,
-                                     "fill-opacity": fill === c.primary ? 0.45 : 1,
-                                     stroke: unread ? "#d32f2f" : c.light, "stroke-width": unread ? 1.5 : 0.5 }));
+        canvas.push(svg("rect", { x: 10 + q * cell, y: top + r * cell, width: cell - 1, height: cell - 1, fill,
+                                  stroke: unread ? palette.unused : palette.grid, "stroke-width": unread ? 1.5 : 0.5,
+                                  "stroke-dasharray": fill === palette.input || unread ? "none" : "3 2" }));
       }
     }
-    const top = row * a.step, left = col * a.step;
-    for (let m = 0; m < setting.k; m++) {
-      for (let l = 0; l < setting.k; l++) {
-        drawing.append(svg("rect", { x: 10 + (left + l * setting.d) * cell, y: 20 + (top + m * setting.d) * cell,
-                                     width: cell - 1, height: cell - 1, fill: c.accent, "fill-opacity": 0.55 }));
-      }
-    }
-    drawing.append(svg("rect", { x: 10 + left * cell - 1, y: 20 + top * cell - 1, width: a.span * cell + 1,
-                                 height: a.span * cell + 1, fill: "none", stroke: c.accent, "stroke-width": 2 }));
+    const win = svg("g");
     const x0 = 10 + n * cell + gap;
+    const outputs = [];
     for (let r = 0; r < o; r++) {
       for (let q = 0; q < o; q++) {
-        const done = r * o + q <= position;
-        drawing.append(svg("rect", { x: x0 + q * cell, y: 20 + r * cell, width: cell - 1, height: cell - 1,
-                                     fill: done ? "#43a047" : "none", "fill-opacity": done ? 0.55 : 1,
-                                     stroke: r === row && q === col ? c.fg : c.light,
-                                     "stroke-width": r === row && q === col ? 2 : 0.5 }));
+        outputs.push(svg("rect", { x: x0 + q * cell, y: top + r * cell, width: cell - 1, height: cell - 1,
+                                   fill: "none", stroke: palette.grid, "stroke-width": 0.5 }));
       }
     }
-    drawing.append(svg("text", { x: 10, y: 13, "font-size": 11, fill: c.fg,
-                                 text: setting.transposed ? "input, spread out and padded" : "padded input" }));
-    drawing.append(svg("text", { x: x0, y: 13, "font-size": 11, fill: c.fg, text: `output ${o}×${o}` }));
+    const current = svg("rect", { width: cell - 1, height: cell - 1, fill: "none", stroke: palette.window,
+                                  "stroke-width": 3 });
+    drawing.replaceChildren(title, ...canvas, win, ...outputs, current,
+      svg("text", { x: 10, y: font + 4, "font-size": font, fill: palette.text,
+                    text: setting.transposed ? "input, spread out and padded" : "padded input" }),
+      svg("text", { x: x0, y: font + 4, "font-size": font, fill: palette.text, text: `output ${o}×${o}` }));
+    cells = { cell, top, x0, title, win, outputs, current, lit: -1 };
+  }
+
+  function draw(row, col) {
+    const { cell, top, x0, title, win, outputs, current } = cells;
+    const o = a.out, n = a.canvas;
+    title.textContent = `${setting.transposed ? "Transposed convolution" : "Convolution"}: a ${n} by ${n} canvas `
+      + `and a ${o} by ${o} output; step ${position + 1}.`;
+    const y0 = row * a.step, x = col * a.step;
+    const taps = [];
+    for (let m = 0; m < setting.k; m++) {
+      for (let l = 0; l < setting.k; l++) {
+        taps.push(svg("rect", { x: 10 + (x + l * setting.d) * cell + 2, y: top + (y0 + m * setting.d) * cell + 2,
+                                width: cell - 5, height: cell - 5, fill: palette.window, "fill-opacity": 0.75 }));
+      }
+    }
+    taps.push(svg("rect", { x: 10 + x * cell - 1, y: top + y0 * cell - 1, width: a.span * cell + 1,
+                            height: a.span * cell + 1, fill: "none", stroke: palette.window, "stroke-width": 2 }));
+    win.replaceChildren(...taps);
+    // Light the outputs done so far: only the cells between the last step drawn and this one change.
+    const lo = Math.min(cells.lit, position), hi = Math.max(cells.lit, position);
+    for (let t = Math.max(0, lo + 1); t <= hi; t++) outputs[t].setAttribute("fill", t <= position ? palette.output : "none");
+    cells.lit = position;
+    current.setAttribute("x", x0 + col * cell);
+    current.setAttribute("y", top + row * cell);
   }
 
   reset();
-  return () => { if (a && !a.error) go(position); };
 }

@@ -23,6 +23,27 @@ const short = (v) => {
   return Object.is(r, -0) ? "0" : String(r);
 };
 
+// A weight as a reader types it: a plain decimal number (not 0x10 or 1e2, which JavaScript would also read),
+// with - or − for minus, from −100 to 100; null otherwise.
+const DECIMAL = /^[-\u2212]?(\d+(\.\d*)?|\.\d+)$/;
+export function parseWeight(text) {
+  const t = text.trim();
+  if (!DECIMAL.test(t)) return null;
+  const v = Number(t.replace("\u2212", "-"));
+  return Math.abs(v) <= 100 ? v : null;
+}
+
+// "w·x + w·x − w·x": each product of a window, with the sign of its weight as the operator before it.
+export function sumOfProducts(terms) {
+  if (!terms.length) return "0";
+  return terms.map(([w, x], index) => {
+    const product = `${short(Math.abs(w))}·${short(x)}`;
+    if (index === 0) return w < 0 ? `\u2212${product}` : product;
+    return (w < 0 ? " \u2212 " : " + ") + product;
+  }).join("");
+}
+const signed = (v) => short(v).replace("-", "\u2212");
+
 // A grid of cells with one tab stop: arrow keys move, Enter or Space acts (chapter 1's "roving tabindex").
 function grid(label, n, onFocus, onAct) {
   const node = el("div", { class: "explorer-grid", role: "grid", "aria-label": label });
@@ -73,6 +94,7 @@ export function mount(root, data) {
     if (kernelPreset.node.value === "custom") return;
     w = data.kernels[kernelPreset.node.value].map((row) => row.slice());
     kernelFields.forEach((f, index) => { f.value = short(w[Math.floor(index / 3)][index % 3]); f.setAttribute("aria-invalid", "false"); });
+    message.textContent = "";  // the preset replaced every weight, the mistyped ones too
     update();
   });
   const message = el("p", { class: "instrument-message", role: "status", "aria-live": "polite" });
@@ -83,13 +105,14 @@ export function mount(root, data) {
       const input = el("input", { type: "text", inputmode: "decimal", size: 4, value: short(w[m][l]),
                                   "aria-label": `weight row ${m + 1} column ${l + 1}`, "data-name": `w${m}${l}` });
       input.addEventListener("input", () => {
-        const v = Number(input.value.trim());
-        const ok = input.value.trim() !== "" && Number.isFinite(v) && Math.abs(v) <= 100;
+        const v = parseWeight(input.value);
+        const ok = v !== null;
         input.setAttribute("aria-invalid", ok ? "false" : "true");
         kernelPreset.node.value = "custom";
         if (ok) w[m][l] = v;
         const bad = kernelFields.filter((f) => f.getAttribute("aria-invalid") === "true").length;
-        message.textContent = bad ? `${bad} weight${bad > 1 ? "s are" : " is"} not a number from −100 to 100.` : "";
+        message.textContent = bad ? `${bad} weight${bad > 1 ? "s are" : " is"} not a decimal number from −100 to 100 `
+          + "(such as 2, −0.5 or .25)." : "";
         update();
       });
       kernelFields.push(input);
@@ -115,6 +138,7 @@ export function mount(root, data) {
   );
 
   let y = [];
+  let shown = [0, 0, false];  // the output cell whose sum is shown, and whether a reader chose it
   function update() {
     y = correlate(x, w);
     const big = Math.max(1e-12, ...y.flat().map(Math.abs));
@@ -135,18 +159,19 @@ export function mount(root, data) {
     });
     facts.textContent = `A ${n}×${n} input and a 3×3 kernel give a ${o}×${o} feature map (n − k + 1 = ${o}): the same `
       + `9 weights are used at all ${o * o} positions, ${9 * o * o} multiplications in all.`;
-    explain(0, 0, false);
+    explain(...shown);  // a toggled pixel or a new weight keeps the sum the reader was looking at
   }
 
   function explain(i, j, show = true) {
+    shown = [i, j, show];
     inputGrid.cells.forEach((cell) => cell.classList.remove("explorer-window"));
     for (let m = 0; m < 3; m++) for (let l = 0; l < 3; l++) inputGrid.cells[(i + m) * n + j + l].classList.add("explorer-window");
     outputGrid.cells.forEach((cell) => cell.classList.remove("explorer-current"));
     outputGrid.cells[i * o + j].classList.add("explorer-current");
     const terms = [];
-    for (let m = 0; m < 3; m++) for (let l = 0; l < 3; l++) if (w[m][l] !== 0) terms.push(`${short(w[m][l])}·${short(x[i + m][j + l])}`);
+    for (let m = 0; m < 3; m++) for (let l = 0; l < 3; l++) if (w[m][l] !== 0) terms.push([w[m][l], x[i + m][j + l]]);
     sum.dataset.cell = `${i},${j}`;
-    sum.textContent = `output (${i}, ${j}) = ${terms.length ? terms.join(" + ") : "0"} = ${short(y[i][j])}`
+    sum.textContent = `output (${i}, ${j}) = ${sumOfProducts(terms)} = ${signed(y[i][j])}`
       + (show ? "" : "  (focus or hover a cell of the feature map to see its sum)");
   }
 

@@ -51,6 +51,12 @@ export function mount(root) {
   const layerBody = el("tbody");
   const addConv = button("Add conv", () => { addRow(conv(3, 1, 1)); custom(); });
   const addPool = button("Add pool", () => { addRow(pool(2, 2)); custom(); });
+  // What the message says, with the layer cap added once the stack is full (it stays while the stack is full:
+  // a note set by the Add buttons alone would be overwritten by the update that follows them at once).
+  const say = (text) => {
+    const full = rows.length >= MAX_LAYERS ? `At most ${MAX_LAYERS} layers: remove one to add another.` : "";
+    message.textContent = [text, full].filter(Boolean).join(" ");
+  };
   const message = el("p", { class: "instrument-message", role: "status", "aria-live": "polite" });
   const resultBody = el("tbody");
   const drawing = svg("svg", { class: "instrument-drawing", role: "img", viewBox: "0 0 320 320" });
@@ -61,7 +67,7 @@ export function mount(root) {
     el("div", { class: "instrument-scroll", tabindex: "0", role: "region", "aria-label": "Layers" }, [
       el("table", { class: "instrument-table", "data-table": "layers" }, [
         el("caption", { text: "Layers, from the input upwards" }),
-        el("thead", {}, [el("tr", {}, ["#", "type", "kernel k", "stride s", "padding p", "dilation d", ""]
+        el("thead", {}, [el("tr", {}, ["#", "", "type", "kernel k", "stride s", "padding p", "dilation d"]
           .map((t) => el("th", { scope: "col", text: t })))]),
         layerBody,
       ]),
@@ -88,10 +94,7 @@ export function mount(root) {
   function custom() { preset.node.value = "custom"; update(); }
 
   function addRow(layer) {
-    if (rows.length >= MAX_LAYERS) {
-      message.textContent = `At most ${MAX_LAYERS} layers.`;
-      return;
-    }
+    if (rows.length >= MAX_LAYERS) return;  // update() says so
     const tr = el("tr");
     const kind = select("type", [["conv", "conv"], ["pool", "pool"]], layer.type, () => {
       row.fields.d.setEnabled(kind.node.value === "conv");
@@ -100,7 +103,13 @@ export function mount(root) {
     });
     kind.wrapper.querySelector("label").className = "instrument-sr";
     const row = { tr, kind, fields: {} };
-    const cells = [el("td", { "data-field": "index" }), el("td", {}, [kind.wrapper])];
+    const remove = button("Remove", () => {
+      rows = rows.filter((r) => r !== row);
+      tr.remove();
+      custom();
+    }, { "aria-label": "Remove this layer" });
+    // Remove comes second, beside the layer's number, where a phone's screen still shows it.
+    const cells = [el("td", { "data-field": "index" }), el("td", {}, [remove]), el("td", {}, [kind.wrapper])];
     for (const key of ["k", "s", "p", "d"]) {
       const [lo, hi] = LIMITS[key];
       const names = { k: "kernel", s: "stride", p: "padding", d: "dilation" };
@@ -109,12 +118,6 @@ export function mount(root) {
       cells.push(el("td", {}, [field.wrapper]));
     }
     row.fields.d.setEnabled(layer.type === "conv");
-    const remove = button("Remove", () => {
-      rows = rows.filter((r) => r !== row);
-      tr.remove();
-      custom();
-    }, { "aria-label": "Remove this layer" });
-    cells.push(el("td", {}, [remove]));
     tr.append(...cells);
     layerBody.append(tr);
     rows.push(row);
@@ -148,12 +151,13 @@ export function mount(root) {
     resultBody.replaceChildren();
     drawing.replaceChildren();
     summary.textContent = "";
+    delete summary.dataset.region;
     if (error || n === null) {
-      message.textContent = error || "The input size must be a whole number from 1 to 512.";
+      say(error || "The input size must be a whole number from 1 to 512.");
       return;
     }
     if (!layers.length) {
-      message.textContent = "Add a layer to begin.";
+      say("Add a layer to begin.");
       return;
     }
     const fs = fields(layers);
@@ -176,15 +180,19 @@ export function mount(root) {
         el("td", { "data-field": "P", text: String(f.P) }), el("td", { "data-field": "centre", text: String(f.centre) }),
       ]));
     });
-    message.textContent = problem;
+    say(problem);
     const last = fs[fs.length - 1];
     const units = size === null ? 0 : size;
     const i = unitRow.value(), j = unitCol.value();
-    if (units && (i === null || j === null || i >= units || j >= units)) {
-      message.textContent = `Pick a unit with row and column from 0 to ${units - 1}.`;
+    if (!units) {  // no unit of the last layer exists: there is no region to draw or describe
+      summary.textContent = "The last layer has no output, so it has no unit whose region could be drawn.";
       return;
     }
-    draw(n, last, units ? i : 0, units ? j : 0);
+    if (i === null || j === null || i >= units || j >= units) {
+      say(`Pick a unit with row and column from 0 to ${units - 1}.`);
+      return;
+    }
+    draw(n, last, i, j);
   }
 
   function draw(n, f, i, j) {

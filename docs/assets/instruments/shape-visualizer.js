@@ -47,6 +47,7 @@ export function mount(root, data) {
   };
   const message = el("p", { class: "instrument-message", role: "status", "aria-live": "polite" });
   const body = el("tbody");
+  const caption = el("caption");
   const total = el("p", { class: "instrument-summary", "aria-live": "polite" });
   const drawing = svg("svg", { class: "instrument-drawing instrument-wide", role: "img", viewBox: "0 0 640 220" });
   root.append(
@@ -55,7 +56,7 @@ export function mount(root, data) {
     drawing,
     el("div", { class: "instrument-scroll", tabindex: "0", role: "region", "aria-label": "Stages" }, [
       el("table", { class: "instrument-table", "data-table": "stages" }, [
-        el("caption", { text: "Each stage: convolutions with \"same\" padding, then the pool" }),
+        caption,
         el("thead", {}, [el("tr", {}, ["stage", "after the convs", "after the pool", "activations", "parameters"]
           .map((t) => el("th", { scope: "col", text: t })))]),
         body,
@@ -74,27 +75,37 @@ export function mount(root, data) {
       message.textContent = `Check: ${bad.join(", ")}.`;
       return;
     }
+    const pad = Math.floor(s.kernel / 2);
+    // Padding ⌊k/2⌋ on each side keeps the size only for an odd kernel; an even one grows each map by a pixel.
+    caption.textContent = s.kernel % 2
+      ? `Each stage: convolutions with "same" padding (${pad} on each side), then the pool`
+      : `Each stage: convolutions with padding ${pad} on each side (an even kernel has no "same" padding: `
+        + `each convolution makes the map one pixel larger), then the pool`;
     const rows = stages(s);
     const last = rows[rows.length - 1];
-    message.textContent = last.side < 1 || last.convSide < 1
-      ? `Stage ${last.stage} has no output left: the maps shrank below one pixel.` : "";
+    const vanished = last.side < 1 || last.convSide < 1;
+    message.textContent = vanished
+      ? `Stage ${last.stage} has no output left: the maps shrank below one pixel, so the network ends at stage `
+        + `${last.stage - 1} and the totals count the stages before it.` : "";
+    const working = vanished ? rows.slice(0, -1) : rows;
     for (const r of rows) {
+      const dead = !working.includes(r);
       body.append(el("tr", { "data-stage": String(r.stage) }, [
         el("td", { text: String(r.stage) }),
         el("td", { "data-field": "conv", text: `${r.convSide}×${r.convSide}×${r.channels}` }),
         el("td", { "data-field": "pool", text: s.pool > 1 ? `${r.side}×${r.side}×${r.channels}` : "(no pool)" }),
-        el("td", { "data-field": "activations", text: fmt(r.activations) }),
-        el("td", { "data-field": "params", text: fmt(r.params) }),
+        el("td", { "data-field": "activations", text: dead ? "–" : fmt(r.activations) }),
+        el("td", { "data-field": "params", text: dead ? "–" : fmt(r.params) }),
       ]));
     }
-    const params = rows.reduce((a, r) => a + r.params, 0);
-    const acts = rows.reduce((a, r) => a + r.activations, 0) + s.channels * s.input * s.input;
+    const params = working.reduce((a, r) => a + r.params, 0);
+    const acts = working.reduce((a, r) => a + r.activations, 0) + s.channels * s.input * s.input;
     total.dataset.params = String(params);
     total.dataset.activations = String(acts);
-    total.textContent = `In total: ${fmt(params)} parameters, and ${fmt(acts)} activations per image including the `
-      + `input (${(acts * 4 / 2 ** 20).toFixed(1)} MiB in float32): the early stages hold the activations, the `
-      + `late ones the parameters.`;
-    draw(s, rows);
+    total.textContent = `In total${vanished ? ` (stages 1 to ${last.stage - 1})` : ""}: ${fmt(params)} parameters, `
+      + `and ${fmt(acts)} activations per image including the input (${(acts * 4 / 2 ** 20).toFixed(1)} MiB in `
+      + `float32): the early stages hold the activations, the late ones the parameters.`;
+    draw(s, working);
   }
 
   // Each map drawn to scale: height ∝ its side, width ∝ its channels (the input first).

@@ -62,7 +62,16 @@ export function intField(label, value, min, max, onChange, options = {}) {
     wrapper, input,
     value: () => parse(),
     set(v) { input.value = String(v); check(); },
-    setEnabled(enabled) { input.disabled = !enabled; },
+    // A disabled field takes no part in the setting: it says nothing about what it holds until enabled again.
+    setEnabled(enabled) {
+      input.disabled = !enabled;
+      if (enabled) {
+        check();
+      } else {
+        input.setAttribute("aria-invalid", "false");
+        message.textContent = "";
+      }
+    },
   };
 }
 
@@ -89,6 +98,6 @@ export function colours() {
     light: get("--md-default-fg-color--lighter", "#999"),
     faint: get("--md-default-fg-color--lightest", "#ddd"),
     accent: get("--md-accent-fg-color", "#ff6e42"),
-    primary: get("--md-primary-fg-color", "#3f51b5"),
+    primary: get("--book-draw-primary", "#3f51b5"),  // book.css: a lighter indigo in the dark scheme
   };
 }
