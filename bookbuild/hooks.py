@@ -9,7 +9,7 @@
   ``figures/``; the labs executed two at a time into mkdocs-jupyter's cache;
   KaTeX's stylesheet and fonts from ``node_modules``; each lab's ``.ipynb`` for download.
 * ``on_page_content``: every formula typeset by KaTeX at build (:mod:`bookbuild.mathtex`), after the print
-  page took the page's HTML; ``on_page_context`` lets the search index read a copy with each formula as MathML.
+  page took the page's HTML; ``on_page_context`` lets the search index read a copy with each formula as text.
 * ``on_post_build``: the print page typeset as a whole, its solutions moved to a part at the end, its ids
   prefixed; the typeset formulas kept for the next build.
 * ``on_post_page``: removes ``<script src>`` tags that point at another host
@@ -471,7 +471,7 @@ def _notebook_pages(html, page, config, files):
 
 @event_priority(-50)  # after the print page took the page's HTML: it is typeset there once the book is assembled
 def _typeset_math(html, page, config, files):
-    """Every page's math typeset (bookbuild/mathtex.py), and a copy of the page with each formula as MathML only,
+    """Every page's math typeset (bookbuild/mathtex.py), and a copy of the page with each formula as its text,
     for the search index.
 
     The print page takes each page's HTML with its math still TeX, and typesets the whole book at the end
@@ -492,12 +492,12 @@ def _typeset_math(html, page, config, files):
 on_page_content = CombinedEvent(_notebook_pages, _typeset_math)
 
 
-_SEARCHED = {}  # a page's src_uri -> its HTML as the search index reads it: each formula as MathML only
+_SEARCHED = {}  # a page's src_uri -> its HTML as the search index reads it: each formula as its text
 
 
 @event_priority(100)  # before the search plugin indexes the page
 def _index_math_as_text(context, page, config, nav):
-    """The search index reads each formula once, as MathML ("H×W"), not its drawn copy too ("H×WH×W").
+    """The search index reads each formula once, as its MathML text ("H×W"), not its drawn copy too ("H×WH×W").
 
     Material's search skips an element marked data-search-exclude, but ends the skip at the first inner element
     of the same tag, so it cannot skip KaTeX's nested spans: it reads this other copy of the page instead."""

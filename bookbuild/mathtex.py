@@ -42,10 +42,11 @@ CODE_OR_TAG = re.compile(r"(<pre\b.*?</pre>|<code\b.*?</code>|<[^>]*>)", re.S)
 #: Jupyter's math delimiters in text: $$display$$ or $inline$. nbconvert turns a Markdown \\$ and &#36; into a
 #: bare $ before this runs, so a lab's prose holds no literal dollar sign outside code: two would be read as math.
 DOLLARS = re.compile(r"(?<!\\)\$\$(.+?)(?<!\\)\$\$|(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$", re.S)
-#: Of a typeset formula, the MathML without the TeX it keeps: what the search index reads, as a screen reader
-#: would ("H×W"), instead of the drawn copy too ("H×WH×W").
+#: Of a typeset formula, the text of its MathML without the TeX it keeps: what the search index reads, as a
+#: screen reader would ("H×W"), instead of the drawn copy too ("H×WH×W").
 MATHML = re.compile(r'<span class="katex-mathml">(.*?)</span>', re.S)
 ANNOTATION = re.compile(r"<annotation\b.*?</annotation>", re.S)
+TAG = re.compile(r"<[^>]*>")
 
 
 class TexError(ValueError):
@@ -162,12 +163,13 @@ def end_build(folder, full):
 
 
 def searched(formula_html):
-    """What the search index should read of a typeset formula: its MathML, without the TeX.
+    """What the search index should read of a typeset formula: the text of its MathML, without the TeX (and
+    without the MathML's tags, which would only give the index's HTML parser more to read).
 
     >>> searched(typeset_page('<span class="arithmatex">\\\\(H \\\\times W\\\\)</span>'))
-    '<math xmlns="http://www.w3.org/1998/Math/MathML"><semantics><mrow><mi>H</mi><mo>×</mo><mi>W</mi></mrow></semantics></math>'
+    'H×W'
     """
-    return ANNOTATION.sub("", "".join(MATHML.findall(formula_html)))
+    return TAG.sub("", ANNOTATION.sub("", "".join(MATHML.findall(formula_html))))
 
 
 def typeset_page(page_html, for_search=False):

@@ -269,8 +269,12 @@ def _versions(top_level_names):
 
 
 def _provided_by():
-    installed = sorted(name for entry in sys.path if os.path.isdir(entry)
-                       for name in os.listdir(entry) if name.endswith((".dist-info", ".egg-info")))
+    # The book's own checkout is left out: it is on sys.path in some processes and not in others (with its
+    # cnnbook.egg-info), and the file would be written again by each in turn (1.2 s of a warm build).
+    own = {str(PACKAGE_DIR.parent), os.path.realpath(PACKAGE_DIR.parent)}
+    installed = sorted({name for entry in sys.path if entry and os.path.isdir(entry)
+                        and os.path.realpath(entry) not in own
+                        for name in os.listdir(entry) if name.endswith((".dist-info", ".egg-info"))})
     signature = hashlib.sha256("\n".join(installed).encode()).hexdigest()
     path = cache_dir() / "versions.json"
     try:

@@ -53,7 +53,7 @@ def test_arithmatex_math_is_unescaped_before_typesetting():
     assert '<annotation encoding="application/x-tex">\\begin{aligned} a &amp;&lt; b \\end{aligned}</annotation>' in out
 
 
-def test_search_reads_each_formula_once_as_mathml():
+def test_search_reads_each_formula_once_as_text():
     out = mathtex.typeset_page('<p>an <span class="arithmatex">\\(H \\times W\\)</span> array</p>', for_search=True)
     assert re.sub(r"<[^>]+>", "", out) == "an H×W array"
 
