@@ -111,13 +111,13 @@ def feature_map_kernels():
 def feature_maps(size=140):
     """The same photograph through six kernels: each feature map marks where its pattern occurs."""
     cat = photo("chelsea", size=size, backend="numpy")
-    fig, axes = plt.subplots(2, 3, figsize=(9.6, 4.6))
+    fig, axes = plt.subplots(2, 3, figsize=(9.6, 5.0))
     for ax, (name, signed) in zip(axes.ravel(), feature_map_kernels()):
         k = kernels.kernel(name)
         out = functional.conv2d(cat[None, None], k[None, None])[0, 0]
         shown = out if signed else np.clip(out, 0, 1)
         draw_image(ax, shown, name, signed=signed)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=1.6)  # the second row's titles clear of the first row's maps
     return fig
 
 

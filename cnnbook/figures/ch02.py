@@ -189,9 +189,8 @@ def stride_equivariance_figure():
         ax.bar(shifts + (n - 1) * width, result[label], width=width, color=colour,
                label=label + (" (control)" if label.startswith("stride 1") else ""))
     ax.set_xticks(shifts)
-    ax.set_ylim(0, 1.4 * max(max(result[label]) for label in labels))  # room for the legend above the bars
     ax.set_xlabel("horizontal shift of the input (pixels)")
     ax.set_ylabel("relative RMS error\n(interior)")
-    ax.legend(frameon=False, fontsize=9)
+    ax.legend(frameon=False, fontsize=9, ncol=len(labels), loc="lower center", bbox_to_anchor=(0.5, 1.0))  # above
     fig.tight_layout()
     return fig

@@ -250,8 +250,11 @@ def architectures():
     for name in PUBLISHED_MODELS:
         info, table = models.MODELS[name], models.summary(name)
         ax.scatter(table.params / 1e6, table.macs / 1e9, s=30 + table.activations / 1e5, alpha=0.6)
+        # GoogLeNet and ResNet-18 sit close together: GoogLeNet's label goes below its marker, to the left
+        below = name == "googlenet"
         ax.annotate(f"{info.title} ({info.year})", (table.params / 1e6, table.macs / 1e9), fontsize=8,
-                    xytext=(6, 4), textcoords="offset points")
+                    xytext=(-6, -10) if below else (6, 4), textcoords="offset points",
+                    ha="right" if below else "left", va="top" if below else "baseline")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("parameters (millions)")

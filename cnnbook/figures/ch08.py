@@ -164,8 +164,11 @@ def kernels():
     fig, axes = plt.subplots(len(rows), 8, figsize=(8.0, 4.9))
     for row, (name, values) in enumerate(rows):
         for i, ax in enumerate(axes[row]):
-            draw_image(ax, values[i], name if i == 0 else f"{i + 1}", signed=True)
+            draw_image(ax, values[i], f"kernel {i + 1}" if row == 0 else "", signed=True)
+        # the row's name to the left of its first kernel, so that every column carries its kernel's number
+        axes[row][0].text(-0.12, 0.5, name, transform=axes[row][0].transAxes, ha="right", va="center")
     fig.tight_layout()
+    fig.subplots_adjust(left=0.16)
     return fig
 
 
