@@ -481,7 +481,7 @@ def _typeset_math(html, page, config, files):
     from bookbuild import mathtex
 
     try:
-        typeset, searched = mathtex.typeset_page(html), mathtex.typeset_page(html, for_search=True)
+        typeset, searched = mathtex.typeset_page_and_search_copy(html)
     except mathtex.TexError as error:
         raise PluginError(f"{page.file.src_uri}: {error}") from error
     if searched != typeset:

@@ -185,6 +185,24 @@ def typeset_page(page_html, for_search=False):
     ...     print(error)
     TeX '\\\\frac{1}': KaTeX parse error: Unexpected end of input in a macro argument, ...
     """
+    marked, found = _marked(page_html)
+    if not found:
+        return page_html
+    rendered = KATEX.render(found)
+    return _filled(marked, [searched(f) for f in rendered] if for_search else rendered)
+
+
+def typeset_page_and_search_copy(page_html):
+    """``(typeset_page(page_html), typeset_page(page_html, for_search=True))``, from one reading of the page."""
+    marked, found = _marked(page_html)
+    if not found:
+        return page_html, page_html
+    rendered = KATEX.render(found)
+    return _filled(marked, rendered), _filled(marked, [searched(f) for f in rendered])
+
+
+def _marked(page_html):
+    """``page_html`` with each formula replaced by a numbered mark, and the ``(tex, display)`` of each."""
     found = []
 
     def note(tex, display):
@@ -193,12 +211,10 @@ def typeset_page(page_html, for_search=False):
 
     marked = ARITHMATEX.sub(lambda m: f'<{m[1]} class="arithmatex">'
                             f'{note(m[2], False) if m[2] is not None else note(m[3], True)}</{m[1]}>', page_html)
-    marked = MARKDOWN_CELL.sub(lambda m: m[1] + _mark_dollars(m[2], note) + m[3], marked)
-    if not found:
-        return page_html
-    rendered = KATEX.render(found)
-    if for_search:
-        rendered = [searched(formula) for formula in rendered]
+    return MARKDOWN_CELL.sub(lambda m: m[1] + _mark_dollars(m[2], note) + m[3], marked), found
+
+
+def _filled(marked, rendered):
     return re.sub("\0(\\d+)\0", lambda m: rendered[int(m[1])], marked)
 
 

@@ -62,4 +62,3 @@ def arithmetic_data():
     '#e8590c'
     """
     return {"colours": dict(arithmetic.COLOURS)}
-

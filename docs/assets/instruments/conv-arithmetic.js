@@ -6,10 +6,6 @@
 // lights one more output cell, so the largest setting steps as fast as the smallest.
 import { button, el, intField, svg } from "./ui.js";
 
-// The static drawings' colours (cnnbook.arithmetic.COLOURS, which the page embeds): on a white panel, as the
-// figures are, in both colour schemes. These stand in only where a page gives none.
-const PALETTE = { input: "#8ab6e8", zero: "#ffffff", pad: "#f2f2f2", grid: "#6b6b6b", window: "#e8590c",
-                  output: "#7fc98f", text: "#1a1a1a", unused: "#c92a2a" };
 
 export function arithmetic(s) {
   const span = s.d * (s.k - 1) + 1;
@@ -32,7 +28,9 @@ export function arithmetic(s) {
 }
 
 export function mount(root, data) {
-  const palette = { ...PALETTE, ...((data && data.colours) || {}) };
+  // The static drawings' colours (cnnbook.arithmetic.COLOURS, which the page embeds: the instrument's data), on a
+  // white panel as the figures are, in both colour schemes.
+  const palette = data.colours;
   const f = {
     i: intField("Input size i", 5, 1, 16, reset, { name: "input size", size: 2 }),
     k: intField("Kernel k", 3, 1, 7, reset, { name: "kernel", size: 2 }),
