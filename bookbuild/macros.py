@@ -34,6 +34,11 @@ def _chapter_number(name):
     return int(prefix[2:]) if prefix.startswith("ch") and prefix[2:].isdigit() else None
 
 
+#: How far a narrow screen may shrink a figure: its smallest text, 9 pt (12 CSS pixels, cnnbook.figures.MIN_TEXT_PT)
+#: at its own size, stays at 9 pixels or more; past that the figure scrolls sideways in its frame, as wide formulas
+#: and tables do.
+FIGURE_FLOOR = 0.75
+
 _ROLE = re.compile(r":(?:func|meth|class|mod|data|attr|obj):`~?([^`]+)`")
 
 
@@ -120,9 +125,13 @@ def define_env(env):
         number = f"{chapter}.{counters[page]}" if chapter else str(counters[page])
         src = posixpath.relpath(f"figures/{spec.filename}", posixpath.dirname(page) or ".")
         alt = spec.alt.replace("[", "(").replace("]", ")")
+        # Drawn before any page (hooks.on_files), so read from the cache: its size reserves the image's box before
+        # it loads, and on a narrow screen it is shrunk no further than FIGURE_FLOOR (docs/assets/book.css)
+        width, height = figures.pixel_size(figures.render(name)[0], spec.format)
         return (
             f'<figure class="book-figure" markdown="span" id="figure-{number.replace(".", "-")}">\n'
-            f'  ![{alt}]({src}){{ loading=lazy }}\n'
+            f'  ![{alt}]({src}){{ loading=lazy width="{width:.0f}" height="{height:.0f}" '
+            f'style="--floor: {width * FIGURE_FLOOR:.0f}px" }}\n'
             f'  <figcaption markdown="span">**Figure {number}.** {caption}</figcaption>\n'
             f"</figure>\n"
         )

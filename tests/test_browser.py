@@ -72,9 +72,39 @@ def test_chapter_page(browser, site_url, number, path):
         math = _math_report(visit.page)
         assert math["katex"] > 30 and math["errors"] == 0 and math["raw"] == 0 and math["dollars"] == 0, math
         assert _wide_math(visit.page) == [], "display math wider than the column at 1280 px: split it (aligned)"
+        for src, own, natural, shown, smallest_pt, _ in _figure_sizes(visit.page):
+            assert abs(natural - own) <= 1, f"{src}: the page gives it {own} px, the file is {natural} px wide"
+            assert shown >= own - 0.5, f"{src} is shrunk from {own} to {shown:.0f} px at 1280 px"
+            if smallest_pt:
+                assert smallest_pt * 4 / 3 * shown / own >= 12 - 0.01, f"{src}: text under 12 px at 1280 px"
         visit.check_clean(site_url)
     finally:
         visit.close()
+
+
+def _figure_sizes(page):
+    """Each figure the page shows (not those an instrument replaced): its src, its own width (the img's width
+    attribute), the file's width as decoded, the width shown (CSS pixels), the smallest text in an SVG figure in
+    points (matplotlib draws each glyph scaled by size/100; the animations give font-size in pixels), and whether
+    its frame takes keyboard focus when the figure scrolls."""
+    return page.evaluate(r"""async () => {
+        const out = [];
+        for (const img of document.querySelectorAll('.book-figure img')) {
+            if (!img.getClientRects().length) continue;
+            let smallest = null;
+            if (img.getAttribute('src').endsWith('.svg')) {
+                const svg = await (await fetch(img.src)).text();
+                const sizes = [...svg.matchAll(/scale\(([0-9.]+) -\1\)/g)].map(m => parseFloat(m[1]) * 100)
+                    .concat([...svg.matchAll(/font-size[=:]\s*"?([0-9.]+)/g)].map(m => parseFloat(m[1]) * 0.75));
+                smallest = sizes.length ? Math.min(...sizes) : null;
+            }
+            const frame = img.closest('.book-figure');
+            out.push([img.getAttribute('src'), parseFloat(img.getAttribute('width')), img.naturalWidth,
+                      parseFloat(getComputedStyle(img).width), smallest,
+                      frame.scrollWidth <= frame.clientWidth + 1 || frame.tabIndex === 0]);
+        }
+        return out;
+    }""")
 
 
 def _wide_math(page):
@@ -84,18 +114,25 @@ def _wide_math(page):
         .map(e => [e.querySelector('annotation').textContent.trim().slice(0, 50), e.tabIndex === 0])""")
 
 
-def test_math_wider_than_a_phone_scrolls_by_keyboard(browser, site_url):
-    """At 390 px some display formulas are wider than the screen: each scrolls in its own box (never the page),
-    and a keyboard can reach that box to scroll it."""
-    wide = []
+def test_a_phone_scrolls_wide_math_and_figures_by_keyboard(browser, site_url):
+    """At 390 px some display formulas and figures are wider than the screen: each scrolls in its own box (never
+    the page), and a keyboard can reach that box to scroll it. A figure is shrunk no further than where its smallest
+    text is 9 px (bookbuild/macros.py FIGURE_FLOOR)."""
+    wide, small = [], []
     for path in chapter_pages().values():
         visit = Visit(browser, f"{site_url}{path}/", viewport=(390, 844))
         try:
             assert visit.page.evaluate("document.documentElement.scrollWidth") <= 390, f"{path} overflows the page"
             wide += [(path, tex) for tex, focusable in _wide_math(visit.page) if not focusable]
+            for src, own, _, shown, smallest_pt, focusable in _figure_sizes(visit.page):
+                if smallest_pt and smallest_pt * 4 / 3 * shown / own < 9 - 0.01:
+                    small.append((src, round(smallest_pt * 4 / 3 * shown / own, 1)))
+                if not focusable:
+                    wide.append((path, src))
         finally:
             visit.close()
-    assert wide == [], f"formulas that scroll but cannot take focus: {wide}"
+    assert wide == [], f"formulas or figures that scroll but cannot take focus: {wide}"
+    assert small == [], f"figures whose text a phone shows under 9 px: {small}"
 
 
 def test_math_shows_without_javascript(browser, site_url):

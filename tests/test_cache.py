@@ -144,6 +144,30 @@ def test_figures_are_deterministic(cache_dir):
     assert figures.render("ch01.channels")[0] == png
 
 
+@pytest.mark.parametrize("figsize, fontsize, problem", [
+    ((9.0, 3.0), 10, "px wide, more than the 676 px column"),
+    ((6.0, 3.0), 7, "text below 9 pt: 'stride 2' at 7 pt"),
+])
+@pytest.mark.parametrize("format", ["svg", "png"])
+def test_an_illegible_figure_is_refused_by_name(figsize, fontsize, problem, format):
+    """A figure drawn wider than the column, or with text a reader could not read there, fails its drawing (and
+    so the build, which names the figure); the same figure at the column's width with 9 pt text is drawn."""
+    from cnnbook.figures.common import plt
+
+    def draw(size, points):
+        fig, ax = plt.subplots(figsize=size)
+        ax.plot([0, 1], [1, 0])
+        ax.set_title("stride 2", fontsize=points)
+        return fig
+
+    bad = figures.FigureSpec("ch00.demo", lambda: draw(figsize, fontsize), "a demonstration line, too big", format)
+    with pytest.raises(ValueError, match=f"figure 'ch00.demo': .*{problem}"):
+        figures._draw(bad)
+    good = figures.FigureSpec("ch00.demo", lambda: draw((6.5, 3.0), 9), "a demonstration line", format)
+    width, _ = figures.pixel_size(figures._draw(good), format)
+    assert 450 < width <= figures.COLUMN_PX
+
+
 def test_every_figure_has_alt_text_and_the_right_format():
     for name in figures.names():
         spec = figures.spec(name)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 
 from cnnbook import experiments, functional, kernels, matrices, reference
@@ -52,11 +54,12 @@ def flip():
     impulse[2, 2] = 1.0
     corr = reference.correlate2d(np.pad(impulse, 1), ASYMMETRIC_KERNEL)
     conv = reference.convolve2d(np.pad(impulse, 1), ASYMMETRIC_KERNEL)
-    fig, axes = plt.subplots(1, 4, figsize=(10, 2.9), gridspec_kw={"width_ratios": [5, 3, 5, 5]})
-    draw_grid(axes[0], impulse, "impulse $\\delta$")
-    draw_grid(axes[1], ASYMMETRIC_KERNEL, "kernel $K$")
-    draw_grid(axes[2], corr, "cross-correlation $\\delta \\star K$", cmap="Oranges")
-    draw_grid(axes[3], conv, "convolution $\\delta * K$", cmap="Greens")
+    fig, axes = plt.subplots(1, 4, figsize=(6.8, 2.25), gridspec_kw={"width_ratios": [5, 3, 5, 5]})
+    draw_grid(axes[0], impulse, "impulse\n$\\delta$")
+    draw_grid(axes[1], ASYMMETRIC_KERNEL, "kernel\n$K$")
+    draw_grid(axes[2], corr, "cross-correlation\n$\\delta \\star K$", cmap="Oranges")
+    draw_grid(axes[3], conv, "convolution\n$\\delta * K$", cmap="Greens")
+    fig.subplots_adjust(left=0.01, right=0.99, wspace=0.12)
     return fig
 
 
@@ -111,20 +114,20 @@ def feature_map_kernels():
 def feature_maps(size=140):
     """The same photograph through six kernels: each feature map marks where its pattern occurs."""
     cat = photo("chelsea", size=size, backend="numpy")
-    fig, axes = plt.subplots(2, 3, figsize=(9.6, 5.0))
+    fig, axes = plt.subplots(2, 3, figsize=(6.7, 3.6))
     for ax, (name, signed) in zip(axes.ravel(), feature_map_kernels()):
         k = kernels.kernel(name)
         out = functional.conv2d(cat[None, None], k[None, None])[0, 0]
         shown = out if signed else np.clip(out, 0, 1)
         draw_image(ax, shown, name, signed=signed)
-    fig.tight_layout(h_pad=1.6)  # the second row's titles clear of the first row's maps
+    fig.tight_layout(h_pad=1.0, w_pad=0.6)  # the second row's titles clear of the first row's maps
     return fig
 
 
 @register(
     "ch01.equivariance",
-    alt="Four panels: the cat photograph, the Sobel feature map of the shifted photograph, the shifted Sobel "
-    "feature map, and their absolute difference, which is zero everywhere except thin lines at the edge "
+    alt="Four panels in two rows: the cat photograph, the Sobel feature map of the shifted photograph, the "
+    "shifted Sobel feature map, and their absolute difference, which is zero everywhere except thin lines at the edge "
     "of the zero band the shift brought in and along the last row and column.",
     format="png",
 )
@@ -132,7 +135,8 @@ def equivariance():
     """Translation equivariance on a real image, and the border where it breaks."""
     image, a, b = equivariance_maps()
     dy, dx = EQUIVARIANCE_SHIFT
-    fig, axes = plt.subplots(1, 4, figsize=(11, 2.7))
+    fig, axes = plt.subplots(2, 2, figsize=(6.7, 4.7))
+    axes = axes.ravel()
     draw_image(axes[0], image, "input $x$")
     draw_image(axes[1], a, f"conv(shift(x)), shift ({dy}, {dx})", signed=True)
     draw_image(axes[2], b, "shift(conv(x))", signed=True)
@@ -140,7 +144,7 @@ def equivariance():
     axes[3].imshow(diff, cmap="magma")
     axes[3].set_title(f"|difference|, max {diff.max():.2f}")
     axes[3].set_axis_off()
-    fig.tight_layout()
+    fig.tight_layout(h_pad=1.0, w_pad=1.0)
     return fig
 
 
@@ -154,8 +158,8 @@ def colour_filters():
 
 @register(
     "ch01.channels",
-    alt="The red, green and blue channels of the cat photograph, and the two output feature maps of a layer "
-    "with two 3-channel filters: one responds to red-minus-blue colour (the orange fur lights up), the "
+    alt="The red, green and blue channels of the cat photograph in a row, and below them the two output feature "
+    "maps of a layer with two 3-channel filters: one responds to red-minus-blue colour (the orange fur lights up), the "
     "other to vertical edges in all three channels at once.",
     format="png",
 )
@@ -164,14 +168,18 @@ def channels(size=110):
     cat = photo("chelsea", size=size, gray=False, backend="numpy")
     weight = colour_filters()
     out = functional.conv2d(cat[None], weight)[0]
-    fig, axes = plt.subplots(1, 5, figsize=(12, 2.5))
+    # the three input channels above, the two output maps below them, all at one size
+    fig = plt.figure(figsize=(6.7, 3.7))
+    grid = fig.add_gridspec(2, 6)
+    axes = [fig.add_subplot(grid[0, 0:2]), fig.add_subplot(grid[0, 2:4]), fig.add_subplot(grid[0, 4:6]),
+            fig.add_subplot(grid[1, 1:3]), fig.add_subplot(grid[1, 3:5])]
     for ax, channel, name, cmap in zip(axes[:3], cat, ("red", "green", "blue"), ("Reds_r", "Greens_r", "Blues_r")):
         ax.imshow(channel, cmap=cmap, vmin=0, vmax=1)
         ax.set_title(f"input channel: {name}")
         ax.set_axis_off()
     draw_image(axes[3], out[0], "output 0: red − blue", signed=True)
     draw_image(axes[4], out[1], "output 1: vertical edges", signed=True)
-    fig.tight_layout()
+    fig.tight_layout(h_pad=1.0, w_pad=0.6)
     return fig
 
 
@@ -194,7 +202,7 @@ def conv_matrix(n=MATRIX_SIDE):
         ("zero padding 1: %d×%d", matrices.conv_matrix(k, (n, n), padding=1), n),
         ("circular: %d×%d", matrices.conv_matrix(k, (n, n), circular=True), n),
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(11, 3.9), gridspec_kw={"width_ratios": [1, 1, 1]})
+    fig, axes = plt.subplots(1, 3, figsize=(6.9, 2.9), gridspec_kw={"width_ratios": [1, 1, 1]})
     for ax, (title, m, w_out) in zip(axes, cases):
         masked = np.ma.masked_equal(m, 0)
         ax.imshow(masked, cmap="viridis", vmin=1, vmax=9)
@@ -203,11 +211,12 @@ def conv_matrix(n=MATRIX_SIDE):
         for c in range(0, m.shape[1] + 1, n):
             ax.axvline(c - 0.5, color="black", linewidth=0.8)
         ax.set_title(title % m.shape)
-        ax.set_xlabel("input pixel (row-major)")
-        ax.set_ylabel("output pixel")
+        ax.set_xlabel("input pixel")
+        ax.set_ylabel("output pixel", loc="top" if m.shape[0] < m.shape[1] else "center")
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.tight_layout()
+        ax.set_anchor("N")  # the titles on one line, the short valid matrix at the top
+    fig.tight_layout(w_pad=0.5)
     return fig
 
 
@@ -223,7 +232,7 @@ def timings():
     """Measured seconds per call of the implementations, median and range of the repeats (cached experiment)."""
     result = experiments.run("ch01.conv_timings")
     styles = {"naive loops": ("#d62728", "o"), "im2col + matmul": ("#1f77b4", "s"), "FFT": ("#2ca02c", "^")}
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, axes = plt.subplots(1, 2, figsize=(6.8, 3.6), layout="constrained")
     for ax, setting in zip(axes, result["settings"]):
         for method in setting["methods"]:
             color, marker = styles[method]
@@ -237,12 +246,17 @@ def timings():
         ax.set_xticks(setting["kernels"], [str(k) for k in setting["kernels"]])
         ax.minorticks_off()
         ax.set_xlabel("kernel size k (k×k)")
-        ax.set_ylabel("seconds per call")
         title, _, detail = setting["description"].partition(": ")
         ax.set_title(f"{title}\n{detail}", fontsize=10)
-        ax.legend(frameon=False)
-    fig.suptitle(f"measured on {result['machine']}", fontsize=9, color="#444444")
-    fig.tight_layout()
+    axes[0].set_ylabel("seconds per call")
+    # one legend for both panels, above them and clear of the data: every method drawn in either panel
+    handles = {}
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), loc="outside upper center", ncols=len(handles), frameon=False)
+    machine = textwrap.fill(f"measured on {result['machine']}", 80)
+    fig.supxlabel(machine, fontsize=9, color="#444444")
     return fig
 
 
@@ -258,14 +272,25 @@ def kernel_explorer():
     x = next(iter(explorer_inputs().values()))
     w = kernels.kernel("sobel x")
     y = functional.conv2d(x[None, None], w[None, None])[0, 0]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.4), gridspec_kw={"width_ratios": [12, 4, 10]})
-    draw_grid(axes[0], x, "input {}×{} (pixel values)".format(*x.shape), cmap="Blues", fmt="{:.1f}", vmin=0, vmax=1.3)
-    draw_grid(axes[1], w, "kernel: Sobel x", cmap="RdBu_r", vmin=-3, vmax=3)
+    # The kernel on top, the input and the feature map side by side below it, the same size: one row of all three
+    # would not fit the column with cells wide enough for the 9 pt numbers ("0.8" in the input, "-1.1" in the map).
+    cell, gap, title = 0.32, 0.3, 0.3  # inches
+    in_cell = cell * y.shape[1] / x.shape[1]
+    width = x.shape[1] * in_cell + gap + y.shape[1] * cell
+    height = 2 * title + 3 * cell + 0.15 + y.shape[0] * cell
+    fig = plt.figure(figsize=(width, height))
+
+    def grid_axes(left, top, shape, size):
+        rows, cols = shape
+        return fig.add_axes((left / width, (top - rows * size) / height, cols * size / width, rows * size / height))
+
+    kernel_ax = grid_axes((width - w.shape[1] * cell) / 2, height - title, w.shape, cell)
+    input_ax = grid_axes(0, y.shape[0] * cell, x.shape, in_cell)
+    map_ax = grid_axes(width - y.shape[1] * cell, y.shape[0] * cell, y.shape, cell)
+    draw_grid(input_ax, x, "input {}×{} (pixel values)".format(*x.shape), cmap="Blues", fmt="{:.1f}", vmin=0,
+              vmax=1.3)
+    draw_grid(kernel_ax, w, "kernel: Sobel x", cmap="RdBu_r", vmin=-3, vmax=3)
     limit = float(np.abs(y).max())
-    draw_grid(axes[2], y, "feature map {}×{}".format(*y.shape), cmap="RdBu_r", fmt="{:.1f}", vmin=-limit * 1.5,
+    draw_grid(map_ax, y, "feature map {}×{}".format(*y.shape), cmap="RdBu_r", fmt="{:.1f}", vmin=-limit * 1.5,
               vmax=limit * 1.5)
-    for ax in axes:
-        for text in ax.texts:
-            text.set_fontsize(6.5)
-    fig.tight_layout()
     return fig

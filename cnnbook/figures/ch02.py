@@ -86,22 +86,28 @@ def transposed_matrix(n=None):
     """The convolution matrix C and its transpose, the matrix of the transposed convolution."""
     n = TRANSPOSED_MATRIX_SIZE if n is None else n
     c = matrices.conv_matrix(ASYMMETRIC_KERNEL, (n, n))
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4.2), gridspec_kw={"width_ratios": [16, 5.5]})
-    for ax, m, title in ((axes[0], c, "convolution $C$: %d×%d"), (axes[1], c.T, "transposed $C^\\top$: %d×%d")):
+    # one cell is the same size in both matrices, large enough for a 9 pt number: the axes are placed in inches
+    cell, left, gap, right, bottom, top = 0.25, 0.45, 0.75, 0.15, 0.4, 0.55
+    rows, cols = c.shape
+    width = left + cols * cell + gap + rows * cell + right
+    height = bottom + cols * cell + top
+    fig = plt.figure(figsize=(width, height))
+    boxes = ((left, bottom + (cols - rows) * cell / 2, cols * cell, rows * cell),
+             (left + cols * cell + gap, bottom, rows * cell, cols * cell))
+    titles = ("convolution $C$: %d×%d", "transposed $C^\\top$\n%d×%d")
+    for box, m, title in zip(boxes, (c, c.T), titles):
+        ax = fig.add_axes([box[0] / width, box[1] / height, box[2] / width, box[3] / height])
         ax.imshow(np.ma.masked_equal(m, 0), cmap="viridis", vmin=1, vmax=9)
         for (r, col), v in np.ndenumerate(m):
             if v:
-                ax.text(col, r, f"{v:g}", ha="center", va="center", fontsize=7, color="white" if v < 6 else "black")
+                ax.text(col, r, f"{v:g}", ha="center", va="center", fontsize=9, color="white" if v < 6 else "black")
         ax.set_xticks(np.arange(m.shape[1] + 1) - 0.5, minor=True)
         ax.set_yticks(np.arange(m.shape[0] + 1) - 0.5, minor=True)
         ax.grid(which="minor", color="#cccccc", linewidth=0.5)
         ax.tick_params(which="both", bottom=False, left=False, labelbottom=False, labelleft=False)
         ax.set_title(title % m.shape)
-    axes[0].set_xlabel("input pixel (16)")
-    axes[0].set_ylabel("output pixel (4)")
-    axes[1].set_xlabel("input pixel (4)")
-    axes[1].set_ylabel("output pixel (16)")
-    fig.tight_layout()
+        ax.set_xlabel(f"input pixel ({m.shape[1]})")
+        ax.set_ylabel(f"output pixel ({m.shape[0]})")
     return fig
 
 
@@ -130,20 +136,32 @@ def checkerboard():
     expect(patterns[0] > 0.5 and max(patterns[1:]) < 1e-12,
            "ch02.checkerboard's alt text: only the 3×3 kernel's response to a constant varies")
     _, results = checkerboard_images()
-    fig, axes = plt.subplots(2, 3, figsize=(10, 6.6), gridspec_kw={"height_ratios": [3, 2]})
+    # panels placed in inches: each photograph pixel is a whole number of the PNG's pixels (3 at 100 dpi), so
+    # that the figure itself adds no uneven pattern; each method's name on two lines, to fit over its panel
+    side, left, gap, row_gap, top = 1.92, 0.3, 0.2, 0.38, 0.5
+    width, height = left + 3 * side + 2 * gap, 2 * side + row_gap + top
+    fig = plt.figure(figsize=(width, height))
     crop = (slice(12, 76), slice(34, 98))
+    shown = (slice(0, 4), slice(0, 4))  # the pattern repeats every UPSAMPLE cells: 4×4 cells show all its values
     for col, ((label, image), up) in enumerate(zip(results.items(), upsamplers().values())):
-        axes[0, col].imshow(np.clip(image[crop], 0, 1), cmap="gray", vmin=0, vmax=1)
-        axes[0, col].set_title(label)
-        axes[0, col].set_axis_off()
+        x = (left + col * (side + gap)) / width
+        photo_ax = fig.add_axes([x, (side + row_gap) / height, side / width, side / height])
+        photo_ax.imshow(np.clip(image[crop], 0, 1), cmap="gray", vmin=0, vmax=1)
+        photo_ax.set_title(label.replace(", ", ",\n"))
         pattern = constant_response(up)
-        axes[1, col].imshow(pattern, cmap="viridis", vmin=0, vmax=2)
-        for (r, c), v in np.ndenumerate(pattern):
-            axes[1, col].text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=7,
-                              color="white" if v < 1.2 else "black")
-        axes[1, col].set_title(f"constant input: {pattern.min():.2f} to {pattern.max():.2f}")
-        axes[1, col].set_axis_off()
-    fig.tight_layout()
+        pattern_ax = fig.add_axes([x, 0, side / width, side / height])
+        pattern_ax.imshow(pattern[shown], cmap="viridis", vmin=0, vmax=2)
+        for (r, c), v in np.ndenumerate(pattern[shown]):
+            pattern_ax.text(c, r, f"{v:.2f}", ha="center", va="center", fontsize=10,
+                            color="white" if v < 1.2 else "black")
+        pattern_ax.set_title(f"values {pattern.min():.2f} to {pattern.max():.2f}")
+        for ax in (photo_ax, pattern_ax):
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if col == 0:
+                ax.set_ylabel("photograph" if ax is photo_ax else "constant input")
     return fig
 
 
@@ -183,7 +201,7 @@ def stride_equivariance_figure():
     shifts = np.array(result["shifts"])
     labels = [k for k in result if k != "shifts"]
     colours = ("#e8590c", "#f2a65a", "#1f77b4")
-    fig, ax = plt.subplots(figsize=(7.8, 3.2))
+    fig, ax = plt.subplots(figsize=(6.9, 3.2))
     width = 0.27
     for n, (label, colour) in enumerate(zip(labels, colours)):
         ax.bar(shifts + (n - 1) * width, result[label], width=width, color=colour,
@@ -191,6 +209,6 @@ def stride_equivariance_figure():
     ax.set_xticks(shifts)
     ax.set_xlabel("horizontal shift of the input (pixels)")
     ax.set_ylabel("relative RMS error\n(interior)")
-    ax.legend(frameon=False, fontsize=9, ncol=len(labels), loc="lower center", bbox_to_anchor=(0.5, 1.0))  # above
+    ax.legend(frameon=False, ncol=len(labels), loc="lower center", bbox_to_anchor=(0.5, 1.0))  # above
     fig.tight_layout()
     return fig

@@ -32,11 +32,13 @@ EXAMPLE = np.array([[1, 3, 2, 0], [4, 6, 1, 1], [0, 2, 5, 7], [1, 1, 3, 2]], dty
 def pooling_example():
     """Max and average pooling of a 4×4 grid with 2×2 windows, stride 2."""
     x = EXAMPLE[None, None]
-    fig, axes = plt.subplots(1, 3, figsize=(8.4, 2.9), gridspec_kw={"width_ratios": [4, 2, 2]})
+    fig, axes = plt.subplots(1, 3, figsize=(6.8, 2.7), gridspec_kw={"width_ratios": [4, 2, 2]})
     colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
-    draw_grid(axes[0], EXAMPLE, "input", cmap="Greys", vmin=0, vmax=14)
-    draw_grid(axes[1], functional.max_pool2d(x, 2)[0, 0], "max pool 2×2", cmap="Greys", vmin=0, vmax=14)
-    draw_grid(axes[2], functional.avg_pool2d(x, 2)[0, 0], "average pool 2×2", cmap="Greys", vmin=0, vmax=14)
+    draw_grid(axes[0], EXAMPLE, "input", cmap="Greys", vmin=0, vmax=14, fontsize=11)
+    draw_grid(axes[1], functional.max_pool2d(x, 2)[0, 0], "max pool 2×2", cmap="Greys", vmin=0, vmax=14,
+              fontsize=11)
+    draw_grid(axes[2], functional.avg_pool2d(x, 2)[0, 0], "average pool 2×2", cmap="Greys",
+              vmin=0, vmax=14, fontsize=11)
     for n, colour in enumerate(colours):
         r, c = divmod(n, 2)
         for ax, origin, size in ((axes[0], (2 * r, 2 * c), 2), (axes[1], (r, c), 1), (axes[2], (r, c), 1)):
@@ -67,7 +69,11 @@ def pooled_photo():
               (f"average pool {WIDE}×{WIDE}", functional.avg_pool2d(feature, WIDE))]
     panels = [(f"input {size(x)}", x), (f"Sobel x + ReLU, {size(feature)}", feature)]
     panels += [(f"{name} → {size(y)}", y) for name, y in pooled]
-    fig, axes = plt.subplots(1, 5, figsize=(12, 2.8))
+    # two rows: the photograph, its feature map and the 2×2 pool above; the two wide pools side by side below
+    fig = plt.figure(figsize=(6.7, 4.7))
+    grid = fig.add_gridspec(2, 6)
+    axes = [fig.add_subplot(grid[0, 2 * n:2 * n + 2]) for n in range(3)]
+    axes += [fig.add_subplot(grid[1, 2 * n + 1:2 * n + 3]) for n in range(2)]
     top = float(feature.max())
     for ax, (title, y) in zip(axes, panels):
         if y is x:
@@ -76,41 +82,42 @@ def pooled_photo():
             ax.imshow(y[0, 0], cmap="magma", vmin=0, vmax=top)
             ax.set_title(title)
             ax.set_axis_off()
-    fig.tight_layout()
+    fig.tight_layout(h_pad=1.2, w_pad=0.8)
     return fig
 
 
 @register(
     "ch03.invariance",
     alt=f"Three charts of the shift measurement on {len(PHOTOS)} photographs, one line and one colour per "
-    f"ending. Left, against the diagonal shift of the input ({min(SHIFTS)} to {max(SHIFTS)} pixels), how much "
-    "each output changes as it is: a line for the mean over the photographs in a shaded band for their range. "
-    "The two convolutions without pooling sit highest, the pooled endings lower, global average pooling "
-    "near zero; section 3.3 of the text states each comparison. Middle, the change after realigning by whole "
-    "output cells: zero at every shift for the plain convolution, and zero for the pooled and strided maps "
-    "only at shifts that are multiples of their stride. Right, the change at a one-pixel shift for each "
-    "ending, with a grey line per photograph joining its values, so each comparison can be read photograph "
-    "by photograph.",
+    f"ending. Top left, against the diagonal shift of the input ({min(SHIFTS)} to {max(SHIFTS)} pixels), how "
+    "much each output changes as it is: a line for the mean over the photographs in a shaded band for their "
+    "range. The two convolutions without pooling sit highest, the pooled endings lower, global average pooling "
+    "near zero; section 3.3 of the text states each comparison. Top right, on the same scale, the change after "
+    "realigning by whole output cells: zero at every shift for the plain convolution, and zero for the pooled "
+    "and strided maps only at shifts that are multiples of their stride. Bottom left, the change at a one-pixel "
+    "shift for each ending, numbered as in the legend beside it, with a grey line per photograph joining its "
+    "values, so each comparison can be read photograph by photograph.",
 )
 def invariance():
-    """Invariance (left), equivariance (middle) and the one-pixel change photograph by photograph (right)."""
+    """Invariance (top left), equivariance (top right) and the one-pixel change photograph by photograph (bottom
+    left), with the legend's numbered endings beside it."""
     result = shift_measurement()
     shifts = result["shifts"]
     colours = ["#1f77b4", "#ff7f0e", "#d62728", "#2ca02c", "#17becf", "#9467bd", "#444444"]
     markers = ["o", "s", "^", "v", "X", "D", "P"]
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), gridspec_kw={"width_ratios": [3, 3, 2.4]})
+    fig, grid = plt.subplots(2, 2, figsize=(6.9, 5.6), sharey="row")
+    axes = (grid[0, 0], grid[0, 1], grid[1, 0])
     for (label, curves), marker, colour in zip(result["endings"].items(), markers, colours):
         for ax, kind in ((axes[0], "changed"), (axes[1], "realigned")):
             values = np.asarray(curves[kind])
             ax.fill_between(shifts, values.min(axis=0), values.max(axis=0), color=colour, alpha=0.15, linewidth=0)
             ax.plot(shifts, values.mean(axis=0), "-", marker=marker, color=colour, label=label, markersize=4)
-    axes[0].set_title("output compared as it is (0 = invariant)")
-    axes[1].set_title("after the best whole-cell realignment (0 = equivariant)")
+    axes[0].set_title("as it is (0 = invariant)")
+    axes[1].set_title("realigned (0 = equivariant)")
     for ax in axes[:2]:
-        ax.set_xlabel("diagonal shift of the input (pixels)")
+        ax.set_xlabel("diagonal shift (pixels)")
         ax.set_xticks(shifts)
-        ax.set_ylabel("relative change of the output")
-    axes[1].sharey(axes[0])
+    axes[0].set_ylabel("relative change of the output")
     one = shifts.index(1)
     labels = list(result["endings"])
     at_one = np.array([[curve[one] for curve in result["endings"][label]["changed"]] for label in labels])
@@ -120,12 +127,14 @@ def invariance():
         axes[2].scatter(np.full(values.shape, position), values, marker=marker, color=colour, s=18, zorder=2)
     axes[2].set_xticks(positions, [str(n + 1) for n in positions])
     axes[2].set_xlabel("ending (numbered as in the legend)")
-    axes[2].set_ylabel("relative change at a one-pixel shift")
-    axes[2].set_title("one-pixel shift, photograph by photograph")
-    fig.tight_layout(rect=(0, 0.16, 1, 1))
+    axes[2].set_ylabel("relative change")
+    axes[2].set_title("one-pixel shift, by photograph")
+    # the legend takes the fourth cell, beside the chart whose x axis it numbers
+    grid[1, 1].set_axis_off()
     handles, names = axes[0].get_legend_handles_labels()
-    fig.legend(handles, [f"{n + 1}. {name}" for n, name in enumerate(names)], loc="lower center", ncol=4,
-               frameon=False, fontsize=9)
+    grid[1, 1].legend(handles, [f"{n + 1}. {name}" for n, name in enumerate(names)], loc="center left",
+                      frameon=False, borderaxespad=0, handlelength=1.8)
+    fig.tight_layout(h_pad=1.5, w_pad=1.0)
     return fig
 
 
@@ -138,8 +147,11 @@ def invariance():
 def where():
     """Two positions one pixel apart that WIDE×WIDE max pooling cannot tell apart."""
     row, col = WHERE_BLOB
-    fig, axes = plt.subplots(1, 4, figsize=(10, 2.7), gridspec_kw={"width_ratios": [4, 1, 4, 1]})
-    for ax_in, ax_out, c in ((axes[0], axes[1], col), (axes[2], axes[3], WHERE_MOVED_COL)):
+    # each pooled map drawn as large as its image, so one pooled cell covers the window it summarises;
+    # a wider gap between the two pairs
+    fig, axes = plt.subplots(1, 5, figsize=(6.8, 1.9), gridspec_kw={"width_ratios": [1, 1, 0.25, 1, 1]})
+    axes[2].set_axis_off()
+    for ax_in, ax_out, c in ((axes[0], axes[1], col), (axes[3], axes[4], WHERE_MOVED_COL)):
         image = blob(row, c)
         ax_in.imshow(image[0, 0], cmap="magma", vmin=0, vmax=0.25)
         ax_in.set_title(f"blob at ({row}, {c})")
@@ -149,5 +161,5 @@ def where():
         for ax in (ax_in, ax_out):
             ax.set_xticks([])
             ax.set_yticks([])
-    fig.tight_layout()
+    fig.tight_layout(w_pad=0.6)
     return fig

@@ -54,7 +54,7 @@ def multichannel():
     per_channel = np.array([[functional.conv2d(x[c][None, None], w[o, c][None, None])[0, 0]
                              for c in range(3)] for o in range(2)])
     summed = functional.conv2d(x[None], w)[0]
-    fig, axes = plt.subplots(4, 3, figsize=(9, 9.4))
+    fig, axes = plt.subplots(4, 3, figsize=(6.6, 7.0))
     limits = [max(float(np.abs(summed[o]).max()), float(np.abs(per_channel[o]).max())) for o in range(2)]
     for c, name in enumerate(CHANNELS):
         axes[c, 0].imshow(x[c], cmap="gray", vmin=0, vmax=1)
@@ -64,12 +64,12 @@ def multichannel():
             axes[c, o + 1].set_title(f"x[{c}] ⋆ w[{o}, {c}]")
     axes[3, 0].imshow(np.moveaxis(x, 0, -1))
     axes[3, 0].set_title("the photograph")
-    for o, label in enumerate(("filter 0: edges", "filter 1: redness")):
+    for o, label in enumerate(("edges", "redness")):
         axes[3, o + 1].imshow(summed[o], cmap="RdBu_r", vmin=-limits[o], vmax=limits[o])
         axes[3, o + 1].set_title(f"y[{o}] = sum ({label})")
     for ax in axes.flat:
         ax.set_axis_off()
-    fig.tight_layout()
+    fig.tight_layout(pad=0.3, h_pad=1.4, w_pad=0.6)
     return fig
 
 
@@ -82,13 +82,13 @@ def multichannel():
 def weights():
     """The (2, 3, 3, 3) weight tensor of the two filters, slice by slice."""
     w = opponent_filters()
-    fig, axes = plt.subplots(2, 3, figsize=(8, 5.6))
+    fig, axes = plt.subplots(2, 3, figsize=(6.6, 4.7))
     for o in range(2):
         limit = float(np.abs(w[o]).max())
         for c, name in enumerate(CHANNELS):
             draw_grid(axes[o, c], w[o, c], f"w[{o}, {c}] ({name})", cmap="RdBu_r", fmt="{:.2g}",
-                      vmin=-limit * 1.6, vmax=limit * 1.6)
-    fig.tight_layout()
+                      vmin=-limit * 1.6, vmax=limit * 1.6, fontsize=10)
+    fig.tight_layout(pad=0.3, h_pad=1.2, w_pad=1.0)
     return fig
 
 
@@ -115,7 +115,7 @@ def costs():
     """Counted cost and measured time (median and range of the rounds) of standard, grouped and separable layers."""
     result = cost_measurements()
     c = result["channels"]
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    fig, axes = plt.subplots(1, 2, figsize=(7, 3.9))
     for label, style in zip(COST_LABELS, ("-o", "-s", "-^")):     # the cached results' keys come back sorted
         axes[0].plot(c, np.array(result["macs"][label]) / 1e6, style, label=label)
         rounds = np.array(result["rounds"][label]) * 1e3            # (channel counts, rounds), milliseconds
@@ -123,17 +123,20 @@ def costs():
         bars = np.stack([median - rounds.min(axis=1), rounds.max(axis=1) - median])
         axes[1].errorbar(c, median, yerr=bars, fmt=style, capsize=3, label=label)
     axes[0].set_ylabel("million multiply-accumulates")
-    axes[0].set_title(f"counted, one {SIZE}×{SIZE} image")
-    axes[1].set_ylabel(f"milliseconds (median and range of {result['repeat']} rounds)")
-    axes[1].set_title("measured with cnnbook when this page was built")
-    fig.suptitle(result["machine"], fontsize=9, y=0.01, va="bottom", color="#555555")
+    axes[0].set_title(f"counted, one {SIZE}×{SIZE} map")
+    axes[1].set_ylabel(f"milliseconds (median, range of {result['repeat']})")
+    axes[1].set_title("measured with cnnbook")
     for ax in axes:
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xticks(c, [str(v) for v in c])
-        ax.set_xlabel("channels in = channels out")
-        ax.legend(frameon=False, fontsize=9)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))  # a band at the bottom for the processor's name, clear of the x labels
+        ax.set_xlabel("channels in = out")
+    handles, labels = axes[0].get_legend_handles_labels()   # one legend for both panels, above them
+    fig.legend(handles, labels, loc="upper center", ncol=3, frameon=False, fontsize=9, bbox_to_anchor=(0.5, 1.0),
+               handlelength=1.6, columnspacing=1.2)
+    fig.text(0.5, 0.01, f"times measured on {result['machine']}", fontsize=9, ha="center", va="bottom",
+             color="#555555")
+    fig.tight_layout(rect=(0, 0.05, 1, 0.93), w_pad=1.5)  # bands above for the legend, below for the processor
     return fig
 
 
@@ -141,29 +144,31 @@ def _memory_alt():
     rows = backbone_layers()
     convs = sum(r["name"].startswith("conv") for r in rows)
     params = [r["params"] for r in rows if r["params"]]
-    return (f"Left, a bar chart over VGG-16's {convs} convolution and {len(rows) - convs} pooling layers, on a log "
-            f"scale: activations per image are largest in the first layers ({rows[0]['activations'] / 1e6:.1f} "
-            f"million values) and shrink stage by stage, while parameters grow from {min(params):,} to "
-            f"{max(params) / 1e6:.1f} million per layer. Right, training memory with SGD and momentum against batch "
-            "size, in float32 and in mixed precision: the weights with their gradients and momentum are one flat "
-            "line, the same in both; the stored activations grow linearly, overtake the weights at a batch of a "
-            "few images, and take half as much memory in mixed precision.")
+    return (f"Two charts, one above the other. Top, a bar chart over VGG-16's {convs} convolution and "
+            f"{len(rows) - convs} pooling layers, on a log scale: activations per image are largest in the first "
+            f"layers ({rows[0]['activations'] / 1e6:.1f} million values) and shrink stage by stage, while parameters "
+            f"grow from {min(params):,} to {max(params) / 1e6:.1f} million per layer. Bottom, training memory with SGD "
+            "and momentum against batch size, in float32 and in mixed precision: the weights with their gradients "
+            "and momentum are one flat line, the same in both; the stored activations grow linearly, overtake the "
+            "weights at a batch of a few images, and take half as much memory in mixed precision.")
 
 
 @register("ch04.memory", alt=_memory_alt())
 def memory():
     """Activations vs parameters layer by layer, and training memory vs batch size, for VGG-16's features."""
     rows = backbone_layers()
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), gridspec_kw={"width_ratios": [1.6, 1]})
+    fig, axes = plt.subplots(2, 1, figsize=(6.9, 7.6), gridspec_kw={"height_ratios": [1.05, 1]})
     positions = np.arange(len(rows))
     axes[0].bar(positions - 0.2, [r["activations"] for r in rows], 0.4, label="activations per image")
     axes[0].bar(positions + 0.2, [max(r["params"], 1) for r in rows], 0.4, label="parameters")
     axes[0].set_yscale("log")
     axes[0].set_ylim(bottom=1e3)
-    axes[0].set_xticks(positions, [r["name"] for r in rows], rotation=70, fontsize=8)
+    axes[0].set_xlim(-0.6, len(rows) - 0.4)
+    axes[0].set_xticks(positions, [r["name"] for r in rows], rotation=90, fontsize=9)
     axes[0].set_ylabel("values (log scale)")
-    axes[0].legend(frameon=False, fontsize=9)
-    axes[0].set_title(f"VGG-16's convolutional layers, {VGG16_INPUT[1]}×{VGG16_INPUT[2]} input")
+    axes[0].legend(frameon=False, fontsize=9, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0),
+                   borderaxespad=0.2)
+    axes[0].set_title(f"layer by layer, one {VGG16_INPUT[1]}×{VGG16_INPUT[2]} image", pad=24)
     batches = np.array([1, 2, 4, 8, 16, 32, 64, 128])
     mib = 2.0**20
     weight_bytes, _ = training_memory(1, rows)
@@ -178,9 +183,9 @@ def memory():
     axes[1].set_xticks(batches, [str(b) for b in batches])
     axes[1].set_xlabel("batch size")
     axes[1].set_ylabel("MiB (log scale)")
-    axes[1].legend(frameon=False, fontsize=8, loc="upper left")
+    axes[1].legend(frameon=False, fontsize=9, loc="upper left")
     axes[1].set_title("training memory, SGD with momentum")
-    fig.tight_layout()
+    fig.tight_layout(pad=0.3, h_pad=1.5)
     return fig
 
 
@@ -194,14 +199,15 @@ def memory():
 def sharing():
     """Equivariance error of shared, tiled and unshared layers on a real photograph."""
     result = sharing_equivariance()
-    fig, ax = plt.subplots(figsize=(10, 4))
+    fig, ax = plt.subplots(figsize=(7, 4.3))
     for (label, layer), style in zip(result["layers"].items(), ("-o", "-s", "-^", "-D")):
         ax.plot(result["shifts"], layer["error"], style, label=f"{label} ({layer['params']:,} weights)")
     ax.set_xlabel("diagonal shift of the input (pixels)")
     ax.set_ylabel("‖f(shifted x) − shifted f(x)‖ / ‖f(x)‖")
     ax.set_xticks(result["shifts"])
-    ax.legend(frameon=False, fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    fig.tight_layout()
+    ax.legend(frameon=False, fontsize=9, ncol=2, loc="lower center", bbox_to_anchor=(0.5, 1.0), borderaxespad=0.3,
+              columnspacing=1.5)
+    fig.tight_layout(pad=0.3)
     return fig
 
 
@@ -234,17 +240,17 @@ def shape_visualizer():
     rows = stage_shapes()
     maps = [(STAGES["input_size"], STAGES["channels"], "input")]
     maps += [(r["side"], r["channels"], f"stage {r['stage']}") for r in rows]
-    fig, ax = plt.subplots(figsize=(11, 3.6))
-    x, scale = 0.0, 1.0
-    for side, c, label in maps:
-        width = max(c * scale, 2)
-        ax.add_patch(plt.Rectangle((x, 0), width, side, facecolor="#3f51b5", alpha=0.35, edgecolor="#3f51b5"))
-        ax.text(x + width / 2, -18, label, ha="center", fontsize=10)
-        ax.text(x + width / 2, -36, f"{side}×{side}×{c}", ha="center", fontsize=9, color="#444444")
-        x += width + 60
-    ax.set_xlim(-20, x)
-    ax.set_ylim(-45, 235)
+    width, height, slot = 640, 170, 640 / len(maps)  # as the instrument draws it: one slot per map, labels apart
+    widest, tallest = max(c for _, c, _ in maps), max(side for side, _, _ in maps)
+    fig, ax = plt.subplots(figsize=(6.8, 2.6))
+    for index, (side, c, label) in enumerate(maps):
+        w, h, centre = max(1.5, (slot - 12) * c / widest), height * side / tallest, slot * (index + 0.5)
+        ax.add_patch(plt.Rectangle((centre - w / 2, 0), w, h, facecolor="#3f51b5", alpha=0.35, edgecolor="#3f51b5"))
+        ax.text(centre, -8, label, ha="center", va="top", fontsize=10)
+        ax.text(centre, -28, f"{side}×{side}×{c}", ha="center", va="top", fontsize=9, color="#444444")
+    ax.set_xlim(0, width)
+    ax.set_ylim(-50, height + 2)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    fig.tight_layout()
+    fig.tight_layout(pad=0.2)
     return fig

@@ -6,7 +6,7 @@ import numpy as np
 
 from cnnbook import shapes
 from cnnbook.analysis.ch06 import CALCULATOR_DEFAULT, CALCULATOR_REPEATS, SMALL_STACK, effective_fields, network_fields
-from cnnbook.experiments.receptive_fields import ERF_DEPTH, ERF_SIZE
+from cnnbook.experiments.receptive_fields import ERF_DEPTH, ERF_SIZE, ERF_STACKS
 from cnnbook.figures import register
 from cnnbook.figures.common import plt
 
@@ -40,17 +40,17 @@ def cone():
         for unit in chosen[level]:
             below.update(unit * layer["stride"] + m for m in range(layer["kernel_size"]))
         chosen[level - 1] = below
-    fig, ax = plt.subplots(figsize=(11, 4.6))
+    fig, ax = plt.subplots(figsize=(7.0, 3.5))
     all_fields = [shapes.ReceptiveField(1, 1, 0)] + fields
     labels = ["input"] + [layer["name"] for layer in SMALL_STACK]
     for level, (field, length, label) in enumerate(zip(all_fields, lengths, labels)):
         xs = _units(field, length)
         on = np.array([i in chosen[level] for i in range(length)])
-        ax.scatter(xs[~on], np.full((~on).sum(), level), s=28, color="#cccccc", zorder=2)
-        ax.scatter(xs[on], np.full(on.sum(), level), s=46, color="#d62728", zorder=3)
-        ax.text(-2.2, level, label, ha="right", va="center", fontsize=10)
+        ax.scatter(xs[~on], np.full((~on).sum(), level), s=18, color="#cccccc", zorder=2, linewidths=0)
+        ax.scatter(xs[on], np.full(on.sum(), level), s=30, color="#d62728", zorder=3, linewidths=0)
+        ax.text(-1.2, level, label, ha="right", va="center", fontsize=10)
         if level:
-            ax.text(n_input + 0.8, level, f"r = {field.size}, jump {field.jump}", va="center", fontsize=9,
+            ax.text(n_input + 0.2, level, f"r = {field.size}, jump {field.jump}", va="center", fontsize=9,
                     color="#444444")
         if level < top:
             upper = all_fields[level + 1]
@@ -60,7 +60,7 @@ def cone():
                     below = unit * layer["stride"] + m
                     ax.plot([upper.centre + upper.jump * unit, xs[below]], [level + 1, level], color="#f4a3a3",
                             linewidth=0.9, zorder=1)
-    ax.set_xlim(-9, n_input + 7)
+    ax.set_xlim(-1, n_input)
     ax.set_ylim(-0.6, top + 0.6)
     ax.set_axis_off()
     fig.tight_layout()
@@ -87,7 +87,7 @@ GROWTH = {
 )
 def growth(depth=10):
     """Receptive field against depth: linear, with pooling, with dilation."""
-    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    fig, ax = plt.subplots(figsize=(6.9, 3.9))
     n = np.arange(1, depth + 1)
     for (label, make), style in zip(GROWTH.items(), ("-o", "-s", "-^")):
         ax.plot(n, [shapes.receptive_fields(make(k))[-1].size for k in n], style, label=label)
@@ -110,10 +110,11 @@ def _span(values):
 
 @register(
     "ch06.erf",
-    alt="Four square heat maps of how strongly each input pixel influences the centre unit of a deep stack, "
-    "averaged over photographs and, for the random stacks, over random initialisations, each with the theoretical receptive field outlined "
-    "by a dashed square and the centred square that holds most of the gradient by a white one; the panel "
-    f"titles give both widths. The stacks are {ERF_DEPTH} 3 by 3 convolutions with uniform weights and no "
+    alt="Four square heat maps, two by two, of how strongly each input pixel influences the centre unit of a deep "
+    "stack, averaged over photographs and, for the random stacks, over random initialisations, each with the "
+    "theoretical receptive field outlined by a dashed square and the centred square that holds most of the "
+    "gradient by a white one; the panel titles give both widths. "
+    f"The stacks are {ERF_DEPTH} 3 by 3 convolutions with uniform weights and no "
     "nonlinearity, the same with random weights and ReLU, the same with two max pools, and the same with "
     "growing dilations. In every panel the influence is a bump at the centre that fades towards the edges of "
     "the dashed square.",
@@ -122,20 +123,27 @@ def _span(values):
 def erf():
     """Effective receptive fields: where the gradient of one unit actually lands, inside the theoretical field."""
     run = effective_fields()
-    fig, axes = plt.subplots(1, len(run["stacks"]), figsize=(13, 4.1))
-    for ax, entry in zip(axes, run["stacks"].values()):
+    # in the order the stacks are defined (each "the same with" follows the stack it varies), two by two
+    keys = sorted(run["stacks"], key=lambda key: list(ERF_STACKS).index(key) if key in ERF_STACKS else len(ERF_STACKS))
+    fig, axes = plt.subplots(2, 2, figsize=(6.6, 7.8))
+    for ax, key in zip(axes.flat, keys):
+        entry = run["stacks"][key]
         ax.imshow(np.array(entry["map"]), cmap="magma", vmin=0, vmax=1)
         c, size, width = entry["centre"], entry["theoretical"], entry["mean_width"]
         ax.add_patch(plt.Rectangle((c - size / 2, c - size / 2), size, size, fill=False, edgecolor="#4fc3f7",
                                linewidth=1.4, linestyle="--"))
         ax.add_patch(plt.Rectangle((c - width / 2, c - width / 2), width, width, fill=False, edgecolor="white",
                                linewidth=1.2))
-        ax.set_title(f"{entry['title']}\ntheoretical {size}×{size}; {run['mass']:.0%} of the gradient in "
-                     f"{width}×{width}\n(per seed, {len(run['seeds'])} seeds: {_span(entry['widths'])})", fontsize=8.5)
+        title = entry["title"]
+        if len(title) > 34:  # the dilated stack's: its schedule on a line of its own
+            head, _, tail = title.partition(", ")
+            title = f"{head},\n{tail}"
+        ax.set_title(f"{title}\ntheoretical {size}×{size}; {run['mass']:.0%} in {width}×{width}\n"
+                     f"per seed ({len(run['seeds'])} seeds): {_span(entry['widths'])}", fontsize=10)
         ax.set_xlim(-0.5, ERF_SIZE - 0.5)
         ax.set_ylim(ERF_SIZE - 0.5, -0.5)
         ax.set_axis_off()
-    fig.tight_layout()
+    fig.tight_layout(h_pad=2.2, w_pad=1.5)
     return fig
 
 
@@ -153,13 +161,13 @@ def erf_growth_figure():
     growth = run["growth"]
     depth = np.array(growth["depths"])
     widths = np.array(growth["widths"], dtype=float)  # (seeds, depths)
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    fig, ax = plt.subplots(figsize=(6.9, 3.9))
     ax.plot(depth, growth["theoretical"], "-o", label="theoretical: 2n + 1")
     ax.fill_between(depth, widths.min(axis=0), widths.max(axis=0), color="#ff7f0e", alpha=0.2, linewidth=0)
     for row in widths:
         ax.plot(depth, row, "s", color="#ff7f0e", markersize=3.5, alpha=0.6)
     ax.plot(depth, widths.mean(axis=0), "-", color="#ff7f0e",
-            label=f"width holding {run['mass']:.0%} of the gradient ({len(run['seeds'])} seeds, band: lowest to highest)")
+            label=f"width holding {run['mass']:.0%} of the gradient ({len(run['seeds'])} seeds)")
     deep = depth >= ERF_DEPTH
     scale = np.mean(widths.mean(axis=0)[deep] / np.sqrt(depth[deep]))
     ax.plot(depth, scale * np.sqrt(depth), ":", color="#777777", label="∝ √n, for comparison")
@@ -193,17 +201,32 @@ def rf_calculator():
     """The calculator's default state, for readers without JavaScript."""
     layers, n = CALCULATOR_DEFAULT
     fields = shapes.receptive_fields(layers)
-    fig, (table_ax, grid_ax) = plt.subplots(1, 2, figsize=(11, 4.2), gridspec_kw={"width_ratios": [1.5, 1]})
     rows, size = [], n
     for index, ((k, s, *rest), field) in enumerate(zip(layers, fields), start=1):
         p = rest[0] if rest else 0
         size = shapes.conv_output_size(size, k, s, p)
         name = f"conv {k}×{k}, pad {p}" if s == 1 else f"pool {k}×{k}/{s}"
         rows.append([str(index), name, f"{size}×{size}", str(field.size), str(field.jump), str(field.padding)])
+    # laid out in inches: the table on the left, one row per layer, the input grid on the right
+    width, row_height = 6.8, 0.25
+    table_width, grid_side = 3.75, 2.45
+    table_height = row_height * (len(rows) + 1)
+    height = max(table_height, grid_side) + 0.55
+    fig = plt.figure(figsize=(width, height))
+    table_ax = fig.add_axes([0.05 / width, (height - 0.2 - table_height) / height, table_width / width,
+                             table_height / height])
+    grid_ax = fig.add_axes([(width - grid_side - 0.05) / width, 0.3 / height, grid_side / width,
+                            grid_side / height])
     table_ax.axis("off")
     table = table_ax.table(cellText=rows, colLabels=["#", "layer", "output", "r", "jump j", "padding P"],
-                           loc="center", cellLoc="center")
-    table.scale(1, 1.3)
+                           cellLoc="center", bbox=[0, 0, 1, 1], colWidths=[0.3, 1.25, 0.62, 0.36, 0.55, 0.77])
+    table.auto_set_font_size(False)
+    table.set_fontsize(10)
+    for (row, _), cell in table.get_celld().items():
+        cell.set_edgecolor("#999999")
+        cell.set_linewidth(0.6)
+        if row == 0:
+            cell.set_facecolor("#eeeeee")
     field = fields[-1]
     grid_ax.add_patch(plt.Rectangle((0, 0), n, n, facecolor="#eeeeee", edgecolor="#999999"))
     grid_ax.add_patch(plt.Rectangle((-field.padding, -field.padding), field.size, field.size, facecolor="#ff6e42",
@@ -212,7 +235,8 @@ def rf_calculator():
     grid_ax.set_xlim(lo, n + 2)
     grid_ax.set_ylim(n + 2, lo)
     grid_ax.set_aspect("equal")
-    grid_ax.set_title(f"{n}×{n} input: the field of unit (0, 0)", fontsize=10)
-    grid_ax.tick_params(labelsize=8)
-    fig.tight_layout()
+    ticks = np.arange(0, n + 1, max(1, n // 4))
+    grid_ax.set_xticks(ticks)
+    grid_ax.set_yticks(ticks)
+    grid_ax.set_title(f"{n}×{n} input:\nthe field of unit (0, 0)", fontsize=10)
     return fig

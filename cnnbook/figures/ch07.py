@@ -26,24 +26,27 @@ from cnnbook.figures.common import draw_image, plt
         "right the training and test accuracy.",
 )
 def curves():
+    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+
     run = lenet_run()
     history = run["history"]
     epochs = np.arange(1, len(history["train_loss"]) + 1)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    fig, (left, right) = plt.subplots(1, 2, figsize=(6.8, 3.5), layout="constrained")
     left.plot(epochs, history["train_loss"], "-o", ms=3, label="training (shifted digits)")
     left.plot(epochs, history["test_loss"], "-o", ms=3, label=f"test ({len(run['predictions']):,} held out)")
     left.set_xlabel("epoch")
     left.set_ylabel("cross-entropy")
     left.set_yscale("log")
-    left.legend()
-    right.plot(epochs, 100 * np.asarray(history["train_accuracy"]), "-o", ms=3, label="training")
-    right.plot(epochs, 100 * np.asarray(history["test_accuracy"]), "-o", ms=3, label="test")
+    left.yaxis.set_major_locator(FixedLocator((0.03, 0.1, 0.3, 1)))
+    left.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    left.yaxis.set_minor_formatter(NullFormatter())
+    right.plot(epochs, 100 * np.asarray(history["train_accuracy"]), "-o", ms=3)
+    right.plot(epochs, 100 * np.asarray(history["test_accuracy"]), "-o", ms=3)
     right.set_xlabel("epoch")
     right.set_ylabel("accuracy (%)")
     right.set_ylim(100 * min(history["train_accuracy"] + history["test_accuracy"]) - 1, 100)
-    right.legend(loc="lower right")
     fig.suptitle(f"LeNet-5, {run['params']:,} parameters, trained on {run['machine']}", fontsize=9)
-    fig.tight_layout()
+    fig.legend(loc="outside lower center", ncol=2, frameon=False)  # the same two lines in both panels
     return fig
 
 
@@ -57,36 +60,52 @@ def kernels():
     run = lenet_run()
     initial, trained = np.asarray(run["initial_kernels"]), np.asarray(run["kernels"])
     rows = (("initial", initial), ("trained", trained), ("change", trained - initial))
-    fig, axes = plt.subplots(3, 6, figsize=(7.5, 4.3))
+    fig, axes = plt.subplots(3, 6, figsize=(6.6, 3.6))
     for row, (label, values) in enumerate(rows):
         for i, ax in enumerate(axes[row]):
-            draw_image(ax, values[i], f"{label} {i + 1}", signed=True)
-    fig.tight_layout()
+            draw_image(ax, values[i], f"kernel {i + 1}" if row == 0 else "", signed=True)
+        axes[row, 0].text(-0.12, 0.5, label, rotation=90, ha="right", va="center", transform=axes[row, 0].transAxes)
+    fig.tight_layout(w_pad=0.6, h_pad=0.6)
     return fig
 
 
 @register(
     "ch07.feature_maps",
     alt="A test digit 4 and what LeNet-5 makes of it: six 28×28 maps after the first convolution and ReLU, "
-        "the same pooled to 14×14, sixteen 10×10 maps after the second convolution, and those pooled to 5×5.",
+        "the same pooled to 14×14, sixteen 10×10 maps after the second convolution in two rows of eight, and those "
+        "pooled to 5×5, also in two rows of eight.",
     format="png",
 )
 def feature_maps():
     run = lenet_run()
     images, _ = test_digits()
     stages = [("conv1", 6), ("pool1", 6), ("conv2", 16), ("pool2", 16)]
-    fig, axes = plt.subplots(4, 18, figsize=(10, 3.4), gridspec_kw={"width_ratios": [1.8, 0.9] + [1] * 16})
-    for ax in axes.flat:
-        ax.set_axis_off()
-    axes[0, 0].imshow(images[run["example"]], cmap="gray", vmin=0, vmax=1)
-    axes[0, 0].set_title("input", fontsize=8)
-    for row, (name, count) in enumerate(stages):
+    per_row = 8  # the sixteen maps of the second stage take two rows
+    gap = 0.3  # the height of the space between two stages, in map heights
+    heights = []
+    for _, count in stages:
+        heights += [gap] * bool(heights) + [1] * -(-count // per_row)
+    fig = plt.figure(figsize=(6.6, 4.6))
+    grid = fig.add_gridspec(len(heights), 3 + per_row, width_ratios=[1.6, 0.15, 1.1] + [1] * per_row,
+                            height_ratios=heights, left=0.01, right=0.99, top=0.94, bottom=0.01, wspace=0.1,
+                            hspace=0.1)
+    source = fig.add_subplot(grid[0:3, 0])
+    source.imshow(images[run["example"]], cmap="gray", vmin=0, vmax=1)
+    source.set_title("input")
+    source.set_axis_off()
+    top = 0
+    for name, count in stages:
         maps = np.asarray(run["maps"][name])
-        axes[row, 1].text(0.9, 0.5, f"{name}\n{maps.shape[1]}×{maps.shape[2]}", fontsize=7, ha="right",
-                          va="center", transform=axes[row, 1].transAxes)
+        rows = -(-count // per_row)
+        label = fig.add_subplot(grid[top:top + rows, 2])
+        label.set_axis_off()
+        label.text(0.9, 0.5, f"{name}\n{maps.shape[1]}×{maps.shape[2]}", ha="right", va="center",
+                   transform=label.transAxes)
         for i in range(count):
-            axes[row, 2 + i].imshow(maps[i], cmap="magma", vmin=0)
-    fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.02, wspace=0.08, hspace=0.12)
+            ax = fig.add_subplot(grid[top + i // per_row, 3 + i % per_row])
+            ax.imshow(maps[i], cmap="magma", vmin=0)
+            ax.set_axis_off()
+        top += rows + 1  # and the gap
     return fig
 
 
@@ -97,11 +116,11 @@ def feature_maps():
 )
 def confusion_matrix():
     matrix = confusion()
-    fig, ax = plt.subplots(figsize=(4.8, 4.4))
+    fig, ax = plt.subplots(figsize=(5.4, 5.2))
     ax.imshow(np.log1p(matrix), cmap="Blues")
     for (i, j), count in np.ndenumerate(matrix):
         if count:
-            ax.text(j, i, str(count), ha="center", va="center", fontsize=7,
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=9,
                     color="white" if i == j else "black")
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
@@ -122,13 +141,13 @@ def mistake_gallery(count=12):
     run = lenet_run()
     images, labels = test_digits()
     chosen = mistakes(run)[:count]
-    fig, axes = plt.subplots(2, (count + 1) // 2, figsize=(9, 3.6))
+    fig, axes = plt.subplots(2, (count + 1) // 2, figsize=(6.7, 3.3))
     for ax in axes.flat:
         ax.axis("off")
     for ax, index in zip(axes.flat, chosen):
         ax.imshow(images[index], cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(f"{labels[index]} read as {run['predictions'][index]}\n{run['confidence'][index]:.0%} sure",
-                     fontsize=8)
+                     fontsize=9)
     fig.tight_layout()
     return fig
 
@@ -165,7 +184,7 @@ def efficiency():
     styles = {"lenet5, original": ("C0", "-", "LeNet-5"), "lenet5, permuted": ("C0", "--", "LeNet-5, pixels permuted"),
               "mlp, original": ("C1", "-", "MLP"), "mlp, permuted": ("C1", "--", "MLP, pixels permuted"),
               "random features, original": ("C2", ":", "LeNet-5, random frozen convolutions")}
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    fig, ax = plt.subplots(figsize=(6.4, 4.5), layout="constrained")
     for offset, (key, (colour, line, label)) in zip((-2, -1, 0, 1, 2), styles.items()):
         mean, seeds = 100 * np.asarray(run["accuracy"][key]), 100 * np.asarray(run["by_seed"][key])
         x = np.asarray(sizes) * 1.03**offset  # side by side, so that the bars do not hide each other
@@ -176,8 +195,10 @@ def efficiency():
     ax.minorticks_off()
     ax.set_xlabel(f"training digits (each run: at least {run['steps']} steps of {BATCH_SIZE})")
     ax.set_ylabel(f"test accuracy (%): mean, bar min–max\nover {len(run['seeds'])} seeds")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    handles, labels = ax.get_legend_handles_labels()
+    order = [0, 2, 4, 1, 3]  # below the axes: the real digits in the first column, the permuted in the second
+    fig.legend([handles[i] for i in order], [labels[i] for i in order], loc="outside lower center", ncol=2,
+               fontsize=9, frameon=False)
     return fig
 
 
@@ -189,9 +210,11 @@ def efficiency():
         "the highest seed. The text states what the seeds show.",
 )
 def gradients():
+    from matplotlib.ticker import StrMethodFormatter
+
     run = depth_run()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6), sharey=True)
-    for ax, suffix, title in ((axes[0], "", "with batch normalization"), (axes[1], ", no BN", "without")):
+    fig, axes = plt.subplots(1, 2, figsize=(6.8, 3.9), sharey=True, layout="constrained")
+    for ax, suffix, title in ((axes[0], "", "with batch normalization"), (axes[1], ", no BN", "without batch normalization")):
         for depth_index, depth in enumerate(run["depths"]):
             for kind, line in (("plain", "--"), ("residual", "-")):
                 key = f"{kind}-{depth}{suffix}"
@@ -201,11 +224,12 @@ def gradients():
                 ax.fill_between(layers, seeds.min(axis=0), seeds.max(axis=0), color=f"C{depth_index}", alpha=0.15,
                                 linewidth=0)
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
         ax.set_xlabel("layer (input → output)")
         ax.set_title(title)
     axes[0].set_ylabel(f"‖∂L/∂W‖ at initialization: mean,\nband min–max over {len(run['seeds'])} seeds")
-    axes[1].legend(fontsize=7, ncol=2)
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=len(run["depths"]), fontsize=9, frameon=False)
     return fig
 
 
@@ -216,6 +240,8 @@ def gradients():
         "spans the lowest to the highest seed. The text states which differences hold in every seed.",
 )
 def depth_training():
+    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+
     run = depth_run()
     runs = experiments.run("ch07.depth")["runs"]
     fig, ax = plt.subplots(figsize=(6.4, 3.8))
@@ -233,7 +259,10 @@ def depth_training():
     ax.set_xlabel(f"step (batches of {BATCH_SIZE}, SGD with momentum)")
     ax.set_ylabel(f"training loss (mean of {LOG_EVERY} steps):\nmean, band min–max over {len(run['seeds'])} seeds")
     ax.set_yscale("log")
-    ax.legend(fontsize=8, ncol=2)
+    ax.yaxis.set_major_locator(FixedLocator((0.4, 0.6, 1, 2, 3)))
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.legend(fontsize=9, ncol=2, loc="lower left")
     fig.tight_layout()
     return fig
 
@@ -246,17 +275,24 @@ def depth_training():
         "several times its computation.",
 )
 def architectures():
-    fig, ax = plt.subplots(figsize=(6.8, 4.4))
+    from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
+
+    fig, ax = plt.subplots(figsize=(6.8, 4.6))
+    # where each label sits, in points from its marker's centre: GoogLeNet and ResNet-18 sit close together,
+    # so GoogLeNet's label goes to the left of its marker; VGG-16's goes below, inside the axes
+    place = {"googlenet": ((-8, 0), "right", "center"), "vgg16": ((0, -12), "center", "top")}
     for name in PUBLISHED_MODELS:
         info, table = models.MODELS[name], models.summary(name)
         ax.scatter(table.params / 1e6, table.macs / 1e9, s=30 + table.activations / 1e5, alpha=0.6)
-        # GoogLeNet and ResNet-18 sit close together: GoogLeNet's label goes below its marker, to the left
-        below = name == "googlenet"
-        ax.annotate(f"{info.title} ({info.year})", (table.params / 1e6, table.macs / 1e9), fontsize=8,
-                    xytext=(-6, -10) if below else (6, 4), textcoords="offset points",
-                    ha="right" if below else "left", va="top" if below else "baseline")
+        offset, ha, va = place.get(name, ((7, 0), "left", "center"))
+        ax.annotate(f"{info.title} ({info.year})", (table.params / 1e6, table.macs / 1e9), fontsize=9,
+                    xytext=offset, textcoords="offset points", ha=ha, va=va)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    for axis, ticks in ((ax.xaxis, (2, 5, 10, 20, 50, 100, 200, 400)), (ax.yaxis, (0.3, 1, 3, 10, 30))):
+        axis.set_major_locator(FixedLocator(ticks))
+        axis.set_major_formatter(StrMethodFormatter("{x:g}"))
+        axis.set_minor_locator(NullLocator())
     ax.set_xlabel("parameters (millions)")
     ax.set_ylabel("multiply-accumulates per 224×224 image (billions)")
     ax.set_title("marker area: activations stored per image", fontsize=9)

@@ -27,14 +27,16 @@ _GRID, _RAW = transfer.Preprocessing().resolution, max(p.resolution for p in MIS
 def tasks():
     source, target = transfer.tasks()
     per_row = 2 * len(transfer.TARGET)  # two test digits of each class in a row
-    fig, axes = plt.subplots(2, per_row, figsize=(8.4, 2.3))
+    fig, axes = plt.subplots(2, per_row, figsize=(6.6, 1.95))
     rows = ((source, transfer.SOURCE, "source"), (target, transfer.TARGET, "target"))
     for row, (task, digits, name) in enumerate(rows):
         for column in range(per_row):
             label = column % len(digits)
             index = np.flatnonzero(task.y_test == label)[column // len(digits)]
-            draw_image(axes[row, column], task.x_test[index, 0], f"{name}: {digits[label]}")
-    fig.tight_layout()
+            draw_image(axes[row, column], task.x_test[index, 0], str(digits[label]))
+        # the task's name once, to the left of its row; each digit's title is its class
+        axes[row, 0].text(-0.15, 0.5, name, transform=axes[row, 0].transAxes, ha="right", va="center")
+    fig.subplots_adjust(left=0.1, right=0.995, bottom=0.01, top=0.9, wspace=0.12, hspace=0.3)
     return fig
 
 
@@ -109,13 +111,13 @@ def mismatched_inputs():
 )
 def preprocessing():
     images = mismatched_inputs()
-    fig, axes = plt.subplots(1, len(images), figsize=(7.6, 2.3))
+    fig, axes = plt.subplots(1, len(images), figsize=(6.7, 2.55))
     for ax, (name, image) in zip(axes, images.items()):
         ax.imshow(image, cmap="gray", interpolation="nearest")
-        ax.set_title(f"{name}\n{image.shape[0]}×{image.shape[1]}, values {image.min():.2g} to {image.max():.2g}",
-                     fontsize=8)
+        # three short lines instead of two long ones: what was done, the array's size, its range of values
+        ax.set_title(f"{name}\n{image.shape[0]}×{image.shape[1]}\nvalues {image.min():.2g} to {image.max():.2g}")
         ax.set_axis_off()
-    fig.tight_layout()
+    fig.tight_layout(w_pad=0.6)
     return fig
 
 
@@ -141,9 +143,10 @@ def mismatch():
     ax.axhline(100 / classes, color="grey", linestyle=":", linewidth=1, label=f"chance (1 in {classes})")
     ax.set_xticks(x, names)
     ax.set_ylabel("target test accuracy (%)")
-    ax.set_ylim(0, 128)
+    ax.set_ylim(0, 100)
     ax.set_yticks(range(0, 101, 20))
-    ax.legend(fontsize=8, loc="upper center", ncol=2)
+    # above the axes, out of the bars' way
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.01), ncol=1, borderaxespad=0, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -161,14 +164,13 @@ def kernels():
     random, pretrained, tuned = (np.asarray(run["kernels"][name]) for name in ("random", "pretrained", "fine-tuned"))
     rows = [("random", random), ("pretrained", pretrained), ("Δ pretraining", pretrained - random),
             ("Δ fine-tuning", tuned - pretrained)]
-    fig, axes = plt.subplots(len(rows), 8, figsize=(8.0, 4.9))
+    fig, axes = plt.subplots(len(rows), 8, figsize=(6.7, 3.3))
     for row, (name, values) in enumerate(rows):
         for i, ax in enumerate(axes[row]):
             draw_image(ax, values[i], f"kernel {i + 1}" if row == 0 else "", signed=True)
         # the row's name to the left of its first kernel, so that every column carries its kernel's number
         axes[row][0].text(-0.12, 0.5, name, transform=axes[row][0].transAxes, ha="right", va="center")
-    fig.tight_layout()
-    fig.subplots_adjust(left=0.16)
+    fig.subplots_adjust(left=0.17, right=0.995, bottom=0.01, top=0.925, wspace=0.15, hspace=0.12)
     return fig
 
 
@@ -183,18 +185,22 @@ def kernels():
 def features():
     run = transfer_run()
     labels = np.asarray(run["features"]["labels"])
-    fig, axes = plt.subplots(1, 2, figsize=(8.6, 4.0))
+    fig, axes = plt.subplots(1, 2, figsize=(6.7, 3.6))
     panels = ((axes[0], "pretrained", f"pretrained on {transfer.SOURCE[0]}–{transfer.SOURCE[-1]}"),
-              (axes[1], "fine-tuned", "after fine-tuning"))
+              (axes[1], "fine-tuned", f"fine-tuned on {transfer.TARGET[0]}–{transfer.TARGET[-1]}"))
     for ax, key, title in panels:
         projection = run["features"][key]
         coords = np.asarray(projection["coords"])
         for label, digit in enumerate(transfer.TARGET):
             chosen = labels == label
             ax.scatter(coords[chosen, 0], coords[chosen, 1], s=7, alpha=0.7, color=f"C{label}", label=str(digit))
-        ax.set_title(f"{title}: {projection['between']:.0%} of the variance between digits", fontsize=9)
+        ax.set_title(f"{title}\n{projection['between']:.0%} of variance between digits")
         ax.set_xlabel("principal component 1")
         ax.set_ylabel("principal component 2")
-    axes[1].legend(title="digit", fontsize=8, markerscale=2)
-    fig.tight_layout()
+        ax.locator_params(nbins=5)
+    # one legend for both panels, in a row under them, out of the points' way
+    handles, labels_ = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels_, title="digit", loc="lower center", ncol=len(transfer.TARGET), markerscale=2,
+               frameon=False, columnspacing=1.2, handletextpad=0.2)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return fig

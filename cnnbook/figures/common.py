@@ -23,14 +23,18 @@ class _Pyplot:
 plt = _Pyplot()
 
 
-def draw_grid(ax, values, title, highlight=None, cmap="Blues", fmt="{:g}", vmin=None, vmax=None):
-    """Draw a small matrix with its numbers written in the cells."""
+def draw_grid(ax, values, title, highlight=None, cmap="Blues", fmt="{:g}", vmin=None, vmax=None, fontsize=9):
+    """Draw a small matrix with its numbers written in the cells (at ``fontsize`` points: 9, the book's smallest,
+    fits a cell of about 0.3 inch)."""
     values = np.asarray(values, dtype=float)
-    ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
-    lo, hi = (values.min() if vmin is None else vmin), (values.max() if vmax is None else vmax)
+    image = ax.imshow(values, cmap=cmap, vmin=vmin, vmax=vmax)
     for (i, j), v in np.ndenumerate(values):
-        dark = (v - lo) / ((hi - lo) or 1) > 0.6
-        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=9, color="white" if dark else "black")
+        red, green, blue, _ = image.cmap(image.norm(v))
+        dark = 0.299 * red + 0.587 * green + 0.114 * blue < 0.5  # the cell's own lightness, for any colour map
+        ax.text(j, i, fmt.format(v), ha="center", va="center", fontsize=fontsize, color="white" if dark else "black")
+    # no major ticks: where one fell on a cell border, matplotlib would drop that border's minor tick and its line
+    ax.set_xticks([])
+    ax.set_yticks([])
     ax.set_xticks(np.arange(values.shape[1] + 1) - 0.5, minor=True)
     ax.set_yticks(np.arange(values.shape[0] + 1) - 0.5, minor=True)
     ax.grid(which="minor", color="#555555", linewidth=0.6)

@@ -1,4 +1,4 @@
-// A formula, table or code listing wider than the column scrolls sideways: let the keyboard reach it too.
+// A formula, table, figure or code listing wider than the column scrolls sideways: let the keyboard reach it too.
 // (The math is typeset when the book is built; this script only finds what overflows, which depends on the
 // reader's screen. Material does this for code itself, but not always before a long page has finished
 // loading, and it wraps wide tables in a scrolling box of its own, possibly after this first runs.)
@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   function focusableScrollers(root) {
-    root.querySelectorAll(".katex-display, div.arithmatex, .md-typeset__scrollwrap, pre > code").forEach(function (el) {
+    root.querySelectorAll(".katex-display, div.arithmatex, .md-typeset__scrollwrap, pre > code, .book-figure").forEach(function (el) {
       if (el.scrollWidth > el.clientWidth) { el.tabIndex = 0; }
     });
   }
