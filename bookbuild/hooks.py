@@ -411,6 +411,54 @@ def _solutions_at_the_end(html):
     return html.replace(_BOOK_END, "</section>" + part + "".join(solutions) + _BOOK_END)
 
 
+def _listed_in_contents(html):
+    """The print page with "Solutions" last in its table of contents, which print-site copies from the page's own
+    (Material's secondary navigation, rendered before the part was added): an item after the list's last one.
+
+    >>> page = ('<div class="md-sidebar md-sidebar--secondary">'
+    ...         '<nav class="md-nav md-nav--secondary"><ul class="md-nav__list" data-md-component="toc">'
+    ...         '<li><a href="#a">A</a><nav class="md-nav"><ul><li>A.1</li></ul></nav></li></ul></nav>'
+    ...         '<section class="print-page" id="solutions">')
+    >>> print(_listed_in_contents(page).replace("><", ">\\n<"))
+    <div class="md-sidebar md-sidebar--secondary">
+    <nav class="md-nav md-nav--secondary">
+    <ul class="md-nav__list" data-md-component="toc">
+    <li>
+    <a href="#a">A</a>
+    <nav class="md-nav">
+    <ul>
+    <li>A.1</li>
+    </ul>
+    </nav>
+    </li>
+    <li class="md-nav__item">
+    <a href="#solutions" class="md-nav__link">
+    <span class="md-ellipsis">Solutions</span>
+    </a>
+    </li>
+    </ul>
+    </nav>
+    <section class="print-page" id="solutions">
+    """
+    if '<section class="print-page" id="solutions">' not in html:
+        return html
+    sidebar = html.find('md-sidebar--secondary"')  # print-site copies this one (the primary sidebar has a copy too)
+    start = html.find('<nav class="md-nav md-nav--secondary"', sidebar) if sidebar >= 0 else -1
+    depth, end = 0, None
+    for tag in re.finditer(r"<(/?)nav\b", html[start:]) if start >= 0 else ():
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            end = start + tag.start()
+            break
+    close = html.rfind("</ul>", start, end) if end is not None else -1
+    if close < 0:
+        raise PluginError("print page: no table of contents to list the solutions in (Material's layout changed; "
+                          "bookbuild/hooks.py: _listed_in_contents)")
+    item = ('<li class="md-nav__item"><a href="#solutions" class="md-nav__link">'
+            '<span class="md-ellipsis">Solutions</span></a></li>')
+    return html[:close] + item + html[close:]
+
+
 def on_env(env, config, files):
     """Keep the theme's compiled templates between builds (0.7 s of every rebuild under ``mkdocs serve``).
 
@@ -552,7 +600,7 @@ def on_post_build(config):
             html = EXTERNAL_SCRIPT.sub("", page.read_text(encoding="utf-8"))
             html = _number_cells(html) if "cell-id=" in html else html
             if name.startswith("print_page"):
-                html = _solutions_at_the_end(_prefix_figure_ids(mathtex.typeset_page(html)))
+                html = _listed_in_contents(_solutions_at_the_end(_prefix_figure_ids(mathtex.typeset_page(html))))
                 for sheet in sorted(set(_STYLED.values())):  # the labs' stylesheet, which their pages link
                     html = _link_stylesheet(html, name, sheet)
                 # Material wraps wide tables in a focusable scrolling box by script, which on this long page can

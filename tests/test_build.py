@@ -180,6 +180,8 @@ def test_the_whole_book_has_its_solutions_at_the_end(built_site):
     assert len(exercises) >= 8 * len(chapter_pages())
     assert '<details class="success">' not in html
     end = html[html.index('<section class="print-page" id="solutions">'):]
+    contents = html[html.index('md-sidebar--secondary"'):html.index('<section class="print-page"')]
+    assert '<a href="#solutions" class="md-nav__link">' in contents, "the table of contents lacks the Solutions"
     for page, chapter, number in exercises:
         assert f'<a href="#solution-{chapter}-{number}">Solution</a>' in html
         assert f'<h2 id="solution-{chapter}-{number}"><a href="#{page}-exercise-{chapter}-{number}">' in end
