@@ -40,8 +40,8 @@ from cnnbook.backend import default_xp, get_xp
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Concat", "Conv2d", "ConvTranspose2d", "Dropout", "Flatten",
-    "Linear", "MaxPool2d", "Module", "ReLU", "Residual", "Sequential", "count_parameters", "glorot_uniform",
-    "he_normal",
+    "Linear", "MaxPool2d", "Module", "ReLU", "Residual", "Sequential", "count_parameters", "fold_batch_norm",
+    "glorot_uniform", "he_normal",
 ]
 
 
@@ -208,6 +208,55 @@ def count_parameters(module):
     return sum(int(p.size) for _, p, _ in module.parameters())
 
 
+def fold_batch_norm(module):
+    r"""A copy of ``module`` for inference, each convolution followed by batch normalization merged into one.
+
+    In evaluation mode batch normalization is a fixed affine map per channel,
+    ``γ (z − μ) / sqrt(σ² + ε) + β`` with the running mean ``μ`` and variance
+    ``σ²``. Applied to a convolution's output ``z = w ⋆ x + b`` it is the same
+    convolution with each filter scaled and a new bias:
+
+    .. math::
+        w'_o = s_o\, w_o, \qquad b'_o = β_o + s_o (b_o − μ_o), \qquad s_o = γ_o / \sqrt{σ_o^2 + ε},
+
+    so the folded network computes the same function with one layer fewer per
+    pair, and none of batch normalization's arithmetic. The copy is in
+    evaluation mode; the original is unchanged. Only a :class:`Conv2d` directly
+    followed by a :class:`BatchNorm2d` in a :class:`Sequential` is folded; the
+    batch normalization becomes an empty :class:`Sequential` (the identity).
+
+    Examples
+    --------
+    >>> net = Sequential(Conv2d(3, 4, 3, rng=0), BatchNorm2d(4), ReLU())
+    >>> net[1].buffers["running_mean"][:] = 0.5; net[1].buffers["running_var"][:] = 4.0
+    >>> x = np.random.default_rng(0).standard_normal((2, 3, 5, 5)).astype(np.float32)
+    >>> folded = fold_batch_norm(net)
+    >>> [type(m).__name__ for m in folded.children]
+    ['Conv2d', 'Sequential', 'ReLU']
+    >>> bool(np.allclose(folded(x), net.eval()(x), atol=1e-6))
+    True
+    """
+    import copy
+
+    folded = copy.deepcopy(module).eval()
+    for _, parent in folded.modules():
+        if not isinstance(parent, Sequential):
+            continue
+        for i in range(len(parent.children) - 1):
+            conv, bn = parent.children[i], parent.children[i + 1]
+            if not (isinstance(conv, Conv2d) and isinstance(bn, BatchNorm2d)):
+                continue
+            xp = get_xp(conv.params["weight"])
+            scale = bn.params["weight"] / xp.sqrt(bn.buffers["running_var"] + bn.eps)
+            bias = conv.params.get("bias", xp.zeros_like(bn.buffers["running_mean"]))
+            conv.params["weight"] = conv.params["weight"] * scale.reshape(-1, 1, 1, 1)
+            conv._add_param("bias", bn.params["bias"] + scale * (bias - bn.buffers["running_mean"]), xp,
+                            conv.params["weight"].dtype)
+            conv.grads["weight"] = xp.zeros_like(conv.params["weight"])
+            parent.children[i + 1] = Sequential()
+    return folded
+
+
 def _accumulate(module, **grads):
     if module.frozen:
         return
@@ -339,14 +388,37 @@ class BatchNorm2d(Module):
 
 
 class ReLU(Module):
-    """``max(x, 0)``."""
+    """``max(x, 0)``; with a ``cap``, ``min(max(x, 0), cap)`` (``cap=6``: ReLU6, as MobileNet and EfficientNet-Lite).
+
+    The gradient passes where the output is strictly between 0 and the cap, as PyTorch's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> relu6 = ReLU(cap=6)
+    >>> y, cache = relu6.forward(np.array([-1.0, 3.0, 8.0]))
+    >>> y, relu6.backward(np.ones(3), cache)
+    (array([0., 3., 6.]), array([0., 1., 0.]))
+    """
+
+    def __init__(self, cap=None):
+        super().__init__()
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, numbers.Real) or not cap > 0):
+            raise ValueError(f"ReLU: cap must be a number > 0 or None; got {cap!r}")
+        self.cap = cap
 
     def forward(self, x):
         y = F.relu(x)
-        return y, y > 0
+        if self.cap is None:
+            return y, y > 0
+        y = get_xp(y).minimum(y, self.cap)
+        return y, (y > 0) & (y < self.cap)
 
     def backward(self, grad_out, cache):
         return grad_out * cache
+
+    def extra_repr(self):
+        return "" if self.cap is None else f"cap={self.cap:g}"
 
 
 class MaxPool2d(Module):

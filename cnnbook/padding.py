@@ -21,7 +21,9 @@ def resolve_padding(padding, kernel, dilation, stride, where):
     ``kernel``, ``dilation`` and ``stride`` are (height, width) pairs; ``where``
     names the calling function in error messages. ``"same"`` (stride 1 only)
     pads a total of ``dilation * (k - 1)`` per axis, the extra zero of an odd
-    total going after, as PyTorch does.
+    total going after, as PyTorch does. A 4-tuple gives the four amounts
+    itself: uneven padding, such as TensorFlow's "SAME" at stride 2
+    (:func:`cnnbook.shapes.same_padding`).
 
     Examples
     --------
@@ -29,6 +31,8 @@ def resolve_padding(padding, kernel, dilation, stride, where):
     (1, 2, 1, 1)
     >>> resolve_padding((2, 0), (3, 3), (1, 1), (1, 1), "demo")
     (2, 2, 0, 0)
+    >>> resolve_padding((0, 1, 0, 1), (3, 3), (1, 1), (2, 2), "demo")
+    (0, 1, 0, 1)
     """
     if isinstance(padding, str):
         mode = padding.lower()
@@ -42,7 +46,10 @@ def resolve_padding(padding, kernel, dilation, stride, where):
                 total = d * (k - 1)
                 pads += [total // 2, total - total // 2]  # the extra zero goes after, as in PyTorch
             return tuple(pads)
-        raise ValueError(f"{where}: padding must be an int, a pair, 'valid' or 'same'; got {padding!r}")
+        raise ValueError(f"{where}: padding must be an int, a pair, a 4-tuple (top, bottom, left, right), 'valid' "
+                         f"or 'same'; got {padding!r}")
+    if isinstance(padding, (tuple, list)) and len(padding) == 4:
+        return tuple(check_int(p, "padding", where, minimum=0) for p in padding)
     ph, pw = check_pair(padding, "padding", where, minimum=0)
     return ph, ph, pw, pw
 

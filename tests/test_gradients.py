@@ -46,6 +46,27 @@ def test_conv2d_backward_matches_finite_differences(case):
     assert_allclose(gb, numerical_gradient(loss, b), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("pads", [(0, 1, 0, 1), (2, 0, 1, 0), (1, 2, 0, 3)])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_uneven_padding_is_padding_first(pads, stride):
+    """A 4-tuple pads (top, bottom, left, right), as TensorFlow's "SAME" does at stride 2: the same as padding the
+    input first, forward and backward."""
+    from cnnbook.padding import pad2d
+
+    rng = np.random.default_rng(sum(pads) + stride)
+    x, w = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 3))
+    explicit = F.conv2d(pad2d(x, pads), w, stride=stride)
+    assert_allclose(F.conv2d(x, w, stride=stride, padding=pads), explicit, rtol=1e-12, atol=1e-12)
+    probe = rng.standard_normal(explicit.shape)
+
+    def loss():
+        return float(np.sum(F.conv2d(x, w, stride=stride, padding=pads) * probe))
+
+    gx, gw, _ = F.conv2d_backward(probe, x, w, stride=stride, padding=pads)
+    assert_allclose(gx, numerical_gradient(loss, x), rtol=1e-5, atol=1e-6)
+    assert_allclose(gw, numerical_gradient(loss, w), rtol=1e-5, atol=1e-6)
+
+
 @st.composite
 def transposed_cases(draw):
     groups = draw(st.sampled_from([1, 2]))

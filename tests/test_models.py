@@ -14,7 +14,7 @@ PUBLISHED = {name: info.published_params for name, info in models.MODELS.items()
 
 def test_every_published_total_is_checked():
     assert set(PUBLISHED) == {"lenet5", "alexnet", "vgg16", "googlenet_torchvision", "resnet18", "resnet50",
-                              "densenet121", "mobilenet_v1"}
+                              "densenet121", "mobilenet_v1", "efficientnet_lite0"}
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))

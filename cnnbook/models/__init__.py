@@ -17,6 +17,7 @@ from cnnbook.models import catalogue, spec
 from cnnbook.models.catalogue import (
     alexnet,
     densenet121,
+    efficientnet_lite0,
     googlenet,
     lenet5,
     mlp,
@@ -30,8 +31,9 @@ from cnnbook.models.catalogue import (
 )
 from cnnbook.models.spec import instantiate
 
-__all__ = ["MODELS", "ModelInfo", "alexnet", "build", "catalogue", "densenet121", "googlenet", "lenet5", "mlp",
-           "mobilenet_v1", "resnet", "resnet18", "resnet50", "resnet_small", "spec", "summary", "vgg16", "vgg_small"]
+__all__ = ["MODELS", "ModelInfo", "alexnet", "build", "catalogue", "densenet121", "efficientnet_lite0", "googlenet",
+           "lenet5", "mlp", "mobilenet_v1", "resnet", "resnet18", "resnet50", "resnet_small", "spec", "summary", "vgg16",
+           "vgg_small"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +66,8 @@ MODELS = {
     "densenet121": ModelInfo("DenseNet-121", densenet121, (3, 224, 224), 2017, 7_978_856, "torchvision"),
     "mobilenet_v1": ModelInfo("MobileNet v1", mobilenet_v1, (3, 224, 224), 2017, 4_231_976,
                               "width 1.0, Keras Applications (trainable parameters)"),
+    "efficientnet_lite0": ModelInfo("EfficientNet-Lite0", efficientnet_lite0, (3, 224, 224), 2020, 4_652_008,
+                                    "TensorFlow's, as the ImageNet checkpoint the book runs (cnnbook.pretrained)"),
     "mlp": ModelInfo("MLP", mlp, (1, 28, 28), 1986, None, "784 → 72 → 64 → 10, LeNet-5's size", True),
     "vgg_small": ModelInfo("small VGG", vgg_small, (1, 28, 28), 2014, None, "VGG-style for 28×28 digits", True),
     "resnet_small": ModelInfo("small ResNet", resnet_small, (1, 28, 28), 2015, None,

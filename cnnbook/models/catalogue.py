@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from cnnbook.models.spec import BN, Add, Cat, Conv, Dropout, Flatten, GlobalAvgPool, Identity, Linear, Pool, ReLU, Seq
 
-__all__ = ["alexnet", "densenet121", "googlenet", "lenet5", "mlp", "mobilenet_v1", "resnet", "resnet18", "resnet50",
-           "resnet_small", "vgg16", "vgg_small"]
+__all__ = ["EFFICIENTNET_LITE0_STAGES", "alexnet", "densenet121", "efficientnet_lite0", "googlenet", "lenet5", "mlp",
+           "mobilenet_v1", "resnet", "resnet18", "resnet50", "resnet_small", "vgg16", "vgg_small"]
 
 
 def _scale(width):
@@ -265,3 +265,40 @@ def mobilenet_v1(num_classes=1000, width=1.0):
         layers.append(Seq(Conv(0, 3, stride, 1, groups=0, bias=False), BN(), ReLU(), *_conv_bn_relu(c(out), 1),
                           name=f"separable{i + 1}"))
     return Seq(*layers, GlobalAvgPool(), Flatten(), Dropout(1e-3), Linear(num_classes))
+
+
+#: EfficientNet-Lite0's seven stages of MBConv blocks: (expansion, kernel, stride of the first block, output
+#: channels, blocks). The same plan as EfficientNet-B0 (Tan and Le 2019, table 1).
+EFFICIENTNET_LITE0_STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2), (6, 3, 2, 80, 3), (6, 5, 1, 112, 3),
+                             (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))
+
+
+def _mbconv(c_in, expansion, k, stride, c_out, name, eps):
+    """An inverted residual block (MobileNetV2's, EfficientNet's MBConv): a 1×1 convolution widens the channels
+    ``expansion`` times, a k×k depthwise convolution filters each channel alone, a 1×1 convolution projects to
+    ``c_out`` with no activation after it; the input is added back when the shapes allow."""
+    widen = (*_conv_bn_relu(c_in * expansion, 1, eps=eps)[:2], ReLU(6)) if expansion != 1 else ()
+    body = Seq(*widen, Conv(0, k, stride, "same", groups=0, bias=False), BN(eps), ReLU(6),
+               Conv(c_out, 1, bias=False), BN(eps))
+    return Seq(Add(body), name=name) if stride == 1 and c_in == c_out else Seq(*body.layers, name=name)
+
+
+def efficientnet_lite0(num_classes=1000, width=1.0):
+    """EfficientNet-Lite0: EfficientNet-B0's plan made for phones' integer hardware, 4,652,008 parameters.
+
+    A 3×3 stem at stride 2, sixteen MBConv blocks in seven stages (:data:`EFFICIENTNET_LITE0_STAGES`), a 1×1
+    convolution to 1,280 channels, global pooling and the classifier. What "Lite" removes from B0: the
+    squeeze-and-excitation in each block, and swish, replaced by ReLU6 (both are hard to quantize). Padding is
+    TensorFlow's "same", where the weights were trained, so a stride-2 layer on an even input pads one zero after
+    and none before. Batch normalization uses ε = 0.001, TensorFlow's default.
+    """
+    c, eps = _scale(width), 1e-3
+    layers = [Conv(c(32), 3, 2, "same", bias=False), BN(eps), ReLU(6)]
+    c_in = c(32)
+    for stage, (expansion, k, stride, out, blocks) in enumerate(EFFICIENTNET_LITE0_STAGES):
+        for block in range(blocks):
+            layers.append(_mbconv(c_in, expansion, k, stride if block == 0 else 1, c(out), f"stage{stage + 1}.{block}",
+                                  eps))
+            c_in = c(out)
+    return Seq(*layers, Conv(c(1280), 1, bias=False), BN(eps), ReLU(6), GlobalAvgPool(), Flatten(), Dropout(0.2),
+               Linear(num_classes))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import math
 
-from cnnbook import nn, shapes
+from cnnbook import geometry, nn, shapes
 from cnnbook._checks import as_generator
 
 __all__ = ["BN", "Add", "Cat", "Conv", "Dropout", "Flatten", "GlobalAvgPool", "Identity", "Linear", "Pool", "ReLU",
@@ -31,15 +31,35 @@ __all__ = ["BN", "Add", "Cat", "Conv", "Dropout", "Flatten", "GlobalAvgPool", "I
 
 @dataclasses.dataclass(frozen=True)
 class Conv:
-    """A convolution with ``out`` filters of size ``k``; ``groups=0`` means depthwise (one group per input channel)."""
+    """A convolution with ``out`` filters of size ``k``; ``groups=0`` means depthwise (one group per input channel).
+
+    ``padding`` is the zeros on each side, or ``"same"`` for TensorFlow's rule (:func:`cnnbook.shapes.same_padding`):
+    ``ceil(size / stride)`` outputs, the odd zero after, so the amounts depend on the input's size and are worked
+    out where the layer meets it.
+    """
 
     out: int
     k: int
     stride: int = 1
-    padding: int = 0
+    padding: int | str = 0
     dilation: int = 1
     groups: int = 1
     bias: bool = True
+
+    def pads(self, h, w):
+        """``(top, bottom, left, right)`` on an ``h × w`` input.
+
+        >>> Conv(8, 3, stride=2, padding="same").pads(224, 224)
+        (0, 1, 0, 1)
+        >>> Conv(8, 3, padding=1).pads(5, 5)
+        (1, 1, 1, 1)
+        """
+        if self.padding == "same":
+            return (*shapes.same_padding(h, self.k, self.stride, self.dilation),
+                    *shapes.same_padding(w, self.k, self.stride, self.dilation))
+        if isinstance(self.padding, bool) or not isinstance(self.padding, int) or self.padding < 0:
+            raise ValueError(f"padding must be an int >= 0 or 'same'; got {self.padding!r}")
+        return (self.padding,) * 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,7 +71,12 @@ class BN:
 
 @dataclasses.dataclass(frozen=True)
 class ReLU:
-    """Rectified linear unit (MobileNet's ReLU6 counts the same: no parameters, no MACs)."""
+    """Rectified linear unit; ``cap=6`` makes it ReLU6, ``min(max(x, 0), 6)`` (MobileNet, EfficientNet-Lite).
+
+    Either way no parameters and no MACs.
+    """
+
+    cap: float | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,9 +246,11 @@ def _leaf(layer, state, name):
         if c % groups or out % groups:
             _error(name, layer, f"groups={groups} must divide {c} input and {out} output channels")
         try:
-            size = [shapes.conv_output_size(s, layer.k, layer.stride, layer.padding, layer.dilation) for s in (h, w)]
-        except ValueError:
-            size = [0]
+            top, bottom, left, right = layer.pads(h, w)
+            size = [geometry.positions(s + before + after, layer.k, layer.stride, layer.dilation)
+                    for s, before, after in ((h, top, bottom), (w, left, right))]
+        except ValueError as error:
+            _error(name, layer, str(error))
         if min(size) < 1:
             _error(name, layer, f"the input {h}×{w} is too small")
         params = out * (c // groups) * layer.k**2 + (out if layer.bias else 0)
@@ -326,7 +353,9 @@ def _module(layer, state, rng, xp):
     c = state.shape[0]
     if isinstance(layer, Conv):
         groups = c if layer.groups == 0 else layer.groups
-        module = nn.Conv2d(c, out.shape[0], layer.k, layer.stride, layer.padding, layer.dilation, groups,
+        pads = layer.pads(*state.shape[1:])
+        padding = pads[0] if len(set(pads)) == 1 else pads
+        module = nn.Conv2d(c, out.shape[0], layer.k, layer.stride, padding, layer.dilation, groups,
                            bias=layer.bias, rng=rng, xp=xp)
     elif isinstance(layer, Pool):
         cls = nn.MaxPool2d if layer.kind == "max" else nn.AvgPool2d
@@ -336,7 +365,7 @@ def _module(layer, state, rng, xp):
     elif isinstance(layer, BN):
         module = nn.BatchNorm2d(c, eps=layer.eps, xp=xp)
     elif isinstance(layer, ReLU):
-        module = nn.ReLU()
+        module = nn.ReLU(layer.cap)
     elif isinstance(layer, Dropout):
         module = nn.Dropout(layer.p, rng=rng)
     elif isinstance(layer, Flatten):

