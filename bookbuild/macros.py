@@ -23,6 +23,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import math
 import posixpath
 import re
 import textwrap
@@ -131,7 +132,7 @@ def define_env(env):
         return (
             f'<figure class="book-figure" markdown="span" id="figure-{number.replace(".", "-")}">\n'
             f'  ![{alt}]({src}){{ loading=lazy width="{width:.0f}" height="{height:.0f}" '
-            f'style="--floor: {width * FIGURE_FLOOR:.0f}px" }}\n'
+            f'style="--floor: {math.ceil(width * FIGURE_FLOOR)}px" }}\n'
             f'  <figcaption markdown="span">**Figure {number}.** {caption}</figcaption>\n'
             f"</figure>\n"
         )

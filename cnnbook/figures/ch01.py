@@ -37,8 +37,15 @@ def sliding_window(row=1, col=2):
     draw_grid(axes[2], out, "output $S = I \\star K$", highlight=((row, col), (1, 1), "#d62728"),
           cmap="RdBu_r", vmin=-np.abs(out).max(), vmax=np.abs(out).max())
     window = EXAMPLE_IMAGE[row : row + 3, col : col + 3]
-    terms = " + ".join(f"{a:g}·{b:g}" for a, b in zip(window.ravel(), EXAMPLE_KERNEL.ravel()) if b != 0)
-    fig.text(0.5, -0.02, f"$S({row},{col})$ = {terms} = {out[row, col]:g}", ha="center", fontsize=10)
+
+    def number(v, factor=True):
+        """A number with a real minus sign, a negative factor in brackets: 4·(−1), not 4·-1."""
+        text = f"{v:g}".replace("-", "\N{MINUS SIGN}")
+        return f"({text})" if factor and v < 0 else text
+
+    terms = " + ".join(f"{number(a)}·{number(b)}" for a, b in zip(window.ravel(), EXAMPLE_KERNEL.ravel()) if b != 0)
+    fig.text(0.5, -0.02, f"$S({row},{col})$ = {terms} = {number(out[row, col], factor=False)}", ha="center",
+             fontsize=10)
     return fig
 
 
@@ -127,8 +134,9 @@ def feature_maps(size=140):
 @register(
     "ch01.equivariance",
     alt="Four panels in two rows: the cat photograph, the Sobel feature map of the shifted photograph, the "
-    "shifted Sobel feature map, and their absolute difference, which is zero everywhere except thin lines at the edge "
-    "of the zero band the shift brought in and along the last row and column.",
+    "shifted Sobel feature map, and their absolute difference on a logarithmic colour scale, which is zero (black) "
+    "everywhere except thin lines at the edge of the zero band the shift brought in and along the last row and "
+    "column: the two vertical lines bright, the two horizontal ones, mostly below a tenth, fainter.",
     format="png",
 )
 def equivariance():
@@ -141,9 +149,17 @@ def equivariance():
     draw_image(axes[1], a, f"conv(shift(x)), shift ({dy}, {dx})", signed=True)
     draw_image(axes[2], b, "shift(conv(x))", signed=True)
     diff = np.abs(a - b)
-    axes[3].imshow(diff, cmap="magma")
-    axes[3].set_title(f"|difference|, max {diff.max():.2f}")
+    # a logarithmic colour scale: the lines along the rows are typically fifty to a hundred times weaker than those
+    # along the columns, and on a linear scale they would be as black as the zeros (which stay black: log(0) is "bad")
+    from matplotlib.colors import LogNorm
+
+    shown = axes[3].imshow(diff, cmap=plt.get_cmap("magma").with_extremes(bad="black", under="black"),
+                           norm=LogNorm(vmin=1e-3, vmax=diff.max()))
+    axes[3].set_title(f"|difference| (log scale), max {diff.max():.2f}")
     axes[3].set_axis_off()
+    bar = fig.colorbar(shown, cax=axes[3].inset_axes((1.03, 0, 0.04, 1)), ticks=[1e-3, 1e-2, 1e-1, 1],
+                       format="%g")
+    bar.ax.tick_params(labelsize=9)
     fig.tight_layout(h_pad=1.0, w_pad=1.0)
     return fig
 
@@ -206,10 +222,11 @@ def conv_matrix(n=MATRIX_SIDE):
     for ax, (title, m, w_out) in zip(axes, cases):
         masked = np.ma.masked_equal(m, 0)
         ax.imshow(masked, cmap="viridis", vmin=1, vmax=9)
+        # unclipped, so the lines on the axes' edge (the last block's right and bottom) are as wide as the others
         for r in range(0, m.shape[0] + 1, w_out):
-            ax.axhline(r - 0.5, color="black", linewidth=0.8)
+            ax.axhline(r - 0.5, color="black", linewidth=0.8, clip_on=False)
         for c in range(0, m.shape[1] + 1, n):
-            ax.axvline(c - 0.5, color="black", linewidth=0.8)
+            ax.axvline(c - 0.5, color="black", linewidth=0.8, clip_on=False)
         ax.set_title(title % m.shape)
         ax.set_xlabel("input pixel")
         ax.set_ylabel("output pixel", loc="top" if m.shape[0] < m.shape[1] else "center")
@@ -262,10 +279,12 @@ def timings():
 
 @register(
     "ch01.kernel_explorer",
-    alt=f"The kernel explorer in its default state: a {EXPLORER_SIZE} by {EXPLORER_SIZE} crop of the cameraman "
-    "photograph (his dark hat on a light sky), the Sobel-x kernel with weights -1 0 1, -2 0 2, -1 0 1, and the "
-    f"{EXPLORER_SIZE - 2} by {EXPLORER_SIZE - 2} feature map with its values written in: positive where the "
-    "picture gets brighter from left to right, at the right edge of the hat, and negative at its left edge.",
+    alt="The kernel explorer in its default state, three grids with their values written in: the kernel on top, "
+    "and below it the input on the left and the feature map on the right. The kernel is Sobel x, with weights -1 0 "
+    f"1, -2 0 2, -1 0 1. The input is a {EXPLORER_SIZE} by {EXPLORER_SIZE} crop of the cameraman photograph in "
+    f"grey (his dark hat on a light sky). The feature map, {EXPLORER_SIZE - 2} by {EXPLORER_SIZE - 2}, is positive "
+    "where the picture gets brighter from left to right, at the right edge of the hat, and negative at its left "
+    "edge.",
 )
 def kernel_explorer():
     """The explorer's default state, for readers without JavaScript."""
@@ -287,10 +306,11 @@ def kernel_explorer():
     kernel_ax = grid_axes((width - w.shape[1] * cell) / 2, height - title, w.shape, cell)
     input_ax = grid_axes(0, y.shape[0] * cell, x.shape, in_cell)
     map_ax = grid_axes(width - y.shape[1] * cell, y.shape[0] * cell, y.shape, cell)
-    draw_grid(input_ax, x, "input {}×{} (pixel values)".format(*x.shape), cmap="Blues", fmt="{:.1f}", vmin=0,
-              vmax=1.3)
+    draw_grid(input_ax, x, "input {}×{} (pixel values)".format(*x.shape), cmap="gray", fmt="{:.1f}", vmin=0,
+              vmax=1)  # in grey, so a dark pixel looks dark
     draw_grid(kernel_ax, w, "kernel: Sobel x", cmap="RdBu_r", vmin=-3, vmax=3)
     limit = float(np.abs(y).max())
-    draw_grid(map_ax, y, "feature map {}×{}".format(*y.shape), cmap="RdBu_r", fmt="{:.1f}", vmin=-limit * 1.5,
+    # "z": a value that rounds to zero prints "0.0", not "-0.0"
+    draw_grid(map_ax, y, "feature map {}×{}".format(*y.shape), cmap="RdBu_r", fmt="{:z.1f}", vmin=-limit * 1.5,
               vmax=limit * 1.5)
     return fig

@@ -103,7 +103,8 @@ def transposed_matrix(n=None):
                 ax.text(col, r, f"{v:g}", ha="center", va="center", fontsize=9, color="white" if v < 6 else "black")
         ax.set_xticks(np.arange(m.shape[1] + 1) - 0.5, minor=True)
         ax.set_yticks(np.arange(m.shape[0] + 1) - 0.5, minor=True)
-        ax.grid(which="minor", color="#cccccc", linewidth=0.5)
+        ax.grid(which="minor", color="#cccccc", linewidth=0.5, clip_on=False)
+        ax.spines[["top", "right"]].set_visible(True)  # a frame on all four sides, not only the style's left and bottom
         ax.tick_params(which="both", bottom=False, left=False, labelbottom=False, labelleft=False)
         ax.set_title(title % m.shape)
         ax.set_xlabel(f"input pixel ({m.shape[1]})")

@@ -32,19 +32,27 @@ EXAMPLE = np.array([[1, 3, 2, 0], [4, 6, 1, 1], [0, 2, 5, 7], [1, 1, 3, 2]], dty
 def pooling_example():
     """Max and average pooling of a 4×4 grid with 2×2 windows, stride 2."""
     x = EXAMPLE[None, None]
-    fig, axes = plt.subplots(1, 3, figsize=(6.8, 2.7), gridspec_kw={"width_ratios": [4, 2, 2]})
+    grids = [(EXAMPLE, "input"), (functional.max_pool2d(x, 2)[0, 0], "max pool 2×2"),
+             (functional.avg_pool2d(x, 2)[0, 0], "average pool 2×2")]
+    # every cell the same size in all three grids: the axes are placed in inches, the outputs centred on the input
+    cell, gap, title_room = 0.6, 0.5, 0.35
+    tallest = max(values.shape[0] for values, _ in grids) * cell
+    width = sum(values.shape[1] for values, _ in grids) * cell + gap * (len(grids) - 1)
+    height = tallest + title_room
+    fig = plt.figure(figsize=(width, height))
+    axes, left = [], 0.0
+    for values, title in grids:
+        w, h = values.shape[1] * cell, values.shape[0] * cell
+        ax = fig.add_axes((left / width, (tallest - h) / 2 / height, w / width, h / height))
+        draw_grid(ax, values, title, cmap="Greys", vmin=0, vmax=14, fontsize=11)
+        axes.append(ax)
+        left += w + gap
     colours = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd"]
-    draw_grid(axes[0], EXAMPLE, "input", cmap="Greys", vmin=0, vmax=14, fontsize=11)
-    draw_grid(axes[1], functional.max_pool2d(x, 2)[0, 0], "max pool 2×2", cmap="Greys", vmin=0, vmax=14,
-              fontsize=11)
-    draw_grid(axes[2], functional.avg_pool2d(x, 2)[0, 0], "average pool 2×2", cmap="Greys",
-              vmin=0, vmax=14, fontsize=11)
     for n, colour in enumerate(colours):
         r, c = divmod(n, 2)
         for ax, origin, size in ((axes[0], (2 * r, 2 * c), 2), (axes[1], (r, c), 1), (axes[2], (r, c), 1)):
             ax.add_patch(plt.Rectangle((origin[1] - 0.45, origin[0] - 0.45), size - 0.1, size - 0.1, fill=False,
                                        edgecolor=colour, linewidth=2.2))
-    fig.tight_layout()
     return fig
 
 
@@ -53,7 +61,8 @@ def pooling_example():
     alt=f"The astronaut photograph, its vertical-edge feature map after ReLU ({SIDE} by {SIDE} pixels), and the "
     f"same map after 2 by 2 max pooling, {WIDE} by {WIDE} max pooling and {WIDE} by {WIDE} average pooling: the "
     "pooled maps are coarser but keep the strong edges; max pooling keeps them bright, average pooling dims "
-    "thin ones.",
+    "thin ones. The photograph, the feature map and the 2 by 2 pool are the three panels of the top row; the two "
+    f"{WIDE} by {WIDE} pools sit side by side below them.",
     format="png",
 )
 def pooled_photo():

@@ -37,7 +37,8 @@ def draw_grid(ax, values, title, highlight=None, cmap="Blues", fmt="{:g}", vmin=
     ax.set_yticks([])
     ax.set_xticks(np.arange(values.shape[1] + 1) - 0.5, minor=True)
     ax.set_yticks(np.arange(values.shape[0] + 1) - 0.5, minor=True)
-    ax.grid(which="minor", color="#555555", linewidth=0.6)
+    # unclipped: the outer borders sit on the axes' edge, where clipping would cut them to half the inner lines' width
+    ax.grid(which="minor", color="#555555", linewidth=0.6, clip_on=False)
     ax.tick_params(which="both", bottom=False, left=False, labelbottom=False, labelleft=False)
     for side in ax.spines.values():
         side.set_visible(False)
