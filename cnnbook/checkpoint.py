@@ -9,9 +9,9 @@ the order of that list, as an int64 element count and the elements, little-endia
 
 A pickle is a small program, not data: its ``GLOBAL`` instruction imports any name in any module and ``REDUCE``
 calls it, so unpickling a stranger's file with :func:`pickle.load` runs whatever ``os.system`` call it holds.
-:func:`read_state_dict` runs the pickles under an unpickler that knows four names (the ordered dict, PyTorch's
-tensor-rebuild function and storage types, mapped to harmless stand-ins that only record what the file says)
-and refuses every other name, before anything is called. The numbers themselves are never unpickled: they are
+:func:`read_state_dict` runs the pickles under an unpickler that knows only the names a file of tensors needs
+(the ordered dict, PyTorch's tensor-rebuild function and its storage types, mapped to harmless stand-ins that only
+record what the file says) and refuses every other name, before anything is called. The numbers themselves are never unpickled: they are
 read with :func:`numpy.frombuffer` and checked against the shapes the pickle declared.
 """
 
@@ -77,7 +77,8 @@ def _ints(value, what, path):
 
 
 class _Unpickler(pickle.Unpickler):
-    """Knows four names and refuses the rest; persistent ids become :class:`_Storage` records."""
+    """Knows the names a state dict of tensors needs and refuses the rest; persistent ids become :class:`_Storage`
+    records."""
 
     def __init__(self, file, path):
         super().__init__(file)

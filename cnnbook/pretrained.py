@@ -25,7 +25,7 @@ from cnnbook._checks import check_array, check_int
 from cnnbook.backend import get_xp, to_numpy
 from cnnbook.data import photo
 
-__all__ = ["CROP", "INPUT_SIZE", "MEAN", "STD", "WEIGHTS", "checkpoint_names", "classify", "efficientnet_lite0",
+__all__ = ["CROP", "INPUT_SIZE", "MEAN", "MISTAKES", "STD", "WEIGHTS", "checkpoint_names", "classify", "efficientnet_lite0",
            "imagenet_classes", "photo", "preprocess", "weights_path"]
 
 #: The package and the file in it that hold the weights.
@@ -38,6 +38,17 @@ MEAN, STD = 127 / 255, 128 / 255
 #: The centre crop before resizing, as a fraction of the shorter side: TensorFlow's evaluation of the
 #: EfficientNets crops ``224 / (224 + 32)`` of it.
 CROP = INPUT_SIZE / (INPUT_SIZE + 32)
+
+
+#: Ways to get the input wrong that the network cannot notice, as the arguments that make each: those of
+#: :func:`preprocess` and the ``padding`` of :func:`efficientnet_lite0`. "as trained" is the right way.
+MISTAKES = {
+    "as trained": ({}, "same"),
+    "no scaling": ({"mean": 0.0, "std": 1.0}, "same"),
+    "another network's scaling": ({"mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)}, "same"),
+    "BGR channel order": ({"channels": "BGR"}, "same"),
+    "symmetric padding": ({}, "symmetric"),
+}
 
 
 def weights_path():
@@ -92,7 +103,7 @@ def checkpoint_names(net):
     return pairs
 
 
-def efficientnet_lite0(xp=None, fold=False, input_grad=False):
+def efficientnet_lite0(xp=None, fold=False, input_grad=False, padding="same"):
     """EfficientNet-Lite0 with its ImageNet weights, in evaluation mode, for ``(N, 3, 224, 224)`` inputs.
 
     Parameters
@@ -105,6 +116,11 @@ def efficientnet_lite0(xp=None, fold=False, input_grad=False):
     input_grad : bool
         Make ``backward`` return the gradient with respect to the images (saliency maps need it; training does
         not, and skips a third of the first layer's backward pass).
+    padding : {"same", "symmetric"}
+        ``"same"`` is TensorFlow's, which the weights were trained with: at stride 2 on an even size the odd zero
+        goes after the input and none before. ``"symmetric"`` pads ``k // 2`` on every side, as a PyTorch
+        re-implementation that writes ``padding=k // 2`` does: the same output sizes, every window of a stride-2
+        layer shifted by one pixel (chapter 2's trap, on real weights).
 
     Returns
     -------
@@ -117,6 +133,12 @@ def efficientnet_lite0(xp=None, fold=False, input_grad=False):
     state = _checkpoint()
     for (ours, theirs), (_, store, key) in zip(checkpoint_names(net), _slots(net)):
         store[key][...] = get_xp(store[key]).asarray(state[theirs], dtype=store[key].dtype)
+    if padding == "symmetric":
+        for _, module in net.modules():
+            if isinstance(module, nn.Conv2d):
+                module.padding = module.params["weight"].shape[-1] // 2
+    elif padding != "same":
+        raise ValueError(f"efficientnet_lite0: padding must be 'same' or 'symmetric'; got {padding!r}")
     net.eval()
     net = nn.fold_batch_norm(net) if fold else net
     net[0].input_grad = bool(input_grad)
@@ -138,20 +160,26 @@ def imagenet_classes():
     return tuple(names)
 
 
-def preprocess(image, size=INPUT_SIZE):
+def preprocess(image, size=INPUT_SIZE, mean=MEAN, std=STD, channels="RGB"):
     """A photograph as the network expects it: centre-cropped, resized, scaled, with a batch axis.
 
     Parameters
     ----------
-    image : array, shape (3, H, W)
-        RGB, channels first, values in [0, 1] (as :func:`cnnbook.data.photo` gives with ``gray=False``).
+    image : array, shape (3, H, W) or (H, W)
+        RGB, channels first, values in [0, 1] (as :func:`cnnbook.data.photo` gives with ``gray=False``); a
+        grayscale image is given the three colour channels the network was trained on, each a copy of its one.
     size : int
         The side of the output.
+    mean, std : float or three floats
+        The scaling ``(x − mean) / std``. The defaults are the network's own; any other is a preprocessing
+        mistake the network cannot detect (chapter 8 measures some on photographs).
+    channels : {"RGB", "BGR"}
+        The order of the colour channels given to the network ("BGR" is OpenCV's order: another mistake).
 
     Returns
     -------
     array, shape (1, 3, size, size), float32
-        ``(x − MEAN) / STD`` of the central :data:`CROP` of the shorter side, resized (anti-aliased); same array
+        ``(x − mean) / std`` of the central :data:`CROP` of the shorter side, resized (anti-aliased); same array
         library as ``image``.
 
     Examples
@@ -162,10 +190,21 @@ def preprocess(image, size=INPUT_SIZE):
     """
     from skimage import transform
 
-    check_array(image, "image", "preprocess", ndim=3)
+    check_array(image, "image", "preprocess")
     size = check_int(size, "size", "preprocess", minimum=8)
-    if image.shape[0] != 3:
-        raise ValueError(f"preprocess: image must be RGB channels first, shape (3, H, W); got {tuple(image.shape)}")
+    if image.ndim == 2:
+        image = get_xp(image).stack([image] * 3)
+    if image.ndim != 3 or image.shape[0] != 3:
+        raise ValueError(f"preprocess: image must be RGB channels first, shape (3, H, W), or grayscale (H, W); got "
+                         f"{tuple(image.shape)}")
+    if channels not in ("RGB", "BGR"):
+        raise ValueError(f"preprocess: channels must be 'RGB' or 'BGR'; got {channels!r}")
+    scale = []
+    for name, value in (("mean", mean), ("std", std)):
+        value = np.broadcast_to(np.asarray(value, dtype=np.float64), (3,)) if np.ndim(value) <= 1 else None
+        if value is None or not np.all(np.isfinite(value)) or (name == "std" and not np.all(value > 0)):
+            raise ValueError(f"preprocess: {name} must be a number or three numbers{' > 0' if name == 'std' else ''}")
+        scale.append(value.reshape(3, 1, 1))
     xp = get_xp(image)
     rgb = np.moveaxis(to_numpy(image).astype(np.float64), 0, -1)
     if not (rgb.min() >= 0 and rgb.max() <= 1):
@@ -174,7 +213,10 @@ def preprocess(image, size=INPUT_SIZE):
     side = round(CROP * min(h, w))
     top, left = (h - side) // 2, (w - side) // 2
     crop = transform.resize(rgb[top:top + side, left:left + side], (size, size), order=1, anti_aliasing=True)
-    x = ((np.moveaxis(crop, -1, 0) - MEAN) / STD).astype(np.float32)[None]
+    crop = np.moveaxis(crop, -1, 0)
+    if channels == "BGR":
+        crop = crop[::-1]
+    x = ((crop - scale[0]) / scale[1]).astype(np.float32)[None]
     return xp.asarray(x)
 
 

@@ -230,7 +230,7 @@ def test_gradients_reach_the_input(photographs):
 
 
 def test_bad_images_are_refused_by_name():
-    with pytest.raises(ValueError, match=r"preprocess: image must be RGB channels first, shape \(3, H, W\)"):
+    with pytest.raises(ValueError, match=r"preprocess: image must be RGB channels first, shape \(3, H, W\), or grayscale"):
         pretrained.preprocess(np.zeros((4, 32, 32)))
     with pytest.raises(ValueError, match=r"preprocess: image values must lie in \[0, 1\]"):
         pretrained.preprocess(np.full((3, 32, 32), 255.0))

@@ -11,6 +11,16 @@ def transfer_run():
     return experiments.run("ch08.transfer")
 
 
+def imagenet_run():
+    """EfficientNet-Lite0 on the photographs (:func:`cnnbook.experiments.pretrained.imagenet_photos`)."""
+    return experiments.run("ch08.imagenet")
+
+
+#: The photographs section 8.7 shows with their top classes: two with an ImageNet class for what they show, one
+#: whose subject has none, and one in grey.
+SHOWN_PHOTOS = ("chelsea", "coffee", "camera", "astronaut")
+
+
 def spread(values):
     """Mean, lowest and highest of one point's runs (one per seed)."""
     values = np.asarray(values, dtype=float)

@@ -281,3 +281,117 @@ register(Exercise(
     reference=between_share, cases=_share_cases,
     wrong=(_share_raw, _share_within, _share_unweighted),
 ))
+
+
+# ---- the real network (section 8.7) ----
+
+_LITE0 = models.summary("efficientnet_lite0")
+#: Stage 2's first block of EfficientNet-Lite0: its rows of the catalogue's summary.
+_BLOCK = [r for r in _LITE0.rows if r.name.startswith("stage2.0.")]
+_BLOCK_PARAMS = sum(r.params for r in _BLOCK)
+_BLOCK_BN = sum(r.params for r in _BLOCK if r.kind == "BN")
+_EXPANDED = _BLOCK[0].output[0]  # the 1×1 expansion's channels
+_BLOCK_IN, _BLOCK_OUT = _EXPANDED // 6, _BLOCK[-1].output[0]
+assert (_BLOCK_IN, _EXPANDED, _BLOCK_OUT) == (16, 96, 24), "exercise 8.11's prompt describes this block"
+
+register(Exercise(
+    id="8.11", kind="number", title="One inverted residual block",
+    prompt="EfficientNet-Lite0's first block of its second stage takes 16 channels, widens them six times with a "
+           "1×1 convolution, filters each of the 96 channels with its own 3×3 kernel (a depthwise convolution, "
+           "stride 2), and projects to 24 channels with a 1×1 convolution. No convolution has a bias; each is "
+           "followed by batch normalization. How many trained parameters does the block have?",
+    hint="Batch normalization trains a scale and a shift per channel (its running mean and variance are not "
+         "trained). A depthwise convolution has one k×k kernel per channel.",
+    solution=fr"$16 \cdot 96 + 96 \cdot 9 + 96 \cdot 24 = {tex(_BLOCK_PARAMS - _BLOCK_BN)}$ convolution weights and "
+             fr"$2 \cdot (96 + 96 + 24) = {tex(_BLOCK_BN)}$ batch-norm parameters: {tex(_BLOCK_PARAMS)}. A full 3×3 "
+             fr"convolution from 96 to 96 channels would have $96 \cdot 96 \cdot 9 = {tex(96 * 96 * 9)}$ weights on "
+             "its own: the depthwise filter is what keeps the wide middle of the block cheap.",
+    answer=_BLOCK_PARAMS,
+    wrong=(_BLOCK_PARAMS - _BLOCK_BN, _BLOCK_PARAMS + _BLOCK_BN, 16 * 96 + 96 * 96 * 9 + 96 * 24 + _BLOCK_BN),
+))
+
+# ---- 8.12 TensorFlow's padding at stride 2 ----
+_BEFORE, _AFTER = shapes.same_padding(112, 3, stride=2)
+_OUTPUTS = -(-112 // 2)
+_SPAN = (_OUTPUTS - 1) * 2 + 3
+register(Exercise(
+    id="8.12", kind="number", title="Where the zero goes",
+    prompt="A 3×3 depthwise convolution at stride 2 with TensorFlow's \"same\" padding meets a 112×112 map (the "
+           "case of EfficientNet-Lite0's second stage). How many zeros does it add *before* each row?",
+    hint="\"Same\" asks for ⌈112 / 2⌉ outputs; count the positions their windows span, and put the odd zero "
+         "after the input.",
+    solution=fr"The {tex(_OUTPUTS)} outputs need $({tex(_OUTPUTS)} - 1) \cdot 2 + 3 = {tex(_SPAN)}$ positions, "
+             f"{_SPAN - 112} more than the input has: {_BEFORE} zeros before and {_AFTER} after "
+             "(`cnnbook.shapes.same_padding(112, 3, stride=2)`). A re-implementation that writes `padding=1` puts "
+             f"one zero on each side instead: the same {_OUTPUTS} outputs, every window shifted by one pixel, which "
+             "is section 8.7's \"symmetric padding\" mistake.",
+    answer=_BEFORE,
+    wrong=(1, _BEFORE + _AFTER + 1),
+))
+assert (_BEFORE, _AFTER) == (0, 1), "exercise 8.12's solution"
+
+
+# ---- 8.13 folding batch normalization: a number ----
+_GAMMA, _BETA, _MU, _VAR, _EPS = 0.5, 0.1, 2.0, 0.24, 1e-3
+_S = _GAMMA / (_VAR + _EPS) ** 0.5
+register(Exercise(
+    id="8.13", kind="number", title="A folded bias",
+    prompt=r"A convolution without bias is followed by batch normalization in evaluation mode with "
+           rf"$\gamma = {_GAMMA}$, $\beta = {_BETA}$, running mean $\mu = {_MU}$, running variance "
+           rf"$\sigma^2 = {_VAR}$ and $\epsilon = {_EPS}$ for one channel. Folded into the convolution, what bias "
+           "does that channel's filter get? (Three decimals are enough.)",
+    hint=r"Batch normalization computes $\gamma (z - \mu) / \sqrt{\sigma^2 + \epsilon} + \beta$; write it as "
+         r"$s z + b'$.",
+    solution=rf"$s = \gamma / \sqrt{{\sigma^2 + \epsilon}} = {_S:.4f}$, and with no bias before, "
+             rf"$b' = \beta - s \mu = {_BETA} - {_S:.4f} \cdot {_MU} = {_BETA - _S * _MU:.4f}$. The filter's "
+             f"weights are multiplied by {_S:.4f}. (`cnnbook.nn.fold_batch_norm` does this for every pair.)",
+    answer=_BETA - _S * _MU, rel_tol=1e-3,
+    wrong=(_BETA - _GAMMA / _VAR**0.5 * _MU, _BETA + _S * _MU, -_S * _MU, _BETA - _GAMMA * _MU),
+))
+
+
+# ---- 8.14 code: fold batch normalization ----
+
+
+def fold(weight, bias, gamma, beta, mean, var, eps):
+    """A convolution ``(weight, bias)`` followed by evaluation-mode batch norm, as one convolution."""
+    scale = gamma / np.sqrt(var + eps)
+    return weight * scale[:, None, None, None], beta + scale * (bias - mean)
+
+
+def _fold_cases(rng, n):
+    for _ in range(n):
+        c_out, c_in, k = int(rng.integers(1, 5)), int(rng.integers(1, 4)), int(rng.choice([1, 3]))
+        yield (rng.standard_normal((c_out, c_in, k, k)), rng.standard_normal(c_out), rng.uniform(0.2, 2, c_out),
+               rng.standard_normal(c_out), rng.standard_normal(c_out), rng.uniform(0.05, 3, c_out),
+               float(rng.choice([1e-5, 1e-3])))
+
+
+def _fold_no_eps(weight, bias, gamma, beta, mean, var, eps):
+    return fold(weight, bias, gamma, beta, mean, var, 0.0)
+
+
+def _fold_bias_unscaled(weight, bias, gamma, beta, mean, var, eps):
+    scale = gamma / np.sqrt(var + eps)
+    return weight * scale[:, None, None, None], beta + bias - scale * mean
+
+
+def _fold_std_not_var(weight, bias, gamma, beta, mean, var, eps):
+    scale = gamma / (var + eps)
+    return weight * scale[:, None, None, None], beta + scale * (bias - mean)
+
+
+register(Exercise(
+    id="8.14", kind="code", title="Fold batch normalization",
+    prompt="Write `fold(weight, bias, gamma, beta, mean, var, eps)`: given a convolution's `weight` of shape "
+           "$(C_{out}, C_{in}, k, k)$ and `bias` of shape $(C_{out},)$, and the batch normalization after it "
+           "(scale `gamma`, shift `beta`, running `mean` and `var`, all of shape $(C_{out},)$, and `eps`), return "
+           "the `(weight, bias)` of the one convolution that computes the same thing in evaluation mode.",
+    hint=r"Per output channel, $\gamma (w \star x + b - \mu)/\sqrt{\sigma^2 + \epsilon} + \beta$ is "
+         r"$s\,(w \star x) + \beta + s(b - \mu)$ with $s = \gamma / \sqrt{\sigma^2 + \epsilon}$.",
+    solution=f"{code_block(fold)}\n\nThe folded network computes the same logits with one layer fewer per "
+             "convolution; section 8.7 times both on the real network.",
+    function="fold", signature="fold(weight, bias, gamma, beta, mean, var, eps)",
+    reference=fold, cases=_fold_cases,
+    wrong=(_fold_no_eps, _fold_bias_unscaled, _fold_std_not_var),
+))

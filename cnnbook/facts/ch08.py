@@ -14,7 +14,7 @@ import inspect
 import numpy as np
 
 from cnnbook import models, nn, transfer
-from cnnbook.analysis.ch08 import spread, transfer_run
+from cnnbook.analysis.ch08 import SHOWN_PHOTOS, imagenet_run, spread, transfer_run
 from cnnbook.claims import ClaimError, compare, expect, points
 from cnnbook.experiments.transfer import BODY_LRS, MISMATCHES, SEEDS, SIZES
 from cnnbook.facts import claim, fact, table
@@ -692,3 +692,264 @@ def adam_bounds_vs_weights():
     expect(head > 5 * std, "at the head's rate the bound is many times a typical conv3 weight")
     expect(body > std, "at the copied blocks' rate the bound still exceeds a typical conv3 weight")
     return f"{head / std:.0f} and {body / std:.1f} times the standard deviation"
+
+
+# ---- a real ImageNet network (section 8.7) ----
+
+def _lite0():
+    return models.summary("efficientnet_lite0")
+
+
+@fact("ch08.lite0_params")
+def lite0_params():
+    return f"{_lite0().params:,}"
+
+
+@fact("ch08.lite0_macs")
+def lite0_macs():
+    return f"{_lite0().macs / 1e6:.0f} million"
+
+
+@fact("ch08.lite0_blocks")
+def lite0_blocks():
+    from cnnbook.models.catalogue import EFFICIENTNET_LITE0_STAGES
+
+    return sum(stage[-1] for stage in EFFICIENTNET_LITE0_STAGES)
+
+
+@fact("ch08.lite0_stages")
+def lite0_stages():
+    from cnnbook.models.catalogue import EFFICIENTNET_LITE0_STAGES
+
+    return _in_words(len(EFFICIENTNET_LITE0_STAGES))
+
+
+@fact("ch08.lite0_stem")
+def lite0_stem():
+    """The first layer, in words: "a 3×3 convolution at stride 2"."""
+    first = _lite0().rows[0].layer
+    return f"a {first.k}×{first.k} convolution at stride {first.stride}"
+
+
+@fact("ch08.lite0_head")
+def lite0_head():
+    """Channels of the last convolution, before global pooling."""
+    conv = [row for row in _lite0().rows if row.kind == "Conv"][-1]
+    return f"{conv.output[0]:,}"
+
+
+@fact("ch08.shown_count")
+def shown_count():
+    return _in_words(len(SHOWN_PHOTOS))
+
+
+@fact("ch08.top_count")
+def top_count():
+    from cnnbook.experiments.pretrained import TOP
+
+    return _in_words(TOP)
+
+
+@fact("ch08.lite0_expansion")
+def lite0_expansion():
+    from cnnbook.models.catalogue import EFFICIENTNET_LITE0_STAGES
+
+    return _in_words(max(stage[0] for stage in EFFICIENTNET_LITE0_STAGES))
+
+
+@fact("ch08.lite0_input")
+def lite0_input():
+    from cnnbook import pretrained
+
+    return f"{pretrained.INPUT_SIZE}×{pretrained.INPUT_SIZE}"
+
+
+@fact("ch08.lite0_crop")
+def lite0_crop():
+    from cnnbook import pretrained
+
+    return f"{pretrained.CROP:.1%}"
+
+
+@fact("ch08.lite0_scaling")
+def lite0_scaling():
+    """The network's input scaling on 8-bit pixel values ``v``, as it was trained."""
+    from cnnbook import pretrained
+
+    return f"(v − {pretrained.MEAN * 255:.0f}) / {pretrained.STD * 255:.0f}"
+
+
+@fact("ch08.lite0_arrays")
+def lite0_arrays():
+    from cnnbook import checkpoint, pretrained
+
+    return len(checkpoint.read_state_dict(pretrained.weights_path()))
+
+
+@fact("ch08.lite0_classes")
+def lite0_classes():
+    from cnnbook import pretrained
+
+    return f"{len(pretrained.imagenet_classes()):,}"
+
+
+@fact("ch08.lite0_machine")
+def lite0_machine():
+    return imagenet_run()["machine"]
+
+
+@fact("ch08.lite0_ms")
+def lite0_ms():
+    return f"{1000 * float(np.median(imagenet_run()['seconds']['network'])):.0f} ms"
+
+
+@fact("ch08.lite0_folded_ms")
+def lite0_folded_ms():
+    return f"{1000 * float(np.median(imagenet_run()['seconds']['folded'])):.0f} ms"
+
+
+@fact("ch08.folding_words")
+def folding_words():
+    """What folding did to the time on this machine, in the words the rule chooses (timings are unpaired rounds)."""
+    seconds = imagenet_run()["seconds"]
+    c = compare(seconds["network"], seconds["folded"], paired=False, unit="times")
+    return (f"{c.says('made it faster', 'made it slower', 'made no difference beyond the spread of the rounds')} "
+            f"({c.evidence()})")
+
+
+def _names():
+    from cnnbook import pretrained
+
+    return pretrained.imagenet_classes()
+
+
+def _top(photo, mistake="as trained", k=1):
+    return imagenet_run()["top"][photo][mistake][:k]
+
+
+def _classes(photo, k, mistake="as trained"):
+    """The ``k`` most probable classes of ``photo`` in words: "espresso (95%)", "a, b and c" for several."""
+    names = [f"{_names()[i]} ({p:.0%})" for i, p in _top(photo, mistake, k)]
+    return names[0] if k == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+@fact("ch08.photo_count")
+def photo_count():
+    return _in_words(len(imagenet_run()["photos"]))
+
+
+@fact("ch08.cat_top3")
+def cat_top3():
+    return _classes("chelsea", 3)
+
+
+@fact("ch08.cat_top1_p")
+def cat_top1_p():
+    return f"{_top('chelsea')[0][1]:.0%}"
+
+
+@fact("ch08.cat_top3_mass")
+def cat_top3_mass():
+    return f"{sum(p for _, p in _top('chelsea', k=3)):.0%}"
+
+
+@claim("ch08.cat_top3_are_cats")
+def cat_top3_are_cats():
+    """The three most probable classes of the cat photograph are all domestic cats (ImageNet's 281 to 285)."""
+    top = [i for i, _ in _top("chelsea", k=3)]
+    expect(all(281 <= i <= 285 for i in top), f"the cat's top three classes are domestic cats; got {top}")
+    return ""
+
+
+@fact("ch08.coffee_top")
+def coffee_top():
+    return _classes("coffee", 1)
+
+
+@fact("ch08.camera_top")
+def camera_top():
+    return _classes("camera", 1)
+
+
+@fact("ch08.astronaut_top")
+def astronaut_top():
+    return _classes("astronaut", 3)
+
+
+def _mistakes():
+    return [m for m in imagenet_run()["mistakes"] if m != "as trained"]
+
+
+def _changed(mistake):
+    run = imagenet_run()
+    return [name for name in run["photos"] if _top(name, mistake)[0][0] != _top(name)[0][0]]
+
+
+@fact("ch08.changed_counts")
+def changed_counts():
+    """How many photographs change their top class under each mistake, in the table's order, as prose."""
+    parts = [f"{mistake} {len(_changed(mistake))}" for mistake in _mistakes()]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+@fact("ch08.changed_most")
+def changed_most():
+    """The mistake that changes the most top classes (ties: the first in the table's order)."""
+    return max(_mistakes(), key=lambda m: len(_changed(m)))
+
+
+@fact("ch08.confident_photos")
+def confident_photos():
+    """The photographs whose top class keeps over half the probability when prepared as trained."""
+    run = imagenet_run()
+    names = [n for n in run["photos"] if _top(n)[0][1] > 0.5]
+    return " and ".join(names)
+
+
+@claim("ch08.confident_photos_keep_their_class")
+def confident_photos_keep_their_class():
+    """Every photograph classified with over half the probability keeps its top class under every mistake."""
+    run = imagenet_run()
+    confident = [n for n in run["photos"] if _top(n)[0][1] > 0.5]
+    expect(len(confident) >= 2, f"at least two photographs are classified with over 50%; got {confident}")
+    for mistake in _mistakes():
+        moved = [n for n in confident if n in _changed(mistake)]
+        expect(not moved, f"the confidently classified photographs keep their class under {mistake}; {moved} do not")
+    return ""
+
+
+def _kept(mistake, photos):
+    run = imagenet_run()
+    return ([run["kept"][n]["as trained"] for n in photos], [run["kept"][n][mistake] for n in photos])
+
+
+@fact("ch08.kept_words")
+def kept_words():
+    """Mistake by mistake, what it does to the probability of the right class, by the book's rule over the
+    photographs (channel order over the colour photographs only: a grey photograph's channels are equal)."""
+    run = imagenet_run()
+    parts = []
+    for mistake in _mistakes():
+        photos = run["colour"] if mistake == "BGR channel order" else run["photos"]
+        c = compare(*_kept(mistake, photos), over="colour photographs" if photos is run["colour"] else "photographs")
+        parts.append(f"{mistake} {c.says('lowers it', 'raises it', 'moves it either way')} ({c.evidence()})")
+    return "; ".join(parts)
+
+
+@table("ch08.imagenet_mistakes")
+def imagenet_mistakes_table():
+    """Each photograph's most probable class and its probability, prepared as trained and with each mistake; a
+    class that differs from the right preparation's is in bold."""
+    run = imagenet_run()
+    names = _names()
+    mistakes = run["mistakes"]
+    lines = ["| photograph | " + " | ".join(mistakes) + " |", "| --- |" + " --- |" * len(mistakes)]
+    for photo in run["photos"]:
+        right = _top(photo)[0][0]
+        cells = []
+        for mistake in mistakes:
+            (index, p), = _top(photo, mistake)
+            text = f"{names[index]} {p:.0%}"
+            cells.append(f"**{text}**" if index != right else text)
+        lines.append(f"| {photo} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

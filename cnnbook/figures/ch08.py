@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import transfer
-from cnnbook.analysis.ch08 import spread, transfer_run
+from cnnbook.analysis.ch08 import SHOWN_PHOTOS, imagenet_run, spread, transfer_run
 from cnnbook.experiments.transfer import MISMATCHES, SEEDS, SIZES, STUDY_SIZE
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_image, plt
@@ -203,4 +203,49 @@ def features():
     fig.legend(handles, labels_, title="digit", loc="lower center", ncol=len(transfer.TARGET), markerscale=2,
                frameon=False, columnspacing=1.2, handletextpad=0.2)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+@register(
+    "ch08.imagenet",
+    alt=f"{len(SHOWN_PHOTOS)} photographs, one per row ({', '.join(SHOWN_PHOTOS)}): a cat, a cup of coffee, a man "
+        "with a camera on a tripod, and an astronaut. Beside each, horizontal bars for the five ImageNet classes "
+        "EfficientNet-Lite0 finds most probable for it, most probable on top, each with its name at the left and "
+        "its probability, as measured when the page was built, at the end of its bar.",
+    format="png",
+)
+def imagenet():
+    """The real network's five most probable classes for each shown photograph, as measured at build."""
+    from cnnbook import pretrained
+    from cnnbook.data import photo
+
+    run, names = imagenet_run(), pretrained.imagenet_classes()
+    width, row_height, photo_side, bars_left, bars_width = 6.7, 1.3, 1.05, 3.35, 3.0  # inches
+    height = row_height * len(SHOWN_PHOTOS) + 0.45
+    fig = plt.figure(figsize=(width, height))
+    for r, name in enumerate(SHOWN_PHOTOS):
+        bottom = height - (r + 1) * row_height
+        photo_ax = fig.add_axes([0.02, (bottom + 0.05) / height, photo_side / width, photo_side / height])
+        bars_ax = fig.add_axes([bars_left / width, (bottom + 0.1) / height, bars_width / width, 0.95 / height])
+        image = photo(name, gray=False, size=128, backend="numpy")
+        side = min(image.shape[-2:])
+        top_row, left = (image.shape[-2] - side) // 2, (image.shape[-1] - side) // 2
+        square = image[..., top_row:top_row + side, left:left + side]
+        colour = square.ndim == 3
+        photo_ax.imshow(np.moveaxis(square, 0, -1) if colour else square, cmap=None if colour else "gray", vmin=0,
+                        vmax=1, interpolation="antialiased")
+        photo_ax.set_axis_off()
+        photo_ax.text(0.5, -0.04, name, transform=photo_ax.transAxes, ha="center", va="top")
+        top = run["top"][name]["as trained"]
+        probabilities = [p for _, p in top]
+        bars = bars_ax.barh(range(len(top)), probabilities, color="C0", height=0.7)
+        bars_ax.set_yticks(range(len(top)), [names[i] for i, _ in top])
+        bars_ax.invert_yaxis()
+        bars_ax.set_xlim(0, 1.15)
+        bars_ax.set_xticks([0, 0.25, 0.5, 0.75, 1], ["0", "25%", "50%", "75%", "100%"] if r == len(SHOWN_PHOTOS) - 1
+                           else [])
+        bars_ax.tick_params(axis="y", length=0)
+        for bar, p in zip(bars, probabilities):
+            bars_ax.text(p + 0.015, bar.get_y() + bar.get_height() / 2, f"{p:.0%}", va="center")
+    bars_ax.set_xlabel("probability (softmax of the 1,000 outputs)")
     return fig
