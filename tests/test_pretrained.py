@@ -60,7 +60,7 @@ def legacy_writer(monkeypatch):
         def __reduce__(self):
             return _rebuild_tensor_v2, self.args
 
-    def write(path, arrays):
+    def write(path, arrays, claimed=None):
         storages, state = {}, collections.OrderedDict()
         for name, value in arrays.items():
             if isinstance(value, tuple):
@@ -77,7 +77,7 @@ def legacy_writer(monkeypatch):
                 if isinstance(obj, Storage):
                     key = next(k for k, s in storages.items() if s is obj)
                     kind = storage_types[np.dtype(obj.array.dtype).newbyteorder("<").str]
-                    return ("storage", kind, key, "cpu", obj.array.size, None)
+                    return ("storage", kind, key, "cpu", claimed or obj.array.size, None)
                 return None
 
         out = _header()
@@ -124,6 +124,35 @@ def test_a_pickle_that_would_run_code_is_refused_and_runs_nothing(tmp_path, modu
     assert marker.exists()
 
 
+def test_a_file_cannot_make_the_reader_allocate_what_it_does_not_hold(tmp_path, legacy_writer):
+    """Sizes are checked against the file before anything is allocated: a storage that claims 2**40 elements, or a
+    tensor of 2000×2000 made of one number by zero strides, is refused at once."""
+    huge = legacy_writer(tmp_path / "huge.pth", {"w": np.zeros(4, np.float32)}, claimed=2**40)
+    with pytest.raises(CheckpointError, match="storages need 4,398,046,511,112 bytes"):
+        read_state_dict(huge)
+    repeated = legacy_writer(tmp_path / "repeated.pth", {"w": (np.zeros(1, np.float32), 0, (2000, 2000), (0, 0))})
+    with pytest.raises(CheckpointError, match=r"w of shape \(2000, 2000\) would repeat the 1 numbers"):
+        read_state_dict(repeated)
+
+
+def test_build_instructions_cannot_retarget_the_allowed_objects(tmp_path):
+    """BUILD sets attributes from the file: on the ordered dict it may set ``items``, which the reader never calls
+    (it reads ``dict.items``); the stand-ins have no attributes to set."""
+    out = _header()
+    # OrderedDict(), then BUILD with {"items": OrderedDict}: an empty state whose .items() would lie
+    out.write(b"\x80\x02ccollections\nOrderedDict\nq\x00)R}X\x05\x00\x00\x00itemsh\x00sb.")
+    pickle.dump([], out, protocol=2)
+    path = tmp_path / "retarget.pth"
+    path.write_bytes(out.getvalue())
+    with pytest.raises(CheckpointError, match="not a state dict"):
+        read_state_dict(path)
+    out = _header()
+    out.write(b"\x80\x02ctorch\nFloatStorage\n}X\x05\x00\x00\x00dtypeX\x02\x00\x00\x00<i8sb.")
+    path.write_bytes(out.getvalue())
+    with pytest.raises(CheckpointError, match="cannot read its state dict"):
+        read_state_dict(path)
+
+
 def test_a_state_dict_may_not_smuggle_other_objects(tmp_path):
     """Only names mapped to tensors: an OrderedDict (an allowed name) holding a plain list is not a state dict."""
     out = _header()
@@ -139,11 +168,11 @@ def test_damaged_and_foreign_files_are_named(tmp_path, legacy_writer):
     good = legacy_writer(tmp_path / "good.pth", {"w": np.arange(6, dtype=np.float32)})
     cut = tmp_path / "cut.pth"
     cut.write_bytes(good.read_bytes()[:-5])
-    with pytest.raises(CheckpointError, match="ends inside storage"):
+    with pytest.raises(CheckpointError, match="storages need 32 bytes after the pickles; the file has 27"):
         read_state_dict(cut)
     longer = tmp_path / "longer.pth"
     longer.write_bytes(good.read_bytes() + b"\0")
-    with pytest.raises(CheckpointError, match="bytes after its last storage"):
+    with pytest.raises(CheckpointError, match="storages need 32 bytes after the pickles; the file has 33"):
         read_state_dict(longer)
     archive = tmp_path / "new.pth"
     with zipfile.ZipFile(archive, "w") as z:
@@ -163,8 +192,8 @@ def test_the_shipped_checkpoint_holds_efficientnet_lite0():
     assert len(state) == 296
     trained = {k: v for k, v in state.items() if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))}
     assert sum(v.size for v in trained.values()) == 4_652_008
-    # Stored in TensorFlow's (kh, kw, in, out) order: strides on an (out, in, kh, kw) tensor. The raw storage read
-    # by hand must give the same numbers.
+    # Its convolutions are stored in TensorFlow's (kh, kw, in, out) order, as strides on (out, in, kh, kw) tensors:
+    # strided reading is tested above on a small file, and the photographs' classes below depend on it.
     assert state["_conv_stem.weight"].shape == (32, 3, 3, 3) and state["_fc.weight"].shape == (1000, 1280)
 
 

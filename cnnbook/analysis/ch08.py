@@ -16,8 +16,8 @@ def imagenet_run():
     return experiments.run("ch08.imagenet")
 
 
-#: The photographs section 8.7 shows with their top classes: two with an ImageNet class for what they show, one
-#: whose subject has none, and one in grey.
+#: The photographs section 8.7 shows with their top classes: a cat and a cup of coffee (ImageNet has classes for
+#: both), a grey photograph of a man with a camera on a tripod, and an astronaut (ImageNet has no such class).
 SHOWN_PHOTOS = ("chelsea", "coffee", "camera", "astronaut")
 
 

@@ -317,7 +317,8 @@ _SPAN = (_OUTPUTS - 1) * 2 + 3
 register(Exercise(
     id="8.12", kind="number", title="Where the zero goes",
     prompt="A 3×3 depthwise convolution at stride 2 with TensorFlow's \"same\" padding meets a 112×112 map (the "
-           "case of EfficientNet-Lite0's second stage). How many zeros does it add *before* each row?",
+           "case of EfficientNet-Lite0's second stage). How many zeros does it add *before* the input on each axis "
+           "(above the first row, and left of the first column)?",
     hint="\"Same\" asks for ⌈112 / 2⌉ outputs; count the positions their windows span, and put the odd zero "
          "after the input.",
     solution=fr"The {tex(_OUTPUTS)} outputs need $({tex(_OUTPUTS)} - 1) \cdot 2 + 3 = {tex(_SPAN)}$ positions, "

@@ -209,7 +209,7 @@ def features():
 @register(
     "ch08.imagenet",
     alt=f"{len(SHOWN_PHOTOS)} photographs, one per row ({', '.join(SHOWN_PHOTOS)}): a cat, a cup of coffee, a man "
-        "with a camera on a tripod, and an astronaut. Beside each, horizontal bars for the five ImageNet classes "
+        "with a camera on a tripod, and an astronaut, each cropped as the network sees it. Beside each, horizontal bars for the five ImageNet classes "
         "EfficientNet-Lite0 finds most probable for it, most probable on top, each with its name at the left and "
         "its probability, as measured when the page was built, at the end of its bar.",
     format="png",
@@ -220,7 +220,7 @@ def imagenet():
     from cnnbook.data import photo
 
     run, names = imagenet_run(), pretrained.imagenet_classes()
-    width, row_height, photo_side, bars_left, bars_width = 6.7, 1.3, 1.05, 3.35, 3.0  # inches
+    width, row_height, photo_side, bars_left, bars_width = 6.7, 1.3, 1.05, 2.55, 3.8  # inches
     height = row_height * len(SHOWN_PHOTOS) + 0.45
     fig = plt.figure(figsize=(width, height))
     for r, name in enumerate(SHOWN_PHOTOS):
@@ -228,8 +228,8 @@ def imagenet():
         photo_ax = fig.add_axes([0.02, (bottom + 0.05) / height, photo_side / width, photo_side / height])
         bars_ax = fig.add_axes([bars_left / width, (bottom + 0.1) / height, bars_width / width, 0.95 / height])
         image = photo(name, gray=False, size=128, backend="numpy")
-        side = min(image.shape[-2:])
-        top_row, left = (image.shape[-2] - side) // 2, (image.shape[-1] - side) // 2
+        side = int(pretrained.CROP * min(image.shape[-2:]))  # the part the network sees
+        top_row, left = (image.shape[-2] - side + 1) // 2, (image.shape[-1] - side + 1) // 2
         square = image[..., top_row:top_row + side, left:left + side]
         colour = square.ndim == 3
         photo_ax.imshow(np.moveaxis(square, 0, -1) if colour else square, cmap=None if colour else "gray", vmin=0,
@@ -246,6 +246,7 @@ def imagenet():
                            else [])
         bars_ax.tick_params(axis="y", length=0)
         for bar, p in zip(bars, probabilities):
-            bars_ax.text(p + 0.015, bar.get_y() + bar.get_height() / 2, f"{p:.0%}", va="center")
+            bars_ax.text(p + 0.015, bar.get_y() + bar.get_height() / 2, f"{p:.0%}" if p >= 0.005 else "< 1%",
+                         va="center")
     bars_ax.set_xlabel("probability (softmax of the 1,000 outputs)")
     return fig

@@ -287,8 +287,9 @@ def efficientnet_lite0(num_classes=1000, width=1.0):
     """EfficientNet-Lite0: EfficientNet-B0's plan made for phones' integer hardware, 4,652,008 parameters.
 
     A 3×3 stem at stride 2, sixteen MBConv blocks in seven stages (:data:`EFFICIENTNET_LITE0_STAGES`), a 1×1
-    convolution to 1,280 channels, global pooling and the classifier. What "Lite" removes from B0: the
-    squeeze-and-excitation in each block, and swish, replaced by ReLU6 (both are hard to quantize). Padding is
+    convolution to 1,280 channels, global pooling and the classifier. What "Lite" changes in B0, by its release's
+    account: no squeeze-and-excitation in the blocks (poorly supported by some mobile accelerators), and ReLU6 in
+    place of swish (for easier quantization after training). Padding is
     TensorFlow's "same", where the weights were trained, so a stride-2 layer on an even input pads one zero after
     and none before. Batch normalization uses ε = 0.001, TensorFlow's default.
     """
