@@ -22,18 +22,20 @@ from cnnbook.models.catalogue import (
     lenet5,
     mlp,
     mobilenet_v1,
+    mobilenet_v2,
     resnet,
     resnet18,
     resnet50,
     resnet_small,
+    resnext50,
     vgg16,
     vgg_small,
 )
 from cnnbook.models.spec import instantiate
 
 __all__ = ["MODELS", "ModelInfo", "alexnet", "build", "catalogue", "densenet121", "efficientnet_lite0", "googlenet",
-           "lenet5", "mlp", "mobilenet_v1", "resnet", "resnet18", "resnet50", "resnet_small", "spec", "summary", "vgg16",
-           "vgg_small"]
+           "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2", "resnet", "resnet18", "resnet50", "resnet_small", "resnext50",
+           "spec", "summary", "vgg16", "vgg_small"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,6 +68,10 @@ MODELS = {
     "densenet121": ModelInfo("DenseNet-121", densenet121, (3, 224, 224), 2017, 7_978_856, "torchvision"),
     "mobilenet_v1": ModelInfo("MobileNet v1", mobilenet_v1, (3, 224, 224), 2017, 4_231_976,
                               "width 1.0, Keras Applications (trainable parameters)"),
+    "resnext50": ModelInfo("ResNeXt-50 (32×4d)", resnext50, (3, 224, 224), 2017, 25_028_904,
+                           "torchvision's resnext50_32x4d (stride on the grouped 3×3)"),
+    "mobilenet_v2": ModelInfo("MobileNetV2", mobilenet_v2, (3, 224, 224), 2018, 3_504_872,
+                              "width 1.0, torchvision's"),
     "efficientnet_lite0": ModelInfo("EfficientNet-Lite0", efficientnet_lite0, (3, 224, 224), 2020, 4_652_008,
                                     "TensorFlow's, as the ImageNet checkpoint the book runs (cnnbook.pretrained)"),
     "mlp": ModelInfo("MLP", mlp, (1, 28, 28), 1986, None, "784 → 72 → 64 → 10, LeNet-5's size", True),

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from cnnbook.models.spec import BN, Add, Cat, Conv, Dropout, Flatten, GlobalAvgPool, Identity, Linear, Pool, ReLU, Seq
 
-__all__ = ["EFFICIENTNET_LITE0_STAGES", "alexnet", "densenet121", "efficientnet_lite0", "googlenet", "lenet5", "mlp",
-           "mobilenet_v1", "resnet", "resnet18", "resnet50", "resnet_small", "vgg16", "vgg_small"]
+__all__ = ["EFFICIENTNET_LITE0_STAGES", "MOBILENET_V2_STAGES", "alexnet", "densenet121", "efficientnet_lite0",
+           "googlenet", "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2", "resnet", "resnet18", "resnet50", "resnet_small",
+           "resnext50", "vgg16", "vgg_small"]
 
 
 def _scale(width):
@@ -150,15 +151,18 @@ def _basic_block(c_in, c_out, stride, name):
     return Seq(Add(body, shortcut), ReLU(), name=name)
 
 
-def _bottleneck(c_in, width, stride, name, stride_on_3x3=True):
-    c_out = 4 * width
+def _bottleneck(c_in, width, stride, name, stride_on_3x3=True, groups=1, c_out=None):
+    """A bottleneck block: 1×1 down to ``width``, 3×3 (in ``groups``: ResNeXt's cardinality), 1×1 up to ``c_out``
+    (four times ``width`` unless given)."""
+    c_out = c_out or 4 * width
     s1, s3 = (1, stride) if stride_on_3x3 else (stride, 1)
-    body = Seq(*_conv_bn_relu(width, 1, s1), *_conv_bn_relu(width, 3, s3, 1), Conv(c_out, 1, bias=False), BN())
+    body = Seq(*_conv_bn_relu(width, 1, s1), *_conv_bn_relu(width, 3, s3, 1, groups=groups), Conv(c_out, 1, bias=False),
+               BN())
     shortcut = Seq(Conv(c_out, 1, stride, bias=False), BN()) if stride != 1 or c_in != c_out else None
     return Seq(Add(body, shortcut), ReLU(), name=name)
 
 
-def resnet(blocks, bottleneck, num_classes=1000, width=1.0, stride_on_3x3=True):
+def resnet(blocks, bottleneck, num_classes=1000, width=1.0, stride_on_3x3=True, groups=1, width_per_group=64):
     """A ResNet for 224×224 images (He et al. 2016): a 7×7 stem, four stages of residual blocks, global pooling.
 
     ``blocks`` gives the blocks per stage, e.g. (2, 2, 2, 2) for ResNet-18.
@@ -176,8 +180,11 @@ def resnet(blocks, bottleneck, num_classes=1000, width=1.0, stride_on_3x3=True):
             stride = 2 if stage > 0 and block == 0 else 1
             name = f"layer{stage + 1}.{block}"
             if bottleneck:
-                layers.append(_bottleneck(c_in, c(64 * 2**stage), stride, name, stride_on_3x3))
-                c_in = 4 * c(64 * 2**stage)
+                planes = c(64 * 2**stage)
+                # torchvision's width of the grouped 3×3; at least one channel a group in a reduced-width copy
+                inner = max(1, planes * width_per_group // 64) * groups
+                layers.append(_bottleneck(c_in, inner, stride, name, stride_on_3x3, groups, 4 * planes))
+                c_in = 4 * planes
             else:
                 layers.append(_basic_block(c_in, c(64 * 2**stage), stride, name))
                 c_in = c(64 * 2**stage)
@@ -192,6 +199,15 @@ def resnet18(num_classes=1000, width=1.0):
 def resnet50(num_classes=1000, width=1.0, stride_on_3x3=True):
     """ResNet-50, as torchvision's ``resnet50`` (v1.5): 25,557,032 parameters (the same with the stride moved)."""
     return resnet((3, 4, 6, 3), True, num_classes, width, stride_on_3x3)
+
+
+def resnext50(num_classes=1000, width=1.0):
+    """ResNeXt-50 (32×4d) as torchvision's ``resnext50_32x4d`` (Xie et al. 2017): 25,028,904 parameters.
+
+    ResNet-50 with each bottleneck's 3×3 convolution split into 32 groups of 4 channels per 64 of the stage's
+    width (128 channels in the first stage's 3×3, twice ResNet-50's), so about the same weights buy a wider layer.
+    """
+    return resnet((3, 4, 6, 3), True, num_classes, width, groups=32, width_per_group=4)
 
 
 def resnet_small(depth=8, num_classes=10, width=1.0, residual=True, batch_norm=True):
@@ -273,12 +289,13 @@ EFFICIENTNET_LITE0_STAGES = ((1, 3, 1, 16, 1), (6, 3, 2, 24, 2), (6, 5, 2, 40, 2
                              (6, 5, 2, 192, 4), (6, 3, 1, 320, 1))
 
 
-def _mbconv(c_in, expansion, k, stride, c_out, name, eps):
+def _mbconv(c_in, expansion, k, stride, c_out, name, eps, padding="same"):
     """An inverted residual block (MobileNetV2's, EfficientNet's MBConv): a 1×1 convolution widens the channels
     ``expansion`` times, a k×k depthwise convolution filters each channel alone, a 1×1 convolution projects to
-    ``c_out`` with no activation after it; the input is added back when the shapes allow."""
+    ``c_out`` with no activation after it; the input is added back when the shapes allow. ``padding`` is the
+    depthwise convolution's: TensorFlow's ``"same"``, or PyTorch's ``k // 2`` on every side."""
     widen = (*_conv_bn_relu(c_in * expansion, 1, eps=eps)[:2], ReLU(6)) if expansion != 1 else ()
-    body = Seq(*widen, Conv(0, k, stride, "same", groups=0, bias=False), BN(eps), ReLU(6),
+    body = Seq(*widen, Conv(0, k, stride, padding, groups=0, bias=False), BN(eps), ReLU(6),
                Conv(c_out, 1, bias=False), BN(eps))
     return Seq(Add(body), name=name) if stride == 1 and c_in == c_out else Seq(*body.layers, name=name)
 
@@ -302,4 +319,30 @@ def efficientnet_lite0(num_classes=1000, width=1.0):
                                   eps))
             c_in = c(out)
     return Seq(*layers, Conv(c(1280), 1, bias=False), BN(eps), ReLU(6), GlobalAvgPool(), Flatten(), Dropout(0.2),
+               Linear(num_classes))
+
+
+#: MobileNetV2's bottleneck stages (Sandler et al. 2018, table 2): (expansion, output channels, blocks, stride of
+#: the first block); every depthwise kernel is 3×3.
+MOBILENET_V2_STAGES = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2),
+                       (6, 320, 1, 1))
+
+
+def mobilenet_v2(num_classes=1000, width=1.0):
+    """MobileNetV2 at width 1.0, as torchvision's ``mobilenet_v2``: 3,504,872 parameters.
+
+    A 3×3 convolution at stride 2 to 32 channels, seventeen inverted residual blocks
+    (:data:`MOBILENET_V2_STAGES`, ReLU6 after the expansion and the depthwise convolution, none after the
+    projection), a 1×1 convolution to 1,280 channels, global pooling and the classifier. Padding is PyTorch's,
+    one zero on every side of each 3×3 (EfficientNet-Lite0, trained in TensorFlow, pads differently).
+    """
+    c, eps = _scale(width), 1e-5
+    layers = [*_conv_bn_relu(c(32), 3, 2, 1)[:2], ReLU(6)]
+    c_in = c(32)
+    for stage, (expansion, out, blocks, stride) in enumerate(MOBILENET_V2_STAGES):
+        for block in range(blocks):
+            layers.append(_mbconv(c_in, expansion, 3, stride if block == 0 else 1, c(out), f"stage{stage + 1}.{block}",
+                                  eps, padding=1))
+            c_in = c(out)
+    return Seq(*layers, *_conv_bn_relu(c(1280), 1)[:2], ReLU(6), GlobalAvgPool(), Flatten(), Dropout(0.2),
                Linear(num_classes))
