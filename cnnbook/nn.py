@@ -40,8 +40,8 @@ from cnnbook.backend import default_xp, get_xp
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Concat", "Conv2d", "ConvTranspose2d", "Dropout", "Flatten",
-    "Linear", "MaxPool2d", "Module", "ReLU", "Residual", "Sequential", "count_parameters", "fold_batch_norm",
-    "glorot_uniform", "he_normal",
+    "Gate", "Linear", "MaxPool2d", "Module", "ReLU", "Residual", "Sequential", "SiLU", "Sigmoid", "count_parameters",
+    "fold_batch_norm", "glorot_uniform", "he_normal",
 ]
 
 
@@ -419,6 +419,65 @@ class ReLU(Module):
 
     def extra_repr(self):
         return "" if self.cap is None else f"cap={self.cap:g}"
+
+
+class Sigmoid(Module):
+    """``σ(x) = 1 / (1 + e^{-x})``, whose derivative is ``σ(x)(1 − σ(x))``.
+
+    >>> y, cache = Sigmoid().forward(np.array([0.0, 2.0]))
+    >>> np.round(y, 4), np.round(Sigmoid().backward(np.ones(2), cache), 4)
+    (array([0.5   , 0.8808]), array([0.25 , 0.105]))
+    """
+
+    def forward(self, x):
+        xp = get_xp(x)
+        y = 1 / (1 + xp.exp(-x))
+        return y, y
+
+    def backward(self, grad_out, cache):
+        return grad_out * cache * (1 - cache)
+
+
+class SiLU(Module):
+    """Swish, ``x · σ(x)`` (EfficientNet's activation); its derivative is ``σ(x)(1 + x(1 − σ(x)))``.
+
+    >>> y, cache = SiLU().forward(np.array([0.0, 2.0]))
+    >>> np.round(y, 4), np.round(SiLU().backward(np.ones(2), cache), 4)
+    (array([0.    , 1.7616]), array([0.5   , 1.0908]))
+    """
+
+    def forward(self, x):
+        xp = get_xp(x)
+        s = 1 / (1 + xp.exp(-x))
+        return x * s, (x, s)
+
+    def backward(self, grad_out, cache):
+        x, s = cache
+        return grad_out * s * (1 + x * (1 - s))
+
+
+class Gate(Module):
+    """``x · body(x)``: the body's output (one number per channel, ``(N, C, 1, 1)``, or a full map) scales ``x``.
+
+    Squeeze-and-excitation is a gate whose body pools each channel, mixes the channels through two 1×1
+    convolutions and squashes them with a sigmoid. The backward pass sends ``grad · body(x)`` straight to ``x``
+    and the gate's own gradient, ``grad · x`` summed over the positions it was broadcast to, through the body.
+    """
+
+    def __init__(self, body):
+        super().__init__()
+        self.children = [body]
+
+    def forward(self, x):
+        g, cache = self.children[0].forward(x)
+        return x * g, (x, g, cache)
+
+    def backward(self, grad_out, cache):
+        x, g, body_cache = cache
+        grad_g = grad_out * x
+        if g.shape != x.shape:
+            grad_g = grad_g.sum(axis=(2, 3), keepdims=True)
+        return grad_out * g + self.children[0].backward(grad_g, body_cache)
 
 
 class MaxPool2d(Module):

@@ -12,16 +12,20 @@ from cnnbook.gradcheck import numerical_gradient
 
 
 def _tiny_net(xp, seed=0):
-    """Every layer kind at least once, in float64 so finite differences are exact enough."""
+    """Every layer kind at least once (squeeze-and-excitation's gate, swish, sigmoid and a capped ReLU too), in
+    float64 so finite differences are exact enough."""
     kw = dict(xp=xp, dtype=np.float64)
     rng = np.random.default_rng(seed)
     block = nn.Residual(nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, rng=rng, **kw), nn.BatchNorm2d(4, **kw),
                                       nn.ReLU(), nn.Conv2d(4, 4, 3, padding=1, rng=rng, **kw)))
     branches = nn.Concat(nn.Conv2d(4, 2, 1, rng=rng, **kw),
                          nn.Sequential(nn.AvgPool2d(3, 1, 1), nn.Conv2d(4, 2, 1, groups=2, rng=rng, **kw)))
+    excite = nn.Gate(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(4, 2, 1, rng=rng, **kw), nn.SiLU(),
+                                   nn.Conv2d(2, 4, 1, rng=rng, **kw), nn.Sigmoid()))
     return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1, rng=rng, **kw), nn.ReLU(), block,
-                         nn.ConvTranspose2d(4, 4, 2, stride=2, rng=rng, **kw), nn.MaxPool2d(2), branches,
-                         nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Dropout(0.0), nn.Linear(16, 3, rng=rng, **kw))
+                         nn.ConvTranspose2d(4, 4, 2, stride=2, rng=rng, **kw), nn.MaxPool2d(2), branches, excite,
+                         nn.ReLU(cap=0.5), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Dropout(0.0),
+                         nn.Linear(16, 3, rng=rng, **kw))
 
 
 def test_every_layer_gradient_matches_finite_differences(xp, rng):
@@ -43,7 +47,7 @@ def test_every_layer_gradient_matches_finite_differences(xp, rng):
             checked += 1
     if xp is np:
         assert_allclose(grad_x, numerical_gradient(loss, x), rtol=1e-5, atol=1e-7)
-        assert checked == len(list(net.parameters())) == 16
+        assert checked == len(list(net.parameters())) == 20
 
 
 def test_residual_passes_the_gradient_through_unchanged():

@@ -17,6 +17,7 @@ from cnnbook.models import catalogue, spec
 from cnnbook.models.catalogue import (
     alexnet,
     densenet121,
+    efficientnet_b0,
     efficientnet_lite0,
     googlenet,
     lenet5,
@@ -33,7 +34,8 @@ from cnnbook.models.catalogue import (
 )
 from cnnbook.models.spec import instantiate
 
-__all__ = ["MODELS", "ModelInfo", "alexnet", "build", "catalogue", "densenet121", "efficientnet_lite0", "googlenet",
+__all__ = ["MODELS", "ModelInfo", "alexnet", "build", "catalogue", "densenet121", "efficientnet_b0", "efficientnet_lite0",
+           "googlenet",
            "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2", "resnet", "resnet18", "resnet50", "resnet_small", "resnext50",
            "spec", "summary", "vgg16", "vgg_small"]
 
@@ -72,6 +74,8 @@ MODELS = {
                            "torchvision's resnext50_32x4d (stride on the grouped 3×3)"),
     "mobilenet_v2": ModelInfo("MobileNetV2", mobilenet_v2, (3, 224, 224), 2018, 3_504_872,
                               "width 1.0, torchvision's"),
+    "efficientnet_b0": ModelInfo("EfficientNet-B0", efficientnet_b0, (3, 224, 224), 2019, 5_288_548,
+                                 "torchvision's (squeeze-and-excitation, swish)"),
     "efficientnet_lite0": ModelInfo("EfficientNet-Lite0", efficientnet_lite0, (3, 224, 224), 2020, 4_652_008,
                                     "TensorFlow's, as the ImageNet checkpoint the book runs (cnnbook.pretrained)"),
     "mlp": ModelInfo("MLP", mlp, (1, 28, 28), 1986, None, "784 → 72 → 64 → 10, LeNet-5's size", True),

@@ -10,9 +10,25 @@ against the published count.
 
 from __future__ import annotations
 
-from cnnbook.models.spec import BN, Add, Cat, Conv, Dropout, Flatten, GlobalAvgPool, Identity, Linear, Pool, ReLU, Seq
+from cnnbook.models.spec import (
+    BN,
+    Act,
+    Add,
+    Cat,
+    Conv,
+    Dropout,
+    Flatten,
+    Gate,
+    GlobalAvgPool,
+    Identity,
+    Linear,
+    Pool,
+    ReLU,
+    Seq,
+)
 
-__all__ = ["EFFICIENTNET_LITE0_STAGES", "MOBILENET_V2_STAGES", "alexnet", "densenet121", "efficientnet_lite0",
+__all__ = ["EFFICIENTNET_LITE0_STAGES", "MOBILENET_V2_STAGES", "alexnet", "densenet121", "efficientnet_b0",
+           "efficientnet_lite0",
            "googlenet", "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2", "resnet", "resnet18", "resnet50", "resnet_small",
            "resnext50", "vgg16", "vgg_small"]
 
@@ -345,4 +361,31 @@ def mobilenet_v2(num_classes=1000, width=1.0):
                                   eps, padding=1))
             c_in = c(out)
     return Seq(*layers, *_conv_bn_relu(c(1280), 1)[:2], ReLU(6), GlobalAvgPool(), Flatten(), Dropout(0.2),
+               Linear(num_classes))
+
+
+def efficientnet_b0(num_classes=1000, width=1.0):
+    """EfficientNet-B0 (Tan and Le 2019) as torchvision's ``efficientnet_b0``: 5,288,548 parameters.
+
+    The plan of :func:`efficientnet_lite0` (:data:`EFFICIENTNET_LITE0_STAGES`) with what Lite removed: swish
+    (``x · σ(x)``) as the activation, and in every block a squeeze-and-excitation gate after the depthwise
+    convolution, which pools each channel to one number, squeezes them through a 1×1 convolution to a quarter of
+    the block's *input* channels, widens back with another and scales each channel by the sigmoid of its result.
+    Padding is PyTorch's ``k // 2``.
+    """
+    c = _scale(width)
+    swish = Act("silu")
+    layers = [Conv(c(32), 3, 2, 1, bias=False), BN(), swish]
+    c_in = c(32)
+    for stage, (expansion, k, stride, out, blocks) in enumerate(EFFICIENTNET_LITE0_STAGES):
+        for block in range(blocks):
+            wide, step = c_in * expansion, stride if block == 0 else 1
+            widen = (Conv(wide, 1, bias=False), BN(), swish) if expansion != 1 else ()
+            excite = Gate(Seq(GlobalAvgPool(), Conv(max(1, c_in // 4), 1), swish, Conv(wide, 1), Act("sigmoid")))
+            body = Seq(*widen, Conv(0, k, step, k // 2, groups=0, bias=False), BN(), swish, excite,
+                       Conv(c(out), 1, bias=False), BN())
+            name = f"stage{stage + 1}.{block}"
+            layers.append(Seq(Add(body), name=name) if step == 1 and c_in == c(out) else Seq(*body.layers, name=name))
+            c_in = c(out)
+    return Seq(*layers, Conv(c(1280), 1, bias=False), BN(), swish, GlobalAvgPool(), Flatten(), Dropout(0.2),
                Linear(num_classes))

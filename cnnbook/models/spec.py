@@ -25,8 +25,8 @@ import math
 from cnnbook import geometry, nn, shapes
 from cnnbook._checks import as_generator
 
-__all__ = ["BN", "Add", "Cat", "Conv", "Dropout", "Flatten", "GlobalAvgPool", "Identity", "Linear", "Pool", "ReLU",
-           "Row", "Seq", "Summary", "instantiate", "receptive_path", "summary"]
+__all__ = ["BN", "Act", "Add", "Cat", "Conv", "Dropout", "Flatten", "Gate", "GlobalAvgPool", "Identity", "Linear", "Pool",
+           "ReLU", "Row", "Seq", "Summary", "instantiate", "receptive_path", "summary"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,6 +77,13 @@ class ReLU:
     """
 
     cap: float | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Act:
+    """A smooth activation with no parameters: ``"silu"`` (swish, ``x · σ(x)``) or ``"sigmoid"`` (``σ(x)``)."""
+
+    kind: str
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +147,14 @@ class Add:
 
     body: Seq
     shortcut: Seq | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Gate:
+    """``x · body(x)``: squeeze-and-excitation (Hu et al. 2018) when ``body`` pools each channel to one number and
+    returns one weight per channel, ``(C, 1, 1)``, which scales the whole of that channel."""
+
+    body: Seq
 
 
 @dataclasses.dataclass(frozen=True, init=False)
@@ -278,7 +293,9 @@ def _leaf(layer, state, name):
         return _State((c, s, s), state.rf + (k - 1) * state.jump, state.jump * max(1, n // s)), 0, 0
     if isinstance(layer, BN):
         return _State(shape, state.rf, state.jump), 2 * shape[0], 0
-    if isinstance(layer, (ReLU, Dropout, Identity)):
+    if isinstance(layer, Act) and layer.kind not in ("silu", "sigmoid"):
+        _error(name, layer, f"kind must be 'silu' or 'sigmoid'; got {layer.kind!r}")
+    if isinstance(layer, (ReLU, Dropout, Identity, Act)):
         return _State(shape, state.rf, state.jump), 0, 0
     if isinstance(layer, Flatten):
         return _State((math.prod(shape),), state.rf, state.jump), 0, 0
@@ -302,6 +319,11 @@ def _walk(layer, state, name, rows):
         if body.shape != short.shape:
             _error(name, layer, f"the body gives {body.shape} but the shortcut {short.shape}")
         return _State(body.shape, max(body.rf, short.rf), body.jump)
+    if isinstance(layer, Gate):
+        gate = _walk(layer.body, state, f"{name}.gate" if name else "gate", rows)
+        if gate.shape not in (state.shape, (state.shape[0], 1, 1)):
+            _error(name, layer, f"the gate gives {gate.shape}; it must be {(state.shape[0], 1, 1)} or {state.shape}")
+        return _State(state.shape, max(gate.rf, state.rf), state.jump)
     if isinstance(layer, Cat):
         outs = [_walk(b, state, f"{name}.{i}" if name else str(i), rows) for i, b in enumerate(layer.branches)]
         if len({o.shape[1:] for o in outs}) != 1:
@@ -345,6 +367,8 @@ def _module(layer, state, rng, xp):
         body, out = _module(layer.body, state, rng, xp)
         short = None if layer.shortcut is None else _module(layer.shortcut, state, rng, xp)[0]
         return nn.Residual(body, short), out
+    if isinstance(layer, Gate):
+        return nn.Gate(_module(layer.body, state, rng, xp)[0]), state
     if isinstance(layer, Cat):
         built = [_module(b, state, rng, xp) for b in layer.branches]
         out = _State((sum(s.shape[0] for _, s in built), *built[0][1].shape[1:]))
@@ -366,6 +390,8 @@ def _module(layer, state, rng, xp):
         module = nn.BatchNorm2d(c, eps=layer.eps, xp=xp)
     elif isinstance(layer, ReLU):
         module = nn.ReLU(layer.cap)
+    elif isinstance(layer, Act):
+        module = nn.SiLU() if layer.kind == "silu" else nn.Sigmoid()
     elif isinstance(layer, Dropout):
         module = nn.Dropout(layer.p, rng=rng)
     elif isinstance(layer, Flatten):
@@ -416,6 +442,8 @@ def _path(layer, rf, jump):
             rf, jump, more = _path(child, rf, jump)
             steps += more
         return rf, jump, steps
+    if isinstance(layer, Gate):
+        return rf, jump, []  # it scales what comes in; its pooled branch sees everything, like global pooling
     if isinstance(layer, (Add, Cat)):
         branches = (layer.body, layer.shortcut) if isinstance(layer, Add) else layer.branches
         options = [_path(b, rf, jump) if b is not None else (rf, jump, []) for b in branches]
