@@ -248,6 +248,8 @@ def gradient_cases(seed=0):
 
     step_arrays = {name: param for name, param, _ in step_network.parameters()}
     relu_x = _away_from_kinks(normal(2, 3, 4))
+    capped_x = 6 + _away_from_kinks(4 * normal(2, 3, 4, 4) - 6)  # spread over both of ReLU6's kinks, clear of each
+    capped_x = _away_from_kinks(capped_x)
 
     # some inputs are not square, so that a backward pass that mixes up the height and width axes fails
     cases = [
@@ -263,6 +265,14 @@ def gradient_cases(seed=0):
             ("conv_transpose2d_backward",)),
         module("Linear", nn.Linear(5, 4, rng=rng, **f64), normal(3, 5), ("linear_backward",)),
         module("ReLU", nn.ReLU(), _away_from_kinks(normal(2, 3, 4, 4))),
+        module("ReLU6 (capped at 6)", nn.ReLU(cap=6), capped_x),
+        module("SiLU (swish)", nn.SiLU(), normal(2, 3, 4, 4)),
+        module("Sigmoid", nn.Sigmoid(), normal(2, 3, 4, 4)),
+        module("Gate: squeeze-and-excitation", nn.Gate(block(
+            nn.AdaptiveAvgPool2d(1), nn.Conv2d(3, 2, 1, rng=rng, **f64), nn.SiLU(), nn.Conv2d(2, 3, 1, rng=rng, **f64),
+            nn.Sigmoid())), normal(2, 3, 4, 4),
+            ("Sequential", "AdaptiveAvgPool2d", "Conv2d", "SiLU", "Sigmoid", "conv2d_backward",
+             "adaptive_avg_pool2d_backward")),
         _functional_case("relu (functional)", "relu_backward", lambda: F.relu(relu_x),
                          lambda g: [F.relu_backward(g, relu_x)], {"x": relu_x}, relu_x.shape, rng),
         module("MaxPool2d 2×2", nn.MaxPool2d(2), normal(2, 2, 4, 4), ("max_pool2d_backward",)),
