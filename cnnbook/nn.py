@@ -421,6 +421,10 @@ class ReLU(Module):
         return "" if self.cap is None else f"cap={self.cap:g}"
 
 
+def _sigmoid(x):
+    return 1 / (1 + get_xp(x).exp(-x))
+
+
 class Sigmoid(Module):
     """``σ(x) = 1 / (1 + e^{-x})``, whose derivative is ``σ(x)(1 − σ(x))``.
 
@@ -430,8 +434,7 @@ class Sigmoid(Module):
     """
 
     def forward(self, x):
-        xp = get_xp(x)
-        y = 1 / (1 + xp.exp(-x))
+        y = _sigmoid(x)
         return y, y
 
     def backward(self, grad_out, cache):
@@ -447,8 +450,7 @@ class SiLU(Module):
     """
 
     def forward(self, x):
-        xp = get_xp(x)
-        s = 1 / (1 + xp.exp(-x))
+        s = _sigmoid(x)
         return x * s, (x, s)
 
     def backward(self, grad_out, cache):

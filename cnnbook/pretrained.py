@@ -25,7 +25,8 @@ from cnnbook._checks import check_array, check_int
 from cnnbook.backend import get_xp, to_numpy
 from cnnbook.data import photo
 
-__all__ = ["CROP", "INPUT_SIZE", "MEAN", "MISTAKES", "STD", "WEIGHTS", "checkpoint_names", "classify", "efficientnet_lite0",
+__all__ = ["CROP", "INPUT_SIZE", "MEAN", "MISTAKES", "STD", "WEIGHTS", "centre_crop", "checkpoint_names", "classify",
+           "efficientnet_lite0",
            "features", "imagenet_classes", "photo", "preprocess", "weights_path"]
 
 #: The package and the file in it that hold the weights.
@@ -88,19 +89,24 @@ def checkpoint_names(net):
     >>> names[0], names[-1]
     (('0.weight', '_conv_stem.weight'), ('25.bias', '_fc.bias'))
     """
+    return [(ours, theirs) for ours, theirs, _, _ in _matched(net)]
+
+
+def _matched(net):
+    """``(our name, checkpoint name, store, key)`` for every parameter and buffer of ``net``, checked."""
     stored = [(k, v) for k, v in _checkpoint().items() if not k.endswith(".num_batches_tracked")]
     slots = list(_slots(net))
     if len(stored) != len(slots):
         raise ValueError(f"checkpoint_names: the checkpoint holds {len(stored)} arrays, the network "
                          f"{len(slots)}: not the same architecture")
-    pairs = []
+    matched = []
     for (prefix, store, key), (theirs, value) in zip(slots, stored):
         ours = f"{prefix}.{key}" if prefix else key
         if theirs.rsplit(".", 1)[-1] != key or tuple(value.shape) != tuple(store[key].shape):
             raise ValueError(f"checkpoint_names: {ours} {tuple(store[key].shape)} does not match the checkpoint's "
                              f"{theirs} {tuple(value.shape)}")
-        pairs.append((ours, theirs))
-    return pairs
+        matched.append((ours, theirs, store, key))
+    return matched
 
 
 def efficientnet_lite0(xp=None, fold=False, input_grad=False, padding="same"):
@@ -133,7 +139,7 @@ def efficientnet_lite0(xp=None, fold=False, input_grad=False, padding="same"):
 
     net = models.build("efficientnet_lite0", rng=0, xp=xp)
     state = _checkpoint()
-    for (ours, theirs), (_, store, key) in zip(checkpoint_names(net), _slots(net)):
+    for _, theirs, store, key in _matched(net):
         store[key][...] = get_xp(store[key]).asarray(state[theirs], dtype=store[key].dtype)
     if padding == "symmetric":
         for _, module in net.modules():
@@ -176,6 +182,18 @@ def imagenet_classes():
     if len(set(names)) != len(names):
         raise RuntimeError("imagenet_classes: two classes still share a name")
     return names
+
+
+def centre_crop(height, width):
+    """The rows and columns (two slices) of the square the network sees: the central :data:`CROP` of the shorter
+    side, truncated as TensorFlow's evaluation crops, the odd pixel left at the start.
+
+    >>> centre_crop(300, 451)
+    (slice(19, 281, None), slice(95, 357, None))
+    """
+    side = int(CROP * min(height, width))
+    top, left = (height - side + 1) // 2, (width - side + 1) // 2
+    return slice(top, top + side), slice(left, left + side)
 
 
 def preprocess(image, size=INPUT_SIZE, mean=MEAN, std=STD, channels="RGB"):
@@ -232,10 +250,8 @@ def preprocess(image, size=INPUT_SIZE, mean=MEAN, std=STD, channels="RGB"):
     rgb = np.moveaxis(to_numpy(image).astype(np.float64), 0, -1)
     if not (rgb.min() >= 0 and rgb.max() <= 1):
         raise ValueError("preprocess: image values must lie in [0, 1]")
-    h, w = rgb.shape[:2]
-    side = int(CROP * min(h, w))  # as TensorFlow's evaluation crops: truncated, the odd pixel left at the start
-    top, left = (h - side + 1) // 2, (w - side + 1) // 2
-    crop = transform.resize(rgb[top:top + side, left:left + side], (size, size), order=1, anti_aliasing=True)
+    rows, cols = centre_crop(*rgb.shape[:2])
+    crop = transform.resize(rgb[rows, cols], (size, size), order=1, anti_aliasing=True)
     crop = np.moveaxis(crop, -1, 0)
     if channels == "BGR":
         crop = crop[::-1]

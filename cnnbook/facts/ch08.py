@@ -9,14 +9,17 @@ sign in every seed.
 
 from __future__ import annotations
 
+import functools
 import inspect
 
 import numpy as np
 
-from cnnbook import models, nn, transfer
+from cnnbook import checkpoint, models, nn, pretrained, transfer
 from cnnbook.analysis.ch08 import SHOWN_PHOTOS, imagenet_run, spread, transfer_run
 from cnnbook.claims import ClaimError, compare, expect, points
+from cnnbook.experiments.pretrained import TOP
 from cnnbook.experiments.transfer import BODY_LRS, MISMATCHES, SEEDS, SIZES
+from cnnbook.models.catalogue import EFFICIENTNET_LITE0_STAGES
 from cnnbook.facts import claim, fact, table
 
 #: Short names of the regimes in fact names.
@@ -696,6 +699,7 @@ def adam_bounds_vs_weights():
 
 # ---- a real ImageNet network (section 8.7) ----
 
+@functools.cache
 def _lite0():
     return models.summary("efficientnet_lite0")
 
@@ -712,15 +716,11 @@ def lite0_macs():
 
 @fact("ch08.lite0_blocks")
 def lite0_blocks():
-    from cnnbook.models.catalogue import EFFICIENTNET_LITE0_STAGES
-
     return sum(stage[-1] for stage in EFFICIENTNET_LITE0_STAGES)
 
 
 @fact("ch08.lite0_stages")
 def lite0_stages():
-    from cnnbook.models.catalogue import EFFICIENTNET_LITE0_STAGES
-
     return _in_words(len(EFFICIENTNET_LITE0_STAGES))
 
 
@@ -745,16 +745,12 @@ def shown_count():
 
 @fact("ch08.top_count")
 def top_count():
-    from cnnbook.experiments.pretrained import TOP
-
     return _in_words(TOP)
 
 
 @fact("ch08.lite0_kernels")
 def lite0_kernels():
     """The depthwise kernel sizes of the stages, in words: "3×3 or 5×5"."""
-    from cnnbook.models.catalogue import EFFICIENTNET_LITE0_STAGES
-
     sizes = sorted({stage[1] for stage in EFFICIENTNET_LITE0_STAGES})
     return " or ".join(f"{k}×{k}" for k in sizes)
 
@@ -762,8 +758,6 @@ def lite0_kernels():
 @fact("ch08.lite0_unexpanded")
 def lite0_unexpanded():
     """Which blocks do not widen their input: "the first block" when only stage 1 (one block) has expansion 1."""
-    from cnnbook.models.catalogue import EFFICIENTNET_LITE0_STAGES
-
     plain = [stage for stage in EFFICIENTNET_LITE0_STAGES if stage[0] == 1]
     if plain != [EFFICIENTNET_LITE0_STAGES[0]] or plain[0][-1] != 1:
         raise ValueError("ch08.lite0_unexpanded: the text says only the first block does not widen its input")
@@ -772,44 +766,32 @@ def lite0_unexpanded():
 
 @fact("ch08.lite0_expansion")
 def lite0_expansion():
-    from cnnbook.models.catalogue import EFFICIENTNET_LITE0_STAGES
-
     return _in_words(max(stage[0] for stage in EFFICIENTNET_LITE0_STAGES))
 
 
 @fact("ch08.lite0_input")
 def lite0_input():
-    from cnnbook import pretrained
-
     return f"{pretrained.INPUT_SIZE}×{pretrained.INPUT_SIZE}"
 
 
 @fact("ch08.lite0_crop")
 def lite0_crop():
-    from cnnbook import pretrained
-
     return f"{pretrained.CROP:.1%}"
 
 
 @fact("ch08.lite0_scaling")
 def lite0_scaling():
     """The network's input scaling on 8-bit pixel values ``v``, as it was trained."""
-    from cnnbook import pretrained
-
     return f"(v − {pretrained.MEAN * 255:.0f}) / {pretrained.STD * 255:.0f}"
 
 
 @fact("ch08.lite0_arrays")
 def lite0_arrays():
-    from cnnbook import checkpoint, pretrained
-
     return len(checkpoint.read_state_dict(pretrained.weights_path()))
 
 
 @fact("ch08.lite0_classes")
 def lite0_classes():
-    from cnnbook import pretrained
-
     return f"{len(pretrained.imagenet_classes()):,}"
 
 
@@ -838,8 +820,6 @@ def folding_words():
 
 
 def _names():
-    from cnnbook import pretrained
-
     return pretrained.imagenet_classes()
 
 

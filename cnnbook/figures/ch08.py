@@ -228,9 +228,7 @@ def imagenet():
         photo_ax = fig.add_axes([0.02, (bottom + 0.05) / height, photo_side / width, photo_side / height])
         bars_ax = fig.add_axes([bars_left / width, (bottom + 0.1) / height, bars_width / width, 0.95 / height])
         image = photo(name, gray=False, size=128, backend="numpy")
-        side = int(pretrained.CROP * min(image.shape[-2:]))  # the part the network sees
-        top_row, left = (image.shape[-2] - side + 1) // 2, (image.shape[-1] - side + 1) // 2
-        square = image[..., top_row:top_row + side, left:left + side]
+        square = image[(..., *pretrained.centre_crop(*image.shape[-2:]))]  # the part the network sees
         colour = square.ndim == 3
         photo_ax.imshow(np.moveaxis(square, 0, -1) if colour else square, cmap=None if colour else "gray", vmin=0,
                         vmax=1, interpolation="antialiased")
