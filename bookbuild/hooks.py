@@ -44,6 +44,8 @@ CODE_LISTING = re.compile(r'(<pre\b[^>]*>(?:<span></span>)?<code)(?=[\s>])(?![^>
 KATEX_FALLBACK = re.compile(r',url\(fonts/[\w-]+\.(?:woff|ttf)\) format\("(?:woff|truetype)"\)')
 LOG = logging.getLogger("mkdocs.hooks.book")
 # A <script> that loads from another host, or whose code imports from one.
+# Material's bundle, before which docs/assets/lazy-search.js must run (it holds back the search index's request)
+MATERIAL_BUNDLE = re.compile(r'<script src="([^"]*)assets/javascripts/bundle\.[0-9a-f]+\.min\.js"')
 EXTERNAL_SCRIPT = re.compile(
     r"<script\b[^>]*\bsrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>"
     r"|<script\b[^>]*>(?:(?!</script>).)*?import\(\s*[\"']https?://(?:(?!</script>).)*</script>",
@@ -570,13 +572,19 @@ def _link_stylesheet(html, dest_uri, name):
     return html.replace("</head>", f'<link rel="stylesheet" href="{href}">\n</head>', 1)
 
 
+def _search_on_demand(html):
+    """``html`` with docs/assets/lazy-search.js loaded just before Material's bundle: the search index is fetched
+    when the reader first uses search, not on every page."""
+    return MATERIAL_BUNDLE.sub(lambda m: f'<script src="{m[1]}assets/lazy-search.js"></script>\n{m[0]}', html, 1)
+
+
 def on_post_page(output, page, config):
     from bookbuild import pages
 
     pages.rendered(page)
     if page.file.dest_uri in _STYLED:
         output = _link_stylesheet(output, page.file.dest_uri, _STYLED[page.file.dest_uri])
-    output = EXTERNAL_SCRIPT.sub("", output)
+    output = _search_on_demand(EXTERNAL_SCRIPT.sub("", output))
     if "cell-id=" in output:
         output = _number_cells(output)
     return _accessible(output)
@@ -597,7 +605,7 @@ def on_post_build(config):
     for name in ("404.html", "print_page/index.html"):
         page = Path(config["site_dir"]) / name
         if page.is_file():  # the print page holds the notebooks' HTML from before on_post_page: number it too
-            html = EXTERNAL_SCRIPT.sub("", page.read_text(encoding="utf-8"))
+            html = _search_on_demand(EXTERNAL_SCRIPT.sub("", page.read_text(encoding="utf-8")))
             html = _number_cells(html) if "cell-id=" in html else html
             if name.startswith("print_page"):
                 html = _listed_in_contents(_solutions_at_the_end(_prefix_figure_ids(mathtex.typeset_page(html))))

@@ -223,6 +223,33 @@ def test_offline_search_finds_the_chapter(browser, site_url, query, page):
         visit.close()
 
 
+def test_search_index_is_fetched_only_when_search_is_used(browser, site_url):
+    """A page loads without the search index (docs/assets/lazy-search.js); focusing the search box fetches it,
+    once, and search works; a page opened with a ?q= query fetches it at once."""
+    index = "search/search_index.json"
+    visit = Visit(browser, site_url + "chapters/01-convolution/")
+    try:
+        visit.page.wait_for_load_state("networkidle")
+        assert [u for u in visit.requests if u.endswith(index)] == [], "the index was fetched before search was used"
+        visit.page.locator(".md-search__input").focus()
+        visit.page.wait_for_function("(document.querySelector('.md-search-result__meta') || {}).textContent"
+                                     " === 'Type to start searching'", timeout=30_000)
+        assert [u for u in visit.requests if u.endswith(index)] == [site_url + index]
+        box = visit.page.locator(".md-search__input")
+        box.fill("padding")
+        box.press("End")
+        visit.page.wait_for_selector(".md-search-result__item", timeout=10_000)
+        visit.check_clean(site_url)
+    finally:
+        visit.close()
+    visit = Visit(browser, site_url + "?q=stride")
+    try:
+        visit.page.wait_for_selector(".md-search-result__item", timeout=30_000)
+        assert [u for u in visit.requests if u.endswith(index)] == [site_url + index]
+    finally:
+        visit.close()
+
+
 def test_search_index_reads_like_the_pages(built_site):
     """No "¶" in a title and no notebook noise in a text: the labs' prompts ("In [1]:") and copy buttons
     ("Copied!") are left out of the index (bookbuild/hooks.py: searchable)."""
