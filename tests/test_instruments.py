@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -18,9 +19,10 @@ EXPLORER_PAGE = "chapters/01-convolution/"
 XSS = '<img src=x onerror="window.__xss = 1">'
 
 
-def _mounted(browser, site_url, path, name):
-    """A visit to ``path`` once the instrument ``name`` has mounted; closed afterwards."""
-    visit = Visit(browser, site_url + path)
+def _mounted(browser, site_url, path, name, scheme="light"):
+    """A visit to ``path`` (in the light or dark ``scheme``) once the instrument ``name`` has mounted; closed
+    afterwards."""
+    visit = Visit(browser, site_url + path, color_scheme=scheme)
     visit.page.wait_for_selector(f'[data-instrument="{name}"][data-mounted="yes"]')
     yield visit
     visit.close()
@@ -495,6 +497,44 @@ def test_explorer_feature_maps_agree_with_cnnbook(explorer, kernel):
         got = np.array(_grid_values(explorer.page, "Feature map")).reshape(10, 10)
         np.testing.assert_allclose(got, _feature_map(x, kernels.kernel(kernel)), rtol=0, atol=1e-12)
     explorer.check_clean(explorer.page.url.split(EXPLORER_PAGE)[0])
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_explorer_colours_values_as_the_figures_do(browser, site_url, scheme):
+    """The live explorer colours its kernel and feature map with the figures' own colour map and limits
+    (cnnbook.figures.DIVERGING; the static figure ch01.kernel_explorer), in both schemes, within the rounding of
+    interpolating 33 stops; and writes each number in black or white, whichever reads on its cell."""
+    import numpy as np
+    from matplotlib import colormaps
+
+    from cnnbook import kernels
+    from cnnbook.figures import DIVERGING
+    from cnnbook.instruments import EXPLORER_KERNEL_LIMIT, EXPLORER_MAP_HEADROOM, explorer_inputs
+
+    def rgb(css):
+        return np.array([float(v) for v in re.findall(r"[\d.]+", css)[:3]])
+
+    def expected(t):
+        return 255 * np.array(colormaps[DIVERGING]((np.clip(t, -1, 1) + 1) / 2)[:3])
+
+    for visit in _mounted(browser, site_url, EXPLORER_PAGE, "kernel-explorer", scheme=scheme):
+        root = visit.page.locator('[data-instrument="kernel-explorer"]')
+        x, w = next(iter(explorer_inputs().values())), kernels.kernel("sobel x")
+        y = _feature_map(x, w)
+        cells = visit.page.evaluate("""() => [...document.querySelectorAll(
+            '[data-instrument="kernel-explorer"] [aria-label^="Feature map"] [role="gridcell"]')]
+            .map(c => [getComputedStyle(c).backgroundColor, getComputedStyle(c).color])""")
+        for (background, colour), v in zip(cells, y.ravel()):
+            fill = rgb(background)
+            assert np.abs(fill - expected(v / (np.abs(y).max() * EXPLORER_MAP_HEADROOM))).max() <= 3, (v, background)
+            assert colour in ("rgb(0, 0, 0)", "rgb(255, 255, 255)")
+        for (m, l), v in np.ndenumerate(w):
+            background = root.locator(f'input[data-name="w{m}{l}"]').evaluate("e => getComputedStyle(e).backgroundColor")
+            assert np.abs(rgb(background) - expected(v / EXPLORER_KERNEL_LIMIT)).max() <= 3, (v, background)
+        from axe_playwright_python.sync_playwright import Axe
+
+        violations = Axe().run(visit.page, context={"include": [['[data-instrument="kernel-explorer"]']]}).response
+        assert [v["id"] for v in violations["violations"] if v["impact"] in ("serious", "critical")] == []
 
 
 def test_explorer_typed_kernel_drawn_pixels_and_the_sum(explorer):

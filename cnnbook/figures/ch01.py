@@ -9,9 +9,9 @@ import numpy as np
 from cnnbook import experiments, functional, kernels, matrices, reference
 from cnnbook.analysis.ch01 import ASYMMETRIC_KERNEL, EQUIVARIANCE_SHIFT, MATRIX_SIDE, equivariance_maps
 from cnnbook.data import photo
-from cnnbook.figures import register
+from cnnbook.figures import DIVERGING, register
 from cnnbook.figures.common import draw_grid, draw_image, plt
-from cnnbook.instruments import EXPLORER_SIZE, explorer_inputs
+from cnnbook.instruments import EXPLORER_KERNEL_LIMIT, EXPLORER_MAP_HEADROOM, EXPLORER_SIZE, explorer_inputs
 
 # Small integer grids keep the worked examples readable.
 EXAMPLE_IMAGE = np.array(
@@ -33,9 +33,9 @@ def sliding_window(row=1, col=2):
     out = reference.correlate2d(EXAMPLE_IMAGE, EXAMPLE_KERNEL)
     fig, axes = plt.subplots(1, 3, figsize=(8.2, 3.1), gridspec_kw={"width_ratios": [5, 3, 3]})
     draw_grid(axes[0], EXAMPLE_IMAGE, "input $I$", highlight=((row, col), (3, 3), "#d62728"))
-    draw_grid(axes[1], EXAMPLE_KERNEL, "kernel $K$", cmap="RdBu_r", vmin=-2.5, vmax=2.5)
+    draw_grid(axes[1], EXAMPLE_KERNEL, "kernel $K$", cmap=DIVERGING, vmin=-2.5, vmax=2.5)
     draw_grid(axes[2], out, "output $S = I \\star K$", highlight=((row, col), (1, 1), "#d62728"),
-          cmap="RdBu_r", vmin=-np.abs(out).max(), vmax=np.abs(out).max())
+          cmap=DIVERGING, vmin=-np.abs(out).max(), vmax=np.abs(out).max())
     window = EXAMPLE_IMAGE[row : row + 3, col : col + 3]
 
     def number(v, factor=True):
@@ -308,9 +308,9 @@ def kernel_explorer():
     map_ax = grid_axes(width - y.shape[1] * cell, y.shape[0] * cell, y.shape, cell)
     draw_grid(input_ax, x, "input {}×{} (pixel values)".format(*x.shape), cmap="gray", fmt="{:.1f}", vmin=0,
               vmax=1)  # in grey, so a dark pixel looks dark
-    draw_grid(kernel_ax, w, "kernel: Sobel x", cmap="RdBu_r", vmin=-3, vmax=3)
+    draw_grid(kernel_ax, w, "kernel: Sobel x", cmap=DIVERGING, vmin=-EXPLORER_KERNEL_LIMIT, vmax=EXPLORER_KERNEL_LIMIT)
     limit = float(np.abs(y).max())
     # "z": a value that rounds to zero prints "0.0", not "-0.0"
-    draw_grid(map_ax, y, "feature map {}×{}".format(*y.shape), cmap="RdBu_r", fmt="{:z.1f}", vmin=-limit * 1.5,
-              vmax=limit * 1.5)
+    draw_grid(map_ax, y, "feature map {}×{}".format(*y.shape), cmap=DIVERGING, fmt="{:z.1f}",
+              vmin=-limit * EXPLORER_MAP_HEADROOM, vmax=limit * EXPLORER_MAP_HEADROOM)
     return fig

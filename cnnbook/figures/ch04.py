@@ -18,7 +18,7 @@ from cnnbook.data import photo
 from cnnbook.experiments.layer_costs import CHANNELS as COST_CHANNELS
 from cnnbook.experiments.layer_costs import GROUPS, SIZE, layer_macs
 from cnnbook.experiments.layer_costs import LABELS as COST_LABELS
-from cnnbook.figures import register
+from cnnbook.figures import DIVERGING, register
 from cnnbook.figures.common import draw_grid, plt
 
 CHANNELS = ("red", "green", "blue")
@@ -60,12 +60,12 @@ def multichannel():
         axes[c, 0].imshow(x[c], cmap="gray", vmin=0, vmax=1)
         axes[c, 0].set_title(f"input channel {c} ({name})")
         for o in range(2):
-            axes[c, o + 1].imshow(per_channel[o, c], cmap="RdBu_r", vmin=-limits[o], vmax=limits[o])
+            axes[c, o + 1].imshow(per_channel[o, c], cmap=DIVERGING, vmin=-limits[o], vmax=limits[o])
             axes[c, o + 1].set_title(f"x[{c}] ⋆ w[{o}, {c}]")
     axes[3, 0].imshow(np.moveaxis(x, 0, -1))
     axes[3, 0].set_title("the photograph")
     for o, label in enumerate(("edges", "redness")):
-        axes[3, o + 1].imshow(summed[o], cmap="RdBu_r", vmin=-limits[o], vmax=limits[o])
+        axes[3, o + 1].imshow(summed[o], cmap=DIVERGING, vmin=-limits[o], vmax=limits[o])
         axes[3, o + 1].set_title(f"y[{o}] = sum ({label})")
     for ax in axes.flat:
         ax.set_axis_off()
@@ -86,7 +86,7 @@ def weights():
     for o in range(2):
         limit = float(np.abs(w[o]).max())
         for c, name in enumerate(CHANNELS):
-            draw_grid(axes[o, c], w[o, c], f"w[{o}, {c}] ({name})", cmap="RdBu_r", fmt="{:.2g}",
+            draw_grid(axes[o, c], w[o, c], f"w[{o}, {c}] ({name})", cmap=DIVERGING, fmt="{:.2g}",
                       vmin=-limit * 1.6, vmax=limit * 1.6, fontsize=10)
     fig.tight_layout(pad=0.3, h_pad=1.2, w_pad=1.0)
     return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.backend import to_numpy
+from cnnbook.figures import DIVERGING
 
 __all__ = ["draw_grid", "draw_image", "plt"]
 
@@ -53,7 +54,7 @@ def draw_image(ax, values, title, signed=False):
     values = to_numpy(values)
     if signed:
         limit = float(np.abs(values).max()) or 1.0
-        ax.imshow(values, cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.imshow(values, cmap=DIVERGING, vmin=-limit, vmax=limit)
     else:
         ax.imshow(values, cmap="gray", vmin=0, vmax=1)
     ax.set_title(title)

@@ -44,6 +44,25 @@ export function sumOfProducts(terms) {
 }
 const signed = (v) => short(v).replace("-", "\u2212");
 
+// A signed value's colour, t from -1 to 1, on the book's diverging map: the figures' own (cnnbook.figures.DIVERGING),
+// sampled at build time into evenly spaced stops (cnnbook.instruments.diverging_stops) and interpolated here.
+const rgbOf = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
+export function diverging(stops, t) {
+  const u = ((Math.max(-1, Math.min(1, t)) + 1) / 2) * (stops.length - 1);
+  const lo = Math.min(stops.length - 2, Math.floor(u));
+  const f = u - lo;
+  return stops[lo].map((a, k) => Math.round(a + (stops[lo + 1][k] - a) * f));
+}
+// Black or white, whichever reads on the colour at WCAG's 4.5:1 or better (the switch is at luminance 0.179).
+export function ink(rgb) {
+  const [r, g, b] = rgb.map((v) => (v / 255 <= 0.04045 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4));
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.179 ? "#000000" : "#ffffff";
+}
+function paint(node, rgb) {
+  node.style.background = `rgb(${rgb.join(", ")})`;
+  node.style.color = ink(rgb);
+}
+
 // A grid of cells with one tab stop: arrow keys move, Enter or Space acts (chapter 1's "roving tabindex").
 function grid(label, n, onFocus, onAct) {
   const node = el("div", { class: "explorer-grid", role: "grid", "aria-label": label });
@@ -83,6 +102,7 @@ function grid(label, n, onFocus, onAct) {
 
 export function mount(root, data) {
   const n = data.size;
+  const stops = data.colours.diverging.map(rgbOf);
   let x = data.inputs[Object.keys(data.inputs)[0]].map((row) => row.slice());
   let w = data.kernels["sobel x"].map((row) => row.slice());
   const inputPreset = select("Input", Object.keys(data.inputs).map((k) => [k, k]), Object.keys(data.inputs)[0], () => {
@@ -142,6 +162,7 @@ export function mount(root, data) {
   function update() {
     y = correlate(x, w);
     const big = Math.max(1e-12, ...y.flat().map(Math.abs));
+    kernelFields.forEach((f, index) => paint(f, diverging(stops, w[Math.floor(index / 3)][index % 3] / data.colours.kernel_limit)));
     inputGrid.cells.forEach((cell, index) => {
       const v = x[Math.floor(index / n)][index % n];
       const g = Math.round(255 * Math.max(0, Math.min(1, v)));  // the pixel's brightness: 0 black, 1 white
@@ -153,8 +174,7 @@ export function mount(root, data) {
       const v = y[Math.floor(index / o)][index % o];
       cell.dataset.value = String(v);
       cell.textContent = short(v);
-      const a = Math.abs(v) / big;
-      cell.style.background = v >= 0 ? `rgba(214, 39, 40, ${a * 0.6})` : `rgba(31, 119, 180, ${a * 0.6})`;
+      paint(cell, diverging(stops, v / (big * data.colours.map_headroom)));  // as the static figure: ±1.5 × the largest
       cell.setAttribute("aria-label", `output ${Math.floor(index / o)}, ${index % o}: ${short(v)}`);
     });
     facts.textContent = `A ${n}×${n} input and a 3×3 kernel give a ${o}×${o} feature map (n − k + 1 = ${o}): the same `
