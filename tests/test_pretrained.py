@@ -277,3 +277,38 @@ def test_features_are_what_the_classifier_reads():
         pretrained.features(nn.Sequential(nn.ReLU()), x)
     with pytest.raises(ValueError, match=r"classify: x must have shape \(N, 3, 224, 224\)"):
         pretrained.classify(net, np.zeros((1, 3, 240, 240), np.float32))
+
+
+def test_stage_features_pool_each_stage_and_end_with_the_features():
+    """Every stage's pooled output, found where the channels change, batch by batch as in one pass; the last is
+    what :func:`features` returns; a network of another shape is refused by name."""
+    net = pretrained.efficientnet_lite0(fold=True)
+    x = np.concatenate([pretrained.preprocess(pretrained.photo(name, gray=False, backend="numpy"), size=64)
+                        for name in ("coffee", "chelsea", "astronaut")])
+    whole, batched = pretrained.stage_features(net, x, batch_size=3), pretrained.stage_features(net, x, batch_size=2)
+    assert [name for name, _ in whole] == ["stem"] + [f"stage {k}" for k in range(1, 8)] + ["head"]
+    assert [f.shape for _, f in whole] == [(3, c) for c in (32, 16, 24, 40, 80, 112, 192, 320, 1280)]
+    for (_, a), (_, b) in zip(whole, batched):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(whole[-1][1], pretrained.features(net, x), rtol=1e-5, atol=1e-6)
+    h = x
+    for layer in net.children[:4]:  # the stem and the first stage's only block
+        h = layer(h)
+    np.testing.assert_allclose(whole[1][1], h.mean(axis=(2, 3)), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="stage_features: net must end in pooling, Flatten, Dropout and Linear"):
+        pretrained.stage_features(nn.Sequential(nn.ReLU()), x)
+
+
+def test_texture_patches_keep_training_and_test_pixels_apart():
+    from cnnbook.data import photo, texture_patches
+
+    patches = texture_patches(side=32, stride=64, backend="numpy")
+    brick = photo("brick", gray=True, backend="numpy")
+    half = brick.shape[1] // 2
+    assert np.array_equal(patches.x_train[0, 0], brick[:32, :32].astype(np.float32))
+    assert np.array_equal(patches.x_test[0, 0], brick[:32, half:half + 32].astype(np.float32))
+    assert sorted(set(patches.y_train.tolist())) == [0, 1, 2]
+    with pytest.raises(ValueError, match="texture_patches: names must be some of"):
+        texture_patches(names=("wallpaper",))
+    with pytest.raises(ValueError, match="texture_patches: side must fit in half of brick"):
+        texture_patches(side=300)

@@ -16,6 +16,15 @@ def imagenet_run():
     return experiments.run("ch08.imagenet")
 
 
+def imagenet_transfer_run():
+    """EfficientNet-Lite0's features on two real tasks (:func:`cnnbook.experiments.pretrained.imagenet_transfer`)."""
+    return experiments.run("ch08.imagenet_transfer")
+
+
+#: How the transfer figures name what each head is trained on, and how they draw it.
+SOURCES = {"features": ("EfficientNet-Lite0's features (ImageNet)", "C1", "v"),
+           "pixels": ("raw pixels", "C5", "x")}
+
 #: The photographs section 8.7 shows with their top classes: a cat and a cup of coffee (ImageNet has classes for
 #: both), a grey photograph of a man with a camera on a tripod, and an astronaut (ImageNet has no such class).
 SHOWN_PHOTOS = ("chelsea", "coffee", "camera", "astronaut")

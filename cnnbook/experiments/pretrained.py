@@ -1,7 +1,10 @@
-"""Chapter 8: a real ImageNet network, EfficientNet-Lite0 run by cnnbook (:mod:`cnnbook.pretrained`), on the book's
-photographs: its top classes as trained and under each preprocessing mistake, and its time per image."""
+"""Chapter 8: a real ImageNet network, EfficientNet-Lite0 run by cnnbook (:mod:`cnnbook.pretrained`): on the book's
+photographs, its top classes as trained and under each preprocessing mistake, and its time per image; and its
+features transferred to two real tasks, near and far from ImageNet, stage by stage."""
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -43,3 +46,97 @@ def imagenet_photos():
         seconds["folded"] += round_times(lambda: folded(x), repeat=1, min_time=0.2)
     return {"photos": list(PHOTOS), "colour": colour, "mistakes": list(pretrained.MISTAKES), "top": top,
             "kept": kept, "seconds": seconds, "machine": machine_label()}
+
+
+#: Sides of the images given to the network in the transfer study: its receptive fields and strides were made for
+#: 224, and a 28-pixel digit shown at 64 is the smallest size where its features still separate the digits well;
+#: a texture patch is cut at its own side, 64, and kept there.
+DIGIT_SIDE, PATCH_SIDE = 64, 64
+#: Labelled examples in the study: digits 5–9 as in the digits study (``n / 5`` of each, the same draws), textures
+#: ``n / 3`` of each; the seeds of the draws and the heads; the labelled examples of the stage-by-stage probe.
+DIGIT_SIZES, TEXTURE_SIZES, SEEDS = (10, 30, 100), (3, 9, 30, 90), (0, 1, 2)
+DIGIT_PROBE, TEXTURE_PROBE = 100, 30
+
+
+def _index_of(task, n, seed):
+    """The training indices that :func:`cnnbook.transfer.labelled` draws for ``(n, seed)``, in its order."""
+    import dataclasses
+
+    from cnnbook import transfer
+
+    index = np.arange(len(task.y_train)).reshape(-1, 1)
+    return transfer.labelled(dataclasses.replace(task, x_train=index), n, seed).x_train[:, 0]
+
+
+def _linear_head(train_x, train_y, test_x, test_y, seed):
+    """Feature extraction's head, trained as in the digits study (:func:`cnnbook.transfer.fine_tune` on frozen
+    features: Adam, :data:`cnnbook.transfer.PROBE_STEPS` steps): its test accuracy."""
+    from cnnbook import data, nn, transfer
+
+    classes = int(test_y.max()) + 1
+    head = nn.Sequential(nn.Linear(train_x.shape[1], classes, rng=2000 + seed))
+    split = data.Digits(train_x.astype(np.float32), train_y, test_x.astype(np.float32), test_y, 0.0, 1.0, True)
+    return round(transfer.fine_tune(head, split, seed=seed), 4)
+
+
+def _nearest_mean(train_x, train_y, test_x, test_y, scale):
+    """Exercise 8.9's head, which needs no training, on features standardized by ``scale`` (mean, std): accuracy."""
+    mean, std = scale
+    train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
+    means = np.stack([train_x[train_y == c].mean(axis=0) for c in np.unique(train_y)])
+    guess = np.argmin(((test_x[:, None, :] - means[None]) ** 2).sum(axis=2), axis=1)
+    return round(float(np.mean(guess == test_y)), 4)
+
+
+@experiment("ch08.imagenet_transfer")
+def imagenet_transfer():
+    """EfficientNet-Lite0's ImageNet features transferred to two real tasks: the digits 5–9 of the digits study
+    (far from photographs; the same labelled draws and test digits, so its regimes compare seed by seed) and
+    texture patches (:func:`cnnbook.data.texture_patches`, photographs). A linear head trained on the frozen pooled
+    features at each label count and seed, the same head on the raw pixels, and each stage's pooled features
+    probed by a nearest-class-mean head."""
+    from cnnbook import data, transfer
+
+    start = time.perf_counter()
+    net = pretrained.efficientnet_lite0(fold=True)
+    raw = transfer.tasks(transfer.Preprocessing(resolution=28, mean=0.0, std=1.0))[1]  # raw pixels in [0, 1]
+    tasks = {"digits": (raw, DIGIT_SIDE, DIGIT_SIZES, DIGIT_PROBE),
+             "textures": (data.texture_patches(side=PATCH_SIDE, backend="numpy"), PATCH_SIDE, TEXTURE_SIZES,
+                          TEXTURE_PROBE)}
+    result = {"seeds": list(SEEDS), "tasks": {}, "machine": machine_label()}
+    for name, (task, side, sizes, probe) in tasks.items():
+        draws = {(n, s): _index_of(task, n, s) for n in (*sizes, probe) for s in SEEDS}
+        used = np.unique(np.concatenate(list(draws.values())))
+        where = {int(i): k for k, i in enumerate(used)}
+
+        def shown(images):
+            return np.concatenate([pretrained.preprocess(image[0], size=side) for image in images])
+
+        seconds = time.perf_counter()
+        train_stages = pretrained.stage_features(net, shown(task.x_train[used]))
+        test_stages = pretrained.stage_features(net, shown(task.x_test))
+        seconds = time.perf_counter() - seconds
+        features = (train_stages[-1][1], test_stages[-1][1])
+        pixels = [x.reshape(len(x), -1) for x in (task.x_train[used], task.x_test)]
+        mu, sigma = float(task.x_train.mean()), float(task.x_train.std())
+        pixels = [(x - mu) / sigma for x in pixels]
+        accuracy = {"features": [], "pixels": []}
+        for n in sizes:
+            for kind, (train_x, test_x) in (("features", features), ("pixels", pixels)):
+                accuracy[kind].append([
+                    _linear_head(train_x[[where[int(i)] for i in draws[n, s]]], task.y_train[draws[n, s]], test_x,
+                                 task.y_test, s) for s in SEEDS])
+        stages = []  # [stage, accuracy per seed], shallowest first
+        for (stage, train_x), (_, test_x) in zip(train_stages, test_stages):
+            pool = np.concatenate([train_x, test_x])
+            scale = (pool.mean(axis=0), pool.std(axis=0) + 1e-6)  # every image's statistics; no label is used
+            stages.append([stage, [_nearest_mean(train_x[[where[int(i)] for i in draws[probe, s]]],
+                                                 task.y_train[draws[probe, s]], test_x, task.y_test, scale)
+                                   for s in SEEDS]])
+        result["tasks"][name] = {
+            "side": side, "sizes": list(sizes), "classes": int(task.y_test.max()) + 1, "test": len(task.y_test),
+            "pool": len(task.y_train), "probe": probe, "accuracy": accuracy, "stages": stages,
+            "channels": [int(f.shape[1]) for _, f in train_stages], "images": len(used) + len(task.y_test),
+            "feature_seconds": round(seconds, 2)}
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    return result

@@ -15,8 +15,9 @@ import inspect
 import numpy as np
 
 from cnnbook import checkpoint, models, nn, pretrained, transfer
-from cnnbook.analysis.ch08 import SHOWN_PHOTOS, imagenet_run, spread, transfer_run
+from cnnbook.analysis.ch08 import SHOWN_PHOTOS, imagenet_run, imagenet_transfer_run, spread, transfer_run
 from cnnbook.claims import ClaimError, compare, expect, points
+from cnnbook.data import TEXTURES
 from cnnbook.experiments.pretrained import TOP
 from cnnbook.experiments.transfer import BODY_LRS, MISMATCHES, SEEDS, SIZES
 from cnnbook.models.catalogue import EFFICIENTNET_LITE0_STAGES
@@ -958,3 +959,229 @@ def imagenet_mistakes_table():
             cells.append(f"**{text}**" if index != right else text)
         lines.append(f"| {photo} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# ---- transfer from ImageNet to two real tasks ----
+
+def _task(name):
+    return imagenet_transfer_run()["tasks"][name]
+
+
+def _real(task, kind, n):
+    """Per-seed accuracies of a linear head on ``kind`` ("features" or "pixels") with ``n`` labelled examples."""
+    run = _task(task)
+    return run["accuracy"][kind][run["sizes"].index(n)]
+
+
+def _stage(task, name):
+    return dict((stage, accuracy) for stage, accuracy in _task(task)["stages"])[name]
+
+
+def _best_stage(task):
+    """The stage whose pooled output the nearest-class-mean head reads best, by the mean over seeds."""
+    return max(_task(task)["stages"], key=lambda item: float(np.mean(item[1])))[0]
+
+
+def _ranged(values):
+    mean, low, high = spread(values)
+    return f"{mean:.1%} ({low:.1%} to {high:.1%})"
+
+
+@fact("ch08.real_digit_side")
+def real_digit_side():
+    side = _task("digits")["side"]
+    return f"{side}×{side}"
+
+
+@fact("ch08.real_patch_side")
+def real_patch_side():
+    side = _task("textures")["side"]
+    return f"{side}×{side}"
+
+
+@fact("ch08.real_textures")
+def real_textures():
+    return ", ".join(TEXTURES[:-1]) + " and " + TEXTURES[-1]
+
+
+@fact("ch08.real_patches_per_half")
+def real_patches_per_half():
+    """Patches of each texture in the training pool (its left half), as many as in the test set (its right half)."""
+    run = _task("textures")
+    expect(run["pool"] == run["test"], "the texture patches' training pool and test set are the same size")
+    return run["test"] // run["classes"]
+
+
+@fact("ch08.real_test_patches")
+def real_test_patches():
+    return _task("textures")["test"]
+
+
+@fact("ch08.real_texture_count")
+def real_texture_count():
+    return _in_words(len(TEXTURES))
+
+
+@fact("ch08.real_stage_count")
+def real_stage_count():
+    """The pooled outputs probed: the stem, every stage of blocks and the head, in words."""
+    stages = _task("digits")["stages"]
+    expect(len(stages) == len(_task("textures")["stages"]), "both tasks probe the same stages")
+    return _in_words(len(stages))
+
+
+@fact("ch08.real_seeds")
+def real_seeds():
+    return _in_words(len(imagenet_transfer_run()["seeds"]))
+
+
+@fact("ch08.real_images")
+def real_images():
+    """Images the network ran on for the study, both tasks (only the training images some draw uses)."""
+    return f"{sum(task['images'] for task in imagenet_transfer_run()['tasks'].values()):,}"
+
+
+@fact("ch08.real_feature_ms")
+def real_feature_ms():
+    """Milliseconds of the network's forward pass per image, every stage's pooled output kept, at the study's sizes."""
+    tasks = imagenet_transfer_run()["tasks"].values()
+    return f"{1000 * sum(t['feature_seconds'] for t in tasks) / sum(t['images'] for t in tasks):.0f} ms"
+
+
+@fact("ch08.real_seconds")
+def real_seconds():
+    return f"{imagenet_transfer_run()['seconds']:.0f} s"
+
+
+@fact("ch08.real_machine")
+def real_machine():
+    return imagenet_transfer_run()["machine"]
+
+
+@fact("ch08.real_one_shot")
+def real_one_shot():
+    """The head on the ImageNet features with one labelled patch of each texture: mean and range over seeds."""
+    return _ranged(_real("textures", "features", _task("textures")["sizes"][0]))
+
+
+@fact("ch08.real_pixels_best")
+def real_pixels_best():
+    """The best mean accuracy of the head on the textures' raw pixels, at any label count."""
+    return f"{max(spread(values)[0] for values in _task('textures')['accuracy']['pixels']):.1%}"
+
+
+@fact("ch08.real_texture_chance")
+def real_texture_chance():
+    return f"{1 / _task('textures')['classes']:.1%}"
+
+
+@claim("ch08.real_textures_features_beat_pixels")
+def real_textures_features_beat_pixels():
+    """On the texture patches, the ImageNet features beat the raw pixels at every label count, seed by seed."""
+    words = [compare(_real("textures", "features", n), _real("textures", "pixels", n)).expect(
+        "above", f"with {n} labelled patches the ImageNet features beat the pixels on the textures")
+        for n in _task("textures")["sizes"]]
+    return f"with one labelled patch of each texture, {words[0]}"
+
+
+@claim("ch08.real_digits_features_vs_pixels")
+def real_digits_features_vs_pixels():
+    """On the digits, the ImageNet features are within the spread of the raw pixels at every label count."""
+    words = [compare(_real("digits", "features", n), _real("digits", "pixels", n)).expect(
+        "within", f"with {n} labelled digits the ImageNet features are within the spread of the pixels")
+        for n in _task("digits")["sizes"]]
+    return "; ".join(f"with {n}, {w}" for n, w in zip(_task("digits")["sizes"], words))
+
+
+@claim("ch08.real_digits_features_vs_scratch")
+def real_digits_features_vs_scratch():
+    """On the digits, the ImageNet features are within the spread of training from scratch at every label count."""
+    words = [compare(_real("digits", "features", n), _at("scratch", n)).expect(
+        "within", f"with {n} labelled digits the ImageNet features are within the spread of training from scratch")
+        for n in _task("digits")["sizes"]]
+    return "; ".join(f"with {n}, {w}" for n, w in zip(_task("digits")["sizes"], words))
+
+
+@claim("ch08.real_digits_backbone_beats_imagenet_at_10")
+def real_digits_backbone_beats_imagenet_at_10():
+    """With 10 labelled digits, the small backbone pretrained on the other digits gives better features than
+    ImageNet's network, seed by seed (the same draws, the same head and training)."""
+    n = _task("digits")["sizes"][0]
+    return compare(_at("feature extraction", n), _real("digits", "features", n)).expect(
+        "above", f"with {n} labelled digits the digits backbone's features beat EfficientNet-Lite0's")
+
+
+@fact("ch08.real_best_digit_stage")
+def real_best_digit_stage():
+    return _best_stage("digits")
+
+
+@fact("ch08.real_best_digit_stage_accuracy")
+def real_best_digit_stage_accuracy():
+    return _ranged(_stage("digits", _best_stage("digits")))
+
+
+@fact("ch08.real_head_digit_stage_accuracy")
+def real_head_digit_stage_accuracy():
+    return _ranged(_stage("digits", "head"))
+
+
+@claim("ch08.real_middle_stage_for_digits")
+def real_middle_stage_for_digits():
+    """On the digits, the best stage is a middle one, neither the last stage nor the head, and it beats the head seed
+    by seed."""
+    best, names = _best_stage("digits"), [name for name, _ in _task("digits")["stages"]]
+    expect(names.index(best) < len(names) - 2, f"the best stage for the digits is before the last two; got {best}")
+    return compare(_stage("digits", best), _stage("digits", "head")).expect(
+        "above", f"on the digits, {best}'s pooled output beats the head's")
+
+
+@fact("ch08.real_texture_floor")
+def real_texture_floor():
+    """The lowest accuracy of any seed on the texture patches from stage 2 to the head."""
+    stages = _task("textures")["stages"]
+    return f"{min(min(accuracy) for name, accuracy in stages[2:]):.1%}"
+
+
+@claim("ch08.real_textures_from_stage_2")
+def real_textures_from_stage_2():
+    """On the textures, stage 2's pooled output beats the stem's and stage 1's seed by seed (from stage 2 on, every
+    stage is near perfect)."""
+    names = [name for name, _ in _task("textures")["stages"]]
+    expect(names[:3] == ["stem", "stage 1", "stage 2"], f"the stages are named in order; got {names[:3]}")
+    words = [compare(_stage("textures", "stage 2"), _stage("textures", shallow)).expect(
+        "above", f"on the textures, stage 2's pooled output beats {shallow}'s") for shallow in ("stage 1", "stem")]
+    return f"stage 2 beats stage 1 {words[0]}, and the stem {words[1]}"
+
+
+def _real_table(task, rows):
+    run = _task(task)
+    header = [label for label, _ in rows]
+    lines = ["| " + ("labelled digits" if task == "digits" else "labelled patches per texture") + " | "
+             + " | ".join(header) + " |", "| ---: |" + " ---: |" * len(rows)]
+    for n in run["sizes"]:
+        shown = n if task == "digits" else n // run["classes"]
+        lines.append(f"| {shown} | " + " | ".join(_ranged(values(n)) for _, values in rows) + " |")
+    return "\n".join(lines)
+
+
+@table("ch08.real_digits")
+def real_digits_table():
+    """Digits 5–9: the linear head on ImageNet features and on pixels, and the digits study's regimes on the same
+    draws; mean (lowest to highest) over the seeds."""
+    return _real_table("digits", [
+        ("ImageNet features", lambda n: _real("digits", "features", n)),
+        ("raw pixels", lambda n: _real("digits", "pixels", n)),
+        ("digits backbone's features", lambda n: _at("feature extraction", n)),
+        ("from scratch", lambda n: _at("scratch", n)),
+        ("fine-tune all", lambda n: _at("fine-tune all", n)),
+    ])
+
+
+@table("ch08.real_textures")
+def real_textures_table():
+    return _real_table("textures", [
+        ("ImageNet features", lambda n: _real("textures", "features", n)),
+        ("raw pixels", lambda n: _real("textures", "pixels", n)),
+    ])
+

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import transfer
-from cnnbook.analysis.ch08 import SHOWN_PHOTOS, imagenet_run, spread, transfer_run
+from cnnbook.analysis.ch08 import SHOWN_PHOTOS, SOURCES, imagenet_run, imagenet_transfer_run, spread, transfer_run
+from cnnbook.data import TEXTURES
+from cnnbook.experiments.pretrained import DIGIT_SIZES, PATCH_SIDE, TEXTURE_PROBE, TEXTURE_SIZES
 from cnnbook.experiments.transfer import MISMATCHES, SEEDS, SIZES, STUDY_SIZE
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_image, plt
@@ -248,3 +250,75 @@ def imagenet():
                          va="center")
     bars_ax.set_xlabel("probability (softmax of the 1,000 outputs)")
     return fig
+
+
+def _ranged(ax, x, runs, label, colour, marker):
+    """Means of per-seed ``runs`` (fractions) at ``x``, in percent, with a bar from the lowest to the highest run."""
+    mean, low, high = (100 * np.asarray(column) for column in zip(*(spread(values) for values in runs)))
+    ax.errorbar(x, mean, yerr=(mean - low, high - mean), color=colour, marker=marker, ms=5, capsize=3, label=label)
+
+
+@register(
+    "ch08.imagenet_transfer",
+    alt=f"Two panels of test accuracy against the number of labelled examples, each point the mean of {len(SEEDS)} "
+        f"seeds with a bar from the lowest to the highest run. Left, the digits {_TARGET} ({DIGIT_SIZES[0]} to "
+        f"{DIGIT_SIZES[-1]} labelled digits): a linear head on EfficientNet-Lite0's ImageNet features, the same head "
+        f"on the raw pixels, and the digits study's feature extraction and training from scratch on the same draws. "
+        f"Right, grey {PATCH_SIDE}-pixel patches of {len(TEXTURES)} texture photographs ({TEXTURE_SIZES[0] // 3} to "
+        f"{TEXTURE_SIZES[-1] // 3} labelled patches of each): the head on the ImageNet features and on the pixels. "
+        "The text gives the numbers.",
+)
+def imagenet_transfer():
+    run, digits_run = imagenet_transfer_run(), transfer_run()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(6.6, 3.6), sharey=True)
+    digits, textures = run["tasks"]["digits"], run["tasks"]["textures"]
+    sizes = np.asarray(digits["sizes"])
+    for offset, regime in zip((-0.03, 0.03), ("feature extraction", "scratch")):
+        colour, marker = REGIME_STYLE[regime]
+        runs = [digits_run["accuracy"][regime][digits_run["sizes"].index(n)] for n in sizes]
+        label = "digits backbone's features" if regime == "feature extraction" else "from scratch"
+        _ranged(left, sizes * 10**offset, runs, label, colour, marker)
+    for offset, (kind, (label, colour, marker)) in zip((-0.01, 0.01), SOURCES.items()):
+        _ranged(left, sizes * 10**offset, digits["accuracy"][kind], label.replace(" (ImageNet)", ""), colour, marker)
+        per_class = np.asarray(textures["sizes"]) // textures["classes"]
+        _ranged(right, per_class * 10**offset, textures["accuracy"][kind], None, colour, marker)
+    for ax, ticks, title, xlabel in (
+        (left, sizes, f"digits {_TARGET} (far from ImageNet)", "labelled digits"),
+        (right, np.asarray(textures["sizes"]) // textures["classes"], "textures (photographs)",
+         "labelled patches per texture"),
+    ):
+        ax.set_xscale("log")
+        ax.set_xticks(ticks, [str(n) for n in ticks])
+        ax.minorticks_off()
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel(xlabel)
+    left.set_ylabel("test accuracy (%)")
+    left.legend(loc="lower right", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+@register(
+    "ch08.imagenet_stages",
+    alt="Test accuracy of a nearest-class-mean head on the pooled output of each stage of EfficientNet-Lite0, from the "
+        f"stem through stages 1 to 7 to the head, for the digits {_TARGET} ({STUDY_SIZE} labelled) and for the texture "
+        f"patches ({TEXTURE_PROBE // 3} labelled of each); each point the mean of {len(SEEDS)} seeds with its range. "
+        "The text says which stage does best on each task.",
+)
+def imagenet_stages():
+    run = imagenet_transfer_run()
+    fig, ax = plt.subplots(figsize=(6.6, 3.4))
+    names = [name for name, _ in run["tasks"]["digits"]["stages"]]
+    for (task, label), colour, marker in zip(
+            (("digits", f"digits {_TARGET}, {run['tasks']['digits']['probe']} labelled"),
+             ("textures", f"textures, {run['tasks']['textures']['probe'] // 3} labelled per texture")),
+            ("C0", "C2"), ("o", "s")):
+        stages = run["tasks"][task]["stages"]
+        _ranged(ax, np.arange(len(stages)), [accuracy for _, accuracy in stages], label, colour, marker)
+    ax.set_xticks(np.arange(len(names)), [n.replace("stage ", "") if n.startswith("stage") else n for n in names])
+    ax.set_xlabel("stage whose pooled output the head reads (shallow to deep)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.legend(loc="lower right", fontsize=9)
+    fig.tight_layout()
+    return fig
+
