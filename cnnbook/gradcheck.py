@@ -144,6 +144,14 @@ def _away_from_kinks(x, margin=1e-3):
     return np.where(np.abs(x) < margin, np.copysign(margin, x), x)
 
 
+def _with_random_params(module, rng):
+    """``module`` with its parameters drawn at random: a check at the initial values (a scale of one, a shift of
+    zero) would not see a backward pass that forgets them."""
+    for name, value in module.params.items():
+        value[...] = rng.standard_normal(value.shape)
+    return module
+
+
 def _functional_case(label, name, forward, backward, arrays, probe_shape, rng, covers=None, shape=None):
     """A case for the function ``name`` of :mod:`cnnbook.functional`: ``backward(probe)`` gives one gradient per array.
 
@@ -250,6 +258,8 @@ def gradient_cases(seed=0):
     relu_x = _away_from_kinks(normal(2, 3, 4))
     capped_x = 6 + _away_from_kinks(4 * normal(2, 3, 4, 4) - 6)  # spread over both of ReLU6's kinks, clear of each
     capped_x = _away_from_kinks(capped_x)
+    hard_x = _away_from_kinks(3 * normal(2, 3, 4, 4) + 3) - 3  # on both sides of hard swish's kinks, clear of -3
+    hard_x = _away_from_kinks(hard_x - 3) + 3  # and of 3
 
     # some inputs are not square, so that a backward pass that mixes up the height and width axes fails
     cases = [
@@ -268,6 +278,11 @@ def gradient_cases(seed=0):
         module("ReLU6 (capped at 6)", nn.ReLU(cap=6), capped_x),
         module("SiLU (swish)", nn.SiLU(), normal(2, 3, 4, 4)),
         module("Sigmoid", nn.Sigmoid(), normal(2, 3, 4, 4)),
+        module("Hardswish", nn.Hardswish(), hard_x),
+        module("Hardsigmoid", nn.Hardsigmoid(), hard_x),
+        module("GELU", nn.GELU(), normal(2, 3, 4, 4)),
+        module("LayerNorm2d over the channels", _with_random_params(nn.LayerNorm2d(3, **f64), rng), normal(2, 3, 4, 5)),
+        module("LayerScale", _with_random_params(nn.LayerScale(3, **f64), rng), normal(2, 3, 4, 4)),
         module("Gate: squeeze-and-excitation", nn.Gate(block(
             nn.AdaptiveAvgPool2d(1), nn.Conv2d(3, 2, 1, rng=rng, **f64), nn.SiLU(), nn.Conv2d(2, 3, 1, rng=rng, **f64),
             nn.Sigmoid())), normal(2, 3, 4, 4),

@@ -40,7 +40,7 @@ from cnnbook.backend import default_xp, get_xp
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Concat", "Conv2d", "ConvTranspose2d", "Dropout", "Flatten",
-    "Gate", "Linear", "MaxPool2d", "Module", "ReLU", "Residual", "Sequential", "SiLU", "Sigmoid", "count_parameters",
+    "GELU", "Gate", "Hardsigmoid", "Hardswish", "LayerNorm2d", "LayerScale", "Linear", "MaxPool2d", "Module", "ReLU", "Residual", "Sequential", "SiLU", "Sigmoid", "count_parameters",
     "fold_batch_norm", "glorot_uniform", "he_normal",
 ]
 
@@ -456,6 +456,129 @@ class SiLU(Module):
     def backward(self, grad_out, cache):
         x, s = cache
         return grad_out * s * (1 + x * (1 - s))
+
+
+class Hardsigmoid(Module):
+    """``min(max(x + 3, 0), 6) / 6``: a sigmoid made of three straight pieces, cheap on phones (MobileNetV3); its
+    derivative is 1/6 between -3 and 3 and 0 outside.
+
+    >>> y, cache = Hardsigmoid().forward(np.array([-4.0, 0.0, 1.5, 4.0]))
+    >>> y, Hardsigmoid().backward(np.ones(4), cache)
+    (array([0.  , 0.5 , 0.75, 1.  ]), array([0.        , 0.16666667, 0.16666667, 0.        ]))
+    """
+
+    def forward(self, x):
+        return get_xp(x).clip(x + 3, 0, 6) / 6, x
+
+    def backward(self, grad_out, cache):
+        return grad_out * ((cache > -3) & (cache < 3)) / 6
+
+
+class Hardswish(Module):
+    """``x · min(max(x + 3, 0), 6) / 6``, swish with :class:`Hardsigmoid` in place of the sigmoid (MobileNetV3); its
+    derivative is 0 below -3, ``(2x + 3) / 6`` between -3 and 3, and 1 above.
+
+    >>> y, cache = Hardswish().forward(np.array([-4.0, 0.0, 1.5, 4.0]))
+    >>> y, Hardswish().backward(np.ones(4), cache)
+    (array([-0.   ,  0.   ,  1.125,  4.   ]), array([0. , 0.5, 1. , 1. ]))
+    """
+
+    def forward(self, x):
+        return x * get_xp(x).clip(x + 3, 0, 6) / 6, x
+
+    def backward(self, grad_out, cache):
+        xp = get_xp(cache)
+        return grad_out * xp.where(cache < -3, 0.0, xp.where(cache > 3, 1.0, (2 * cache + 3) / 6)).astype(cache.dtype)
+
+
+def _erf(x):
+    """The error function, elementwise, on either backend (SciPy's, or CuPy's copy of it)."""
+    if get_xp(x) is np:
+        from scipy.special import erf
+    else:  # pragma: no cover - needs a GPU
+        from cupyx.scipy.special import erf
+    return erf(x)
+
+
+class GELU(Module):
+    """``x · Φ(x)``, with ``Φ`` the standard normal distribution function, ``(1 + erf(x / √2)) / 2`` (ConvNeXt,
+    transformers); its derivative is ``Φ(x) + x · φ(x)``, with ``φ`` the normal density.
+
+    >>> y, cache = GELU().forward(np.array([-1.0, 0.0, 2.0]))
+    >>> np.round(y, 4), np.round(GELU().backward(np.ones(3), cache), 4)
+    (array([-0.1587,  0.    ,  1.9545]), array([-0.0833,  0.5   ,  1.0852]))
+    """
+
+    def forward(self, x):
+        phi = (1 + _erf(x / np.sqrt(2))) / 2
+        return x * phi, (x, phi)
+
+    def backward(self, grad_out, cache):
+        x, phi = cache
+        density = get_xp(x).exp(-x * x / 2) / np.sqrt(2 * np.pi)
+        return grad_out * (phi + x * density)
+
+
+class LayerNorm2d(Module):
+    """Layer normalization over the channels at every position (ConvNeXt's): each pixel's ``C`` values are
+    standardized by their own mean and variance, then scaled by ``weight`` and shifted by ``bias`` (one of each per
+    channel). No statistics are kept between batches, so training and evaluation compute the same function.
+
+    The backward pass is batch normalization's with the roles of the axes exchanged: with ``x̂`` the standardized
+    values and ``g = grad · weight``, ``grad_x = (g − mean(g) − x̂ · mean(g · x̂)) / σ``, the means over the channels.
+    """
+
+    def __init__(self, num_channels, eps=1e-6, xp=None, dtype=np.float32):
+        super().__init__()
+        num_channels = check_int(num_channels, "num_channels", "LayerNorm2d", minimum=1)
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
+            raise ValueError(f"LayerNorm2d: eps must be a number > 0; got {eps!r}")
+        self.eps = float(eps)
+        xp = xp or default_xp()
+        self._add_param("weight", np.ones(num_channels), xp, dtype)
+        self._add_param("bias", np.zeros(num_channels), xp, dtype)
+
+    def forward(self, x):
+        if x.ndim != 4 or x.shape[1] != self.params["weight"].shape[0]:
+            raise ValueError(f"LayerNorm2d: x must have shape (N, {self.params['weight'].shape[0]}, H, W); got "
+                             f"{tuple(x.shape)}")
+        mean = x.mean(axis=1, keepdims=True)
+        sigma = get_xp(x).sqrt(((x - mean) ** 2).mean(axis=1, keepdims=True) + self.eps)
+        normed = (x - mean) / sigma
+        shape = (1, -1, 1, 1)
+        return normed * self.params["weight"].reshape(shape) + self.params["bias"].reshape(shape), (normed, sigma)
+
+    def backward(self, grad_out, cache):
+        normed, sigma = cache
+        shape = (1, -1, 1, 1)
+        self.grads["weight"] += (grad_out * normed).sum(axis=(0, 2, 3))
+        self.grads["bias"] += grad_out.sum(axis=(0, 2, 3))
+        g = grad_out * self.params["weight"].reshape(shape)
+        return (g - g.mean(axis=1, keepdims=True) - normed * (g * normed).mean(axis=1, keepdims=True)) / sigma
+
+    def extra_repr(self):
+        return f"{self.params['weight'].shape[0]}, eps={self.eps:g}"
+
+
+class LayerScale(Module):
+    """A learnt factor per channel, ``x · γ_c`` (ConvNeXt's layer scale), started small (``init``) so that a
+    residual block begins close to the identity."""
+
+    def __init__(self, num_channels, init=1e-6, xp=None, dtype=np.float32):
+        super().__init__()
+        num_channels = check_int(num_channels, "num_channels", "LayerScale", minimum=1)
+        if isinstance(init, bool) or not isinstance(init, numbers.Real):
+            raise ValueError(f"LayerScale: init must be a number; got {init!r}")
+        xp = xp or default_xp()
+        self._add_param("weight", np.full(num_channels, float(init)), xp, dtype)
+
+    def forward(self, x):
+        return x * self.params["weight"].reshape(1, -1, *([1] * (x.ndim - 2))), x
+
+    def backward(self, grad_out, cache):
+        axes = (0, *range(2, cache.ndim))
+        self.grads["weight"] += (grad_out * cache).sum(axis=axes)
+        return grad_out * self.params["weight"].reshape(1, -1, *([1] * (cache.ndim - 2)))
 
 
 class Gate(Module):

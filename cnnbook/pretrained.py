@@ -325,8 +325,8 @@ def stage_features(net, x, batch_size=16):
     """Each stage's features of each image: the average of every channel over the image after the stem, after each
     stage of blocks, and after the head (where :func:`features` takes them).
 
-    A stage ends where the next layer changes the number of channels (EfficientNet-Lite0 widens its channels once
-    a stage), so the stages are found by running the network, not named by hand.
+    A stage ends where the next layer changes the number of channels (EfficientNet-Lite0 changes them once a
+    stage), so the stages are found by running the network, not named by hand.
 
     Parameters
     ----------

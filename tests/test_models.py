@@ -15,7 +15,7 @@ PUBLISHED = {name: info.published_params for name, info in models.MODELS.items()
 def test_every_published_total_is_checked():
     assert set(PUBLISHED) == {"lenet5", "alexnet", "vgg16", "googlenet_torchvision", "resnet18", "resnet50",
                               "densenet121", "mobilenet_v1", "efficientnet_lite0", "resnext50", "mobilenet_v2",
-                              "efficientnet_b0"}
+                              "efficientnet_b0", "mobilenet_v3_large", "convnext_tiny"}
 
 
 @pytest.mark.parametrize("name", sorted(PUBLISHED))
@@ -30,7 +30,8 @@ def test_known_totals_and_costs():
     # MACs as the papers and torchvision's model cards report them (in billions).
     for name, gmacs in (("vgg16", 15.47), ("resnet18", 1.81), ("resnet50", 4.09), ("alexnet", 0.71),
                         ("mobilenet_v1", 0.569), ("densenet121", 2.83), ("resnext50", 4.23), ("mobilenet_v2", 0.30),
-                        ("efficientnet_b0", 0.39)):
+                        ("efficientnet_b0", 0.39), ("mobilenet_v3_large", 0.22),
+                        ("convnext_tiny", 4.46)):
         assert models.summary(name).macs / 1e9 == pytest.approx(gmacs, abs=0.01), name
 
 

@@ -12,8 +12,8 @@ from cnnbook.gradcheck import numerical_gradient
 
 
 def _tiny_net(xp, seed=0):
-    """Every layer kind at least once (squeeze-and-excitation's gate, swish, sigmoid and a capped ReLU too), in
-    float64 so finite differences are exact enough."""
+    """Every layer kind at least once (squeeze-and-excitation's gate, swish, sigmoid, their hard versions, GELU,
+    layer normalization, layer scale and a capped ReLU too), in float64 so finite differences are exact enough."""
     kw = dict(xp=xp, dtype=np.float64)
     rng = np.random.default_rng(seed)
     block = nn.Residual(nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, rng=rng, **kw), nn.BatchNorm2d(4, **kw),
@@ -22,8 +22,10 @@ def _tiny_net(xp, seed=0):
                          nn.Sequential(nn.AvgPool2d(3, 1, 1), nn.Conv2d(4, 2, 1, groups=2, rng=rng, **kw)))
     excite = nn.Gate(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(4, 2, 1, rng=rng, **kw), nn.SiLU(),
                                    nn.Conv2d(2, 4, 1, rng=rng, **kw), nn.Sigmoid()))
+    hard = nn.Gate(nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Conv2d(4, 4, 1, rng=rng, **kw), nn.Hardsigmoid()))
     return nn.Sequential(nn.Conv2d(2, 4, 3, padding=1, rng=rng, **kw), nn.ReLU(), block,
                          nn.ConvTranspose2d(4, 4, 2, stride=2, rng=rng, **kw), nn.MaxPool2d(2), branches, excite,
+                         nn.Hardswish(), hard, nn.LayerNorm2d(4, **kw), nn.GELU(), nn.LayerScale(4, init=0.5, **kw),
                          nn.ReLU(cap=0.5), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Dropout(0.0),
                          nn.Linear(16, 3, rng=rng, **kw))
 
@@ -47,7 +49,7 @@ def test_every_layer_gradient_matches_finite_differences(xp, rng):
             checked += 1
     if xp is np:
         assert_allclose(grad_x, numerical_gradient(loss, x), rtol=1e-5, atol=1e-7)
-        assert checked == len(list(net.parameters())) == 20
+        assert checked == len(list(net.parameters())) == 25
 
 
 def test_residual_passes_the_gradient_through_unchanged():
@@ -150,3 +152,15 @@ def test_mnist_split_and_shift():
     assert_allclose(shifted.sum(axis=(1, 2, 3)), raw.x_train[:50].sum(axis=(1, 2, 3)), rtol=0.25)
     with pytest.raises(ValueError, match="mnist: classes must be digits 0-9"):
         data.mnist(classes=[10])
+
+
+def test_layer_norm_normalizes_each_position_and_refuses_other_shapes():
+    x = np.random.default_rng(0).standard_normal((2, 5, 3, 4)) * 3 + 7
+    y, _ = nn.LayerNorm2d(5, dtype=np.float64).forward(x)
+    np.testing.assert_allclose(y.mean(axis=1), 0, atol=1e-12)
+    np.testing.assert_allclose(y.var(axis=1), 1, rtol=1e-5)
+    with pytest.raises(ValueError, match=r"LayerNorm2d: x must have shape \(N, 5, H, W\)"):
+        nn.LayerNorm2d(5).forward(np.zeros((2, 4, 3, 3), np.float32))
+    with pytest.raises(ValueError, match="LayerNorm2d: eps must be a number > 0"):
+        nn.LayerNorm2d(5, eps=0)
+

@@ -48,9 +48,10 @@ def imagenet_photos():
             "kept": kept, "seconds": seconds, "machine": machine_label()}
 
 
-#: Sides of the images given to the network in the transfer study: its receptive fields and strides were made for
-#: 224, and a 28-pixel digit shown at 64 is the smallest size where its features still separate the digits well;
-#: a texture patch is cut at its own side, 64, and kept there.
+#: Sides of the images given to the network in the transfer study, after :func:`cnnbook.pretrained.preprocess` has
+#: taken the central 87.5% of each (a 28-pixel digit's central 24, a 64-pixel patch's central 56) and resized it:
+#: the network's receptive fields and strides were made for 224, and 64 is where a digit's features still separate
+#: the digits well at a fifteenth of 224's cost.
 DIGIT_SIDE, PATCH_SIDE = 64, 64
 #: Labelled examples in the study: digits 5–9 as in the digits study (``n / 5`` of each, the same draws), textures
 #: ``n / 3`` of each; the seeds of the draws and the heads; the labelled examples of the stage-by-stage probe.
@@ -79,10 +80,8 @@ def _linear_head(train_x, train_y, test_x, test_y, seed):
     return round(transfer.fine_tune(head, split, seed=seed), 4)
 
 
-def _nearest_mean(train_x, train_y, test_x, test_y, scale):
-    """Exercise 8.9's head, which needs no training, on features standardized by ``scale`` (mean, std): accuracy."""
-    mean, std = scale
-    train_x, test_x = (train_x - mean) / std, (test_x - mean) / std
+def _nearest_mean(train_x, train_y, test_x, test_y):
+    """Exercise 8.9's head, which needs no training and reads no other image's statistics: test accuracy."""
     means = np.stack([train_x[train_y == c].mean(axis=0) for c in np.unique(train_y)])
     guess = np.argmin(((test_x[:, None, :] - means[None]) ** 2).sum(axis=2), axis=1)
     return round(float(np.mean(guess == test_y)), 4)
@@ -94,7 +93,7 @@ def imagenet_transfer():
     (far from photographs; the same labelled draws and test digits, so its regimes compare seed by seed) and
     texture patches (:func:`cnnbook.data.texture_patches`, photographs). A linear head trained on the frozen pooled
     features at each label count and seed, the same head on the raw pixels, and each stage's pooled features
-    probed by a nearest-class-mean head."""
+    probed by a nearest-class-mean head, and the same head on the pixels."""
     from cnnbook import data, transfer
 
     start = time.perf_counter()
@@ -112,9 +111,10 @@ def imagenet_transfer():
         def shown(images):
             return np.concatenate([pretrained.preprocess(image[0], size=side) for image in images])
 
+        train_images, test_images = shown(task.x_train[used]), shown(task.x_test)
         seconds = time.perf_counter()
-        train_stages = pretrained.stage_features(net, shown(task.x_train[used]))
-        test_stages = pretrained.stage_features(net, shown(task.x_test))
+        train_stages = pretrained.stage_features(net, train_images)
+        test_stages = pretrained.stage_features(net, test_images)
         seconds = time.perf_counter() - seconds
         features = (train_stages[-1][1], test_stages[-1][1])
         pixels = [x.reshape(len(x), -1) for x in (task.x_train[used], task.x_test)]
@@ -128,14 +128,15 @@ def imagenet_transfer():
                                  task.y_test, s) for s in SEEDS])
         stages = []  # [stage, accuracy per seed], shallowest first
         for (stage, train_x), (_, test_x) in zip(train_stages, test_stages):
-            pool = np.concatenate([train_x, test_x])
-            scale = (pool.mean(axis=0), pool.std(axis=0) + 1e-6)  # every image's statistics; no label is used
             stages.append([stage, [_nearest_mean(train_x[[where[int(i)] for i in draws[probe, s]]],
-                                                 task.y_train[draws[probe, s]], test_x, task.y_test, scale)
-                                   for s in SEEDS]])
+                                                 task.y_train[draws[probe, s]], test_x, task.y_test) for s in SEEDS]])
+        flat = task.x_train.reshape(len(task.x_train), -1), task.x_test.reshape(len(task.x_test), -1)
+        probe_pixels = [_nearest_mean(flat[0][draws[probe, s]], task.y_train[draws[probe, s]], flat[1], task.y_test)
+                        for s in SEEDS]
         result["tasks"][name] = {
             "side": side, "sizes": list(sizes), "classes": int(task.y_test.max()) + 1, "test": len(task.y_test),
             "pool": len(task.y_train), "probe": probe, "accuracy": accuracy, "stages": stages,
+            "probe_pixels": probe_pixels,
             "channels": [int(f.shape[1]) for _, f in train_stages], "images": len(used) + len(task.y_test),
             "feature_seconds": round(seconds, 2)}
     result["seconds"] = round(time.perf_counter() - start, 1)

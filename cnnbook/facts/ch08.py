@@ -1026,8 +1026,47 @@ def real_texture_count():
 def real_stage_count():
     """The pooled outputs probed: the stem, every stage of blocks and the head, in words."""
     stages = _task("digits")["stages"]
-    expect(len(stages) == len(_task("textures")["stages"]), "both tasks probe the same stages")
+    expect(len(stages) == len(_task("textures")["stages"]) == len(EFFICIENTNET_LITE0_STAGES) + 2,
+           "both tasks probe the stem, every stage of blocks and the head")
     return _in_words(len(stages))
+
+
+@fact("ch08.real_small_body_params")
+def real_small_body_params():
+    """Weights of the digits backbone without its classifier: what feature extraction keeps of it."""
+    net = transfer.backbone(rng=0)
+    return f"{nn.count_parameters(net) - nn.count_parameters(net.children[-1]):,}"
+
+
+@fact("ch08.real_lite0_body_params")
+def real_lite0_body_params():
+    """Weights of EfficientNet-Lite0 without its ImageNet classifier."""
+    rows = _lite0().rows
+    expect(rows[-1].kind == "Linear", "EfficientNet-Lite0 ends in its linear classifier")
+    return f"{_lite0().params - rows[-1].params:,}"
+
+
+@fact("ch08.real_digit_probe")
+def real_digit_probe():
+    return _task("digits")["probe"]
+
+
+@fact("ch08.real_texture_probe")
+def real_texture_probe():
+    return _task("textures")["probe"] // _task("textures")["classes"]
+
+
+@fact("ch08.real_probe_pixels_digits")
+def real_probe_pixels_digits():
+    return _ranged(_task("digits")["probe_pixels"])
+
+
+@claim("ch08.real_best_stage_beats_pixels")
+def real_best_stage_beats_pixels():
+    """On the digits, the best stage's pooled output beats the raw pixels under the same nearest-class-mean head."""
+    best = _best_stage("digits")
+    return compare(_stage("digits", best), _task("digits")["probe_pixels"]).expect(
+        "above", f"on the digits, {best}'s pooled output beats the pixels under the nearest-class-mean head")
 
 
 @fact("ch08.real_seeds")
@@ -1138,9 +1177,10 @@ def real_middle_stage_for_digits():
 
 @fact("ch08.real_texture_floor")
 def real_texture_floor():
-    """The lowest accuracy of any seed on the texture patches from stage 2 to the head."""
-    stages = _task("textures")["stages"]
-    return f"{min(min(accuracy) for name, accuracy in stages[2:]):.1%}"
+    """How many test patches every stage from stage 2 to the head classifies in every seed: "all", or "at least" the
+    lowest accuracy of any of them."""
+    lowest = min(min(accuracy) for name, accuracy in _task("textures")["stages"][2:])
+    return "all" if lowest == 1 else f"at least {lowest:.1%}"
 
 
 @claim("ch08.real_textures_from_stage_2")

@@ -7,7 +7,7 @@ import numpy as np
 from cnnbook import transfer
 from cnnbook.analysis.ch08 import SHOWN_PHOTOS, SOURCES, imagenet_run, imagenet_transfer_run, spread, transfer_run
 from cnnbook.data import TEXTURES
-from cnnbook.experiments.pretrained import DIGIT_SIZES, PATCH_SIDE, TEXTURE_PROBE, TEXTURE_SIZES
+from cnnbook.experiments.pretrained import DIGIT_PROBE, DIGIT_SIZES, PATCH_SIDE, TEXTURE_PROBE, TEXTURE_SIZES
 from cnnbook.experiments.transfer import MISMATCHES, SEEDS, SIZES, STUDY_SIZE
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_image, plt
@@ -301,9 +301,10 @@ def imagenet_transfer():
 @register(
     "ch08.imagenet_stages",
     alt="Test accuracy of a nearest-class-mean head on the pooled output of each stage of EfficientNet-Lite0, from the "
-        f"stem through stages 1 to 7 to the head, for the digits {_TARGET} ({STUDY_SIZE} labelled) and for the texture "
-        f"patches ({TEXTURE_PROBE // 3} labelled of each); each point the mean of {len(SEEDS)} seeds with its range. "
-        "The text says which stage does best on each task.",
+        f"stem through stages 1 to 7 to the head, for the digits {_TARGET} ({DIGIT_PROBE} labelled) and for the texture "
+        f"patches ({TEXTURE_PROBE // len(TEXTURES)} labelled of each); each point the mean of {len(SEEDS)} seeds with "
+        "its range, and a dashed line for each task at the same head's mean accuracy on the raw pixels. The text says "
+        "which stage does best on each task.",
 )
 def imagenet_stages():
     run = imagenet_transfer_run()
@@ -311,10 +312,13 @@ def imagenet_stages():
     names = [name for name, _ in run["tasks"]["digits"]["stages"]]
     for (task, label), colour, marker in zip(
             (("digits", f"digits {_TARGET}, {run['tasks']['digits']['probe']} labelled"),
-             ("textures", f"textures, {run['tasks']['textures']['probe'] // 3} labelled per texture")),
+             ("textures", f"textures, {run['tasks']['textures']['probe'] // run['tasks']['textures']['classes']} "
+                          "labelled per texture")),
             ("C0", "C2"), ("o", "s")):
         stages = run["tasks"][task]["stages"]
         _ranged(ax, np.arange(len(stages)), [accuracy for _, accuracy in stages], label, colour, marker)
+        ax.axhline(100 * np.mean(run["tasks"][task]["probe_pixels"]), color=colour, ls="--", lw=1)
+    ax.plot([], [], color="0.4", ls="--", lw=1, label="raw pixels, same head")
     ax.set_xticks(np.arange(len(names)), [n.replace("stage ", "") if n.startswith("stage") else n for n in names])
     ax.set_xlabel("stage whose pooled output the head reads (shallow to deep)")
     ax.set_ylabel("test accuracy (%)")

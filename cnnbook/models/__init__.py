@@ -16,6 +16,7 @@ import dataclasses
 from cnnbook.models import catalogue, spec
 from cnnbook.models.catalogue import (
     alexnet,
+    convnext_tiny,
     densenet121,
     efficientnet_b0,
     efficientnet_lite0,
@@ -24,6 +25,7 @@ from cnnbook.models.catalogue import (
     mlp,
     mobilenet_v1,
     mobilenet_v2,
+    mobilenet_v3_large,
     resnet,
     resnet18,
     resnet50,
@@ -34,9 +36,9 @@ from cnnbook.models.catalogue import (
 )
 from cnnbook.models.spec import instantiate
 
-__all__ = ["MODELS", "ModelInfo", "alexnet", "build", "catalogue", "densenet121", "efficientnet_b0", "efficientnet_lite0",
+__all__ = ["MODELS", "ModelInfo", "alexnet", "build", "catalogue", "convnext_tiny", "densenet121", "efficientnet_b0", "efficientnet_lite0",
            "googlenet",
-           "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2", "resnet", "resnet18", "resnet50", "resnet_small", "resnext50",
+           "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "resnet", "resnet18", "resnet50", "resnet_small", "resnext50",
            "spec", "summary", "vgg16", "vgg_small"]
 
 
@@ -74,6 +76,10 @@ MODELS = {
                            "torchvision's resnext50_32x4d (stride on the grouped 3×3)"),
     "mobilenet_v2": ModelInfo("MobileNetV2", mobilenet_v2, (3, 224, 224), 2018, 3_504_872,
                               "width 1.0, torchvision's"),
+    "convnext_tiny": ModelInfo("ConvNeXt-T", convnext_tiny, (3, 224, 224), 2022, 28_589_128,
+                               "torchvision's convnext_tiny (its linear layers as 1×1 convolutions)"),
+    "mobilenet_v3_large": ModelInfo("MobileNetV3-Large", mobilenet_v3_large, (3, 224, 224), 2019, 5_483_032,
+                                    "torchvision's (hard swish, squeeze-and-excitation with a hard sigmoid)"),
     "efficientnet_b0": ModelInfo("EfficientNet-B0", efficientnet_b0, (3, 224, 224), 2019, 5_288_548,
                                  "torchvision's (squeeze-and-excitation, swish)"),
     "efficientnet_lite0": ModelInfo("EfficientNet-Lite0", efficientnet_lite0, (3, 224, 224), 2020, 4_652_008,

@@ -21,16 +21,17 @@ from cnnbook.models.spec import (
     Gate,
     GlobalAvgPool,
     Identity,
+    LN,
     Linear,
     Pool,
     ReLU,
+    Scale,
     Seq,
 )
 
-__all__ = ["EFFICIENTNET_LITE0_STAGES", "MOBILENET_V2_STAGES", "alexnet", "densenet121", "efficientnet_b0",
-           "efficientnet_lite0",
-           "googlenet", "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2", "resnet", "resnet18", "resnet50", "resnet_small",
-           "resnext50", "vgg16", "vgg_small"]
+__all__ = ["CONVNEXT_T_STAGES", "EFFICIENTNET_LITE0_STAGES", "MOBILENET_V2_STAGES", "MOBILENET_V3_LARGE_BLOCKS", "alexnet", "convnext_tiny",
+           "densenet121", "efficientnet_b0", "efficientnet_lite0", "googlenet", "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2",
+           "mobilenet_v3_large", "resnet", "resnet18", "resnet50", "resnet_small", "resnext50", "vgg16", "vgg_small"]
 
 
 def _scale(width):
@@ -389,3 +390,80 @@ def efficientnet_b0(num_classes=1000, width=1.0):
             c_in = c(out)
     return Seq(*layers, Conv(c(1280), 1, bias=False), BN(), swish, GlobalAvgPool(), Flatten(), Dropout(0.2),
                Linear(num_classes))
+
+
+#: MobileNetV3-Large's bottleneck blocks (Howard et al. 2019, table 1): (kernel, expanded channels, output
+#: channels, squeeze-and-excitation, activation, stride).
+MOBILENET_V3_LARGE_BLOCKS = (
+    (3, 16, 16, False, "relu", 1), (3, 64, 24, False, "relu", 2), (3, 72, 24, False, "relu", 1),
+    (5, 72, 40, True, "relu", 2), (5, 120, 40, True, "relu", 1), (5, 120, 40, True, "relu", 1),
+    (3, 240, 80, False, "hardswish", 2), (3, 200, 80, False, "hardswish", 1), (3, 184, 80, False, "hardswish", 1),
+    (3, 184, 80, False, "hardswish", 1), (3, 480, 112, True, "hardswish", 1), (3, 672, 112, True, "hardswish", 1),
+    (5, 672, 160, True, "hardswish", 2), (5, 960, 160, True, "hardswish", 1), (5, 960, 160, True, "hardswish", 1),
+)
+
+
+def _multiple_of_8(channels):
+    """``channels`` rounded to a multiple of 8, never below 8 nor more than 10% down (MobileNet's rule for layer
+    widths).
+
+    >>> _multiple_of_8(18), _multiple_of_8(30), _multiple_of_8(168)
+    (24, 32, 168)
+    """
+    rounded = max(8, int(channels + 4) // 8 * 8)
+    return rounded + 8 if rounded < 0.9 * channels else rounded
+
+
+def mobilenet_v3_large(num_classes=1000, width=1.0):
+    """MobileNetV3-Large (Howard et al. 2019) as torchvision's ``mobilenet_v3_large``: 5,483,032 parameters.
+
+    Fifteen inverted residual blocks (:data:`MOBILENET_V3_LARGE_BLOCKS`) found by architecture search: ReLU in the
+    early blocks and hard swish, ``x · min(max(x + 3, 0), 6) / 6``, in the later ones, where its cost is smaller
+    next to the convolutions; squeeze-and-excitation in some, gated by a hard sigmoid and squeezed to a quarter of
+    the block's *expanded* channels, rounded to a multiple of 8. The head pools first and only then widens: a 1×1
+    convolution to 960 channels, global pooling, and a linear layer to 1,280 units before the classifier.
+    """
+    c, eps, hard = _scale(width), 1e-3, Act("hardswish")
+    layers = [Conv(c(16), 3, 2, 1, bias=False), BN(eps), hard]
+    c_in = c(16)
+    for index, (k, wide, out, excite, act, stride) in enumerate(MOBILENET_V3_LARGE_BLOCKS):
+        wide, out = c(wide), c(out)
+        a = ReLU() if act == "relu" else hard
+        widen = (Conv(wide, 1, bias=False), BN(eps), a) if wide != c_in else ()
+        gate = (Gate(Seq(GlobalAvgPool(), Conv(_multiple_of_8(wide // 4), 1), ReLU(), Conv(wide, 1),
+                         Act("hardsigmoid"))),) if excite else ()
+        body = Seq(*widen, Conv(0, k, stride, k // 2, groups=0, bias=False), BN(eps), a, *gate,
+                   Conv(out, 1, bias=False), BN(eps))
+        name = f"block{index + 1}"
+        layers.append(Seq(Add(body), name=name) if stride == 1 and c_in == out else Seq(*body.layers, name=name))
+        c_in = out
+    return Seq(*layers, Conv(c(960), 1, bias=False), BN(eps), hard, GlobalAvgPool(), Flatten(), Linear(c(1280)), hard,
+               Dropout(0.2), Linear(num_classes))
+
+
+#: ConvNeXt-T's four stages (Liu et al. 2022): (channels, blocks).
+CONVNEXT_T_STAGES = ((96, 3), (192, 3), (384, 9), (768, 3))
+
+
+def convnext_tiny(num_classes=1000, width=1.0):
+    """ConvNeXt-T (Liu et al. 2022) as torchvision's ``convnext_tiny``: 28,589,128 parameters.
+
+    A ResNet modernized step by step towards the vision transformers' design: a "patchify" stem (a 4×4
+    convolution at stride 4, then layer normalization), stages of (3, 3, 9, 3) blocks (:data:`CONVNEXT_T_STAGES`)
+    joined by layer normalization and a 2×2 convolution at stride 2, and in every block a 7×7 depthwise
+    convolution, layer normalization over the channels, an inverted bottleneck of two pointwise layers four times
+    as wide inside with GELU between them, and a learnt scale per channel before the residual sum. The paper
+    writes the pointwise layers as linear layers on each position's channels: the same map, and the same weights,
+    as a 1×1 convolution with bias. The head pools, normalizes and classifies.
+    """
+    c = _scale(width)
+    layers = [Conv(c(96), 4, 4), LN()]
+    for stage, (channels, blocks) in enumerate(CONVNEXT_T_STAGES):
+        dim = c(channels)
+        if stage:
+            layers += [LN(), Conv(dim, 2, 2)]
+        for block in range(blocks):
+            body = Seq(Conv(0, 7, 1, 3, groups=0), LN(), Conv(4 * dim, 1), Act("gelu"), Conv(dim, 1), Scale())
+            layers.append(Seq(Add(body), name=f"stage{stage + 1}.{block}"))
+    return Seq(*layers, GlobalAvgPool(), LN(), Flatten(), Linear(num_classes))
+

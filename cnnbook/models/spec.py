@@ -25,8 +25,8 @@ import math
 from cnnbook import geometry, nn, shapes
 from cnnbook._checks import as_generator
 
-__all__ = ["BN", "Act", "Add", "Cat", "Conv", "Dropout", "Flatten", "Gate", "GlobalAvgPool", "Identity", "Linear", "Pool",
-           "ReLU", "Row", "Seq", "Summary", "instantiate", "receptive_path", "summary"]
+__all__ = ["BN", "Act", "Add", "Cat", "Conv", "Dropout", "Flatten", "Gate", "GlobalAvgPool", "Identity", "LN", "Linear", "Pool",
+           "ReLU", "Row", "Scale", "Seq", "Summary", "instantiate", "receptive_path", "summary"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,6 +70,21 @@ class BN:
 
 
 @dataclasses.dataclass(frozen=True)
+class LN:
+    """Layer normalization over the channels at every position (ConvNeXt): a scale and a shift per channel."""
+
+    eps: float = 1e-6
+
+
+@dataclasses.dataclass(frozen=True)
+class Scale:
+    """Layer scale: one learnt factor per channel (ConvNeXt multiplies each block's output by it, started at
+    ``init``)."""
+
+    init: float = 1e-6
+
+
+@dataclasses.dataclass(frozen=True)
 class ReLU:
     """Rectified linear unit; ``cap=6`` makes it ReLU6, ``min(max(x, 0), 6)`` (MobileNet, EfficientNet-Lite).
 
@@ -79,9 +94,16 @@ class ReLU:
     cap: float | None = None
 
 
+#: The activations :class:`Act` names, and the :mod:`cnnbook.nn` module of each.
+ACTIVATIONS = {"silu": "SiLU", "sigmoid": "Sigmoid", "hardswish": "Hardswish", "hardsigmoid": "Hardsigmoid",
+               "gelu": "GELU"}
+
+
 @dataclasses.dataclass(frozen=True)
 class Act:
-    """A smooth activation with no parameters: ``"silu"`` (swish, ``x · σ(x)``) or ``"sigmoid"`` (``σ(x)``)."""
+    """An activation with no parameters, by name: ``"silu"`` (swish, ``x · σ(x)``), ``"sigmoid"`` (``σ(x)``), or their
+    piecewise-linear stand-ins ``"hardswish"`` and ``"hardsigmoid"`` (MobileNetV3), or ``"gelu"`` (``x · Φ(x)``,
+    ConvNeXt)."""
 
     kind: str
 
@@ -291,10 +313,12 @@ def _leaf(layer, state, name):
         n, s = max(h, w), layer.size
         k = max(-(-(i + 1) * n // s) - i * n // s for i in range(s))
         return _State((c, s, s), state.rf + (k - 1) * state.jump, state.jump * max(1, n // s)), 0, 0
-    if isinstance(layer, BN):
+    if isinstance(layer, (BN, LN)):
         return _State(shape, state.rf, state.jump), 2 * shape[0], 0
-    if isinstance(layer, Act) and layer.kind not in ("silu", "sigmoid"):
-        _error(name, layer, f"kind must be 'silu' or 'sigmoid'; got {layer.kind!r}")
+    if isinstance(layer, Scale):
+        return _State(shape, state.rf, state.jump), shape[0], 0
+    if isinstance(layer, Act) and layer.kind not in ACTIVATIONS:
+        _error(name, layer, f"kind must be one of {', '.join(map(repr, ACTIVATIONS))}; got {layer.kind!r}")
     if isinstance(layer, (ReLU, Dropout, Identity, Act)):
         return _State(shape, state.rf, state.jump), 0, 0
     if isinstance(layer, Flatten):
@@ -388,10 +412,14 @@ def _module(layer, state, rng, xp):
         module = nn.AdaptiveAvgPool2d(layer.size)
     elif isinstance(layer, BN):
         module = nn.BatchNorm2d(c, eps=layer.eps, xp=xp)
+    elif isinstance(layer, LN):
+        module = nn.LayerNorm2d(c, eps=layer.eps, xp=xp)
+    elif isinstance(layer, Scale):
+        module = nn.LayerScale(c, init=layer.init, xp=xp)
     elif isinstance(layer, ReLU):
         module = nn.ReLU(layer.cap)
     elif isinstance(layer, Act):
-        module = nn.SiLU() if layer.kind == "silu" else nn.Sigmoid()
+        module = getattr(nn, ACTIVATIONS[layer.kind])()
     elif isinstance(layer, Dropout):
         module = nn.Dropout(layer.p, rng=rng)
     elif isinstance(layer, Flatten):
