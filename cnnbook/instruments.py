@@ -21,7 +21,8 @@ EXPLORER_SIZE = 12
 #: (``ch01.kernel_explorer``) uses the same limits.
 EXPLORER_KERNEL_LIMIT = 3.0
 EXPLORER_MAP_HEADROOM = 1.5
-#: Colours sampled evenly from the book's diverging map (cnnbook.figures.DIVERGING), from -1 to 1, for the browser.
+#: Colours sampled evenly from the book's diverging map (cnnbook.figures.common.DIVERGING), from -1 to 1, for the
+#: browser.
 _STOPS = 33
 
 _SEVEN = ("............", "..########..", "..########..", ".........##.", "........##..", ".......##...",
@@ -74,7 +75,7 @@ def diverging_stops(count=_STOPS):
     from matplotlib import colormaps
     from matplotlib.colors import to_hex
 
-    from cnnbook.figures import DIVERGING
+    from cnnbook.figures.common import DIVERGING
 
     cmap = colormaps[DIVERGING]
     return [to_hex(cmap(i / (count - 1))) for i in range(count)]

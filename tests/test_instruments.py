@@ -24,6 +24,11 @@ def _mounted(browser, site_url, path, name, scheme="light"):
     afterwards."""
     visit = Visit(browser, site_url + path, color_scheme=scheme)
     visit.page.wait_for_selector(f'[data-instrument="{name}"][data-mounted="yes"]')
+    # Paragraphs far from the screen are laid out when they come near it (content-visibility, book.css). A reader
+    # never sees that; a test that jumps to a control and clicks where it was a moment earlier can miss it, as
+    # text above is laid out for the first time and moves it: these tests are about the instruments, so the whole
+    # page is laid out at once.
+    visit.page.add_style_tag(content=".md-content__inner > * { content-visibility: visible !important; }")
     yield visit
     visit.close()
 
@@ -502,13 +507,13 @@ def test_explorer_feature_maps_agree_with_cnnbook(explorer, kernel):
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_explorer_colours_values_as_the_figures_do(browser, site_url, scheme):
     """The live explorer colours its kernel and feature map with the figures' own colour map and limits
-    (cnnbook.figures.DIVERGING; the static figure ch01.kernel_explorer), in both schemes, within the rounding of
+    (cnnbook.figures.common.DIVERGING; the static figure ch01.kernel_explorer), in both schemes, within the rounding of
     interpolating 33 stops; and writes each number in black or white, whichever reads on its cell."""
     import numpy as np
     from matplotlib import colormaps
 
     from cnnbook import kernels
-    from cnnbook.figures import DIVERGING
+    from cnnbook.figures.common import DIVERGING
     from cnnbook.instruments import EXPLORER_KERNEL_LIMIT, EXPLORER_MAP_HEADROOM, explorer_inputs
 
     def rgb(css):

@@ -83,3 +83,17 @@ def test_bad_specs_name_the_layer():
         models.build("vgg")
     with pytest.raises(ValueError, match="input_shape must be"):
         spec.summary(spec.Seq(), (28, 28))
+
+
+def test_nin_counts_its_mlpconv_blocks_and_pools_to_one_score_per_class():
+    """No framework publishes NiN's total: the count is checked layer by layer (weights and a bias per filter),
+    and the last block's maps are 6×6 before the global average, as the released model's 6×6 average pool."""
+    blocks = [(3, 96, 11), (96, 256, 5), (256, 384, 3), (384, 1024, 3)]
+    expected = 0
+    for c_in, c, k in blocks:
+        last = 1000 if c == 1024 else c
+        expected += (c_in * c * k * k + c) + (c * c + c) + (c * last + last)
+    summary = models.summary("nin")
+    assert summary.params == expected == 7_595_176
+    convs = [r for r in summary.rows if r.kind == "Conv"]
+    assert convs[-1].output == (1000, 6, 6) and summary.rows[-1].output == (1000,)

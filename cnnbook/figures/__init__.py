@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from cnnbook._registry import load_modules
 from cnnbook.cache import cache_path, cached_bytes, is_sound
 
-__all__ = ["COLUMN_PX", "DIVERGING", "FIGURES", "MIN_TEXT_PT", "STYLE", "FigureSpec", "check_legible", "drawn_texts", "is_cached",
+__all__ = ["COLUMN_PX", "FIGURES", "MIN_TEXT_PT", "STYLE", "FigureSpec", "check_legible", "drawn_texts", "is_cached",
            "names", "pixel_size", "register", "render", "spec"]
 
 
@@ -47,10 +47,6 @@ STYLE = {
 #: the column, and its text with it. An SVG is 96/72 CSS pixels a point (7.04 inches at most); a PNG, saved at
 #: 100 dpi, one CSS pixel a pixel (6.76 inches at most).
 COLUMN_PX = 676
-
-#: The book's colour map for signed values (weights, feature maps, gradients): negative blue, zero white, positive
-#: red. The kernel explorer colours its kernel and feature map with the same map (cnnbook.instruments).
-DIVERGING = "RdBu_r"
 
 #: The smallest text a figure may carry, in points at its own size. No figure is shrunk on a desktop, so this is
 #: what a reader sees there: 9 pt is 12 CSS pixels, against the body text's 16.

@@ -9,8 +9,8 @@ import numpy as np
 from cnnbook import experiments, functional, kernels, matrices, reference
 from cnnbook.analysis.ch01 import ASYMMETRIC_KERNEL, EQUIVARIANCE_SHIFT, MATRIX_SIDE, equivariance_maps
 from cnnbook.data import photo
-from cnnbook.figures import DIVERGING, register
-from cnnbook.figures.common import draw_grid, draw_image, plt
+from cnnbook.figures import register
+from cnnbook.figures.common import DIVERGING, draw_grid, draw_image, plt
 from cnnbook.instruments import EXPLORER_KERNEL_LIMIT, EXPLORER_MAP_HEADROOM, EXPLORER_SIZE, explorer_inputs
 
 # Small integer grids keep the worked examples readable.

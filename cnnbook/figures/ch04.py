@@ -18,8 +18,8 @@ from cnnbook.data import photo
 from cnnbook.experiments.layer_costs import CHANNELS as COST_CHANNELS
 from cnnbook.experiments.layer_costs import GROUPS, SIZE, layer_macs
 from cnnbook.experiments.layer_costs import LABELS as COST_LABELS
-from cnnbook.figures import DIVERGING, register
-from cnnbook.figures.common import draw_grid, plt
+from cnnbook.figures import register
+from cnnbook.figures.common import DIVERGING, draw_grid, plt
 
 CHANNELS = ("red", "green", "blue")
 

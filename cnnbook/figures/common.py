@@ -5,7 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.backend import to_numpy
-from cnnbook.figures import DIVERGING
+
+#: The book's colour map for signed values (weights, feature maps, gradients): negative blue, zero white, positive
+#: red. The kernel explorer colours its kernel and feature map with the same map (cnnbook.instruments), which
+#: imports it from here: this module imports no figure of any chapter.
+DIVERGING = "RdBu_r"
 
 __all__ = ["draw_grid", "draw_image", "plt"]
 

@@ -26,6 +26,7 @@ from cnnbook.models.catalogue import (
     mobilenet_v1,
     mobilenet_v2,
     mobilenet_v3_large,
+    nin,
     resnet,
     resnet18,
     resnet50,
@@ -38,7 +39,7 @@ from cnnbook.models.spec import instantiate
 
 __all__ = ["MODELS", "ModelInfo", "alexnet", "build", "catalogue", "convnext_tiny", "densenet121", "efficientnet_b0", "efficientnet_lite0",
            "googlenet",
-           "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "resnet", "resnet18", "resnet50", "resnet_small", "resnext50",
+           "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "nin", "resnet", "resnet18", "resnet50", "resnet_small", "resnext50",
            "spec", "summary", "vgg16", "vgg_small"]
 
 
@@ -60,6 +61,8 @@ MODELS = {
                         "as drawn in chapter 7: ReLU, max pooling, full C3 connections", True),
     "alexnet": ModelInfo("AlexNet", alexnet, (3, 224, 224), 2012, 61_100_840,
                          "torchvision's single-tower variant (64-192-384-256-256 kernels, no LRN)"),
+    "nin": ModelInfo("NiN", nin, (3, 224, 224), 2014, None,
+                     "the ImageNet model its first author released for Caffe: four mlpconv blocks, global pooling"),
     "vgg16": ModelInfo("VGG-16", vgg16, (3, 224, 224), 2014, 138_357_544, "configuration D, as torchvision"),
     "googlenet": ModelInfo("GoogLeNet", googlenet, (3, 224, 224), 2014, None,
                            "the paper's table 1, without the auxiliary classifiers"),

@@ -31,7 +31,7 @@ from cnnbook.models.spec import (
 
 __all__ = ["CONVNEXT_T_STAGES", "EFFICIENTNET_LITE0_STAGES", "MOBILENET_V2_STAGES", "MOBILENET_V3_LARGE_BLOCKS", "alexnet", "convnext_tiny",
            "densenet121", "efficientnet_b0", "efficientnet_lite0", "googlenet", "lenet5", "mlp", "mobilenet_v1", "mobilenet_v2",
-           "mobilenet_v3_large", "resnet", "resnet18", "resnet50", "resnet_small", "resnext50", "vgg16", "vgg_small"]
+           "mobilenet_v3_large", "nin", "resnet", "resnet18", "resnet50", "resnet_small", "resnext50", "vgg16", "vgg_small"]
 
 
 def _scale(width):
@@ -83,6 +83,26 @@ def alexnet(num_classes=1000, width=1.0):
                Pool("max", 3, 2), Conv(c(384), 3, padding=1), ReLU(), Conv(c(256), 3, padding=1), ReLU(),
                Conv(c(256), 3, padding=1), ReLU(), Pool("max", 3, 2), GlobalAvgPool(6), Flatten(), Dropout(),
                Linear(c(4096)), ReLU(), Dropout(), Linear(c(4096)), ReLU(), Linear(num_classes))
+
+
+def nin(num_classes=1000, width=1.0):
+    """Network in Network (Lin, Chen and Yan 2014) for ImageNet, as its first author released it for Caffe:
+    7,595,176 parameters by this description (no framework publishes a total to check it against).
+
+    Four "mlpconv" blocks, each an ordinary convolution followed by two 1×1 convolutions, which act as a small
+    fully connected network on every position's channels, ReLU after each; max pooling 3×3 at stride 2 (rounding
+    up, as Caffe does) after the first three and dropout before the last. The last block's final 1×1 convolution
+    has one channel per class, and global average pooling turns each channel into its class's score: no fully
+    connected layer at all, where AlexNet spends most of its weights.
+    """
+    c = _scale(width)
+
+    def mlpconv(out, k, stride=1, padding=0, last=None):
+        return [Conv(out, k, stride, padding), ReLU(), Conv(out, 1), ReLU(), Conv(last or out, 1), ReLU()]
+
+    pool = Pool("max", 3, 2, ceil_mode=True)
+    return Seq(*mlpconv(c(96), 11, 4), pool, *mlpconv(c(256), 5, padding=2), pool, *mlpconv(c(384), 3, padding=1),
+               pool, Dropout(0.5), *mlpconv(c(1024), 3, padding=1, last=num_classes), GlobalAvgPool(), Flatten())
 
 
 def _vgg_features(config, c, batch_norm=False):

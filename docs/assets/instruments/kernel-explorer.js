@@ -44,8 +44,9 @@ export function sumOfProducts(terms) {
 }
 const signed = (v) => short(v).replace("-", "\u2212");
 
-// A signed value's colour, t from -1 to 1, on the book's diverging map: the figures' own (cnnbook.figures.DIVERGING),
-// sampled at build time into evenly spaced stops (cnnbook.instruments.diverging_stops) and interpolated here.
+// A signed value's colour, t from -1 to 1, on the book's diverging map: the figures' own
+// (cnnbook.figures.common.DIVERGING), sampled at build time into evenly spaced stops
+// (cnnbook.instruments.diverging_stops) and interpolated here.
 const rgbOf = (hex) => [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 export function diverging(stops, t) {
   const u = ((Math.max(-1, Math.min(1, t)) + 1) / 2) * (stops.length - 1);
