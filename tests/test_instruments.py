@@ -24,11 +24,6 @@ def _mounted(browser, site_url, path, name, scheme="light"):
     afterwards."""
     visit = Visit(browser, site_url + path, color_scheme=scheme)
     visit.page.wait_for_selector(f'[data-instrument="{name}"][data-mounted="yes"]')
-    # Paragraphs far from the screen are laid out when they come near it (content-visibility, book.css). A reader
-    # never sees that; a test that jumps to a control and clicks where it was a moment earlier can miss it, as
-    # text above is laid out for the first time and moves it: these tests are about the instruments, so the whole
-    # page is laid out at once.
-    visit.page.add_style_tag(content=".md-content__inner > * { content-visibility: visible !important; }")
     yield visit
     visit.close()
 
