@@ -458,6 +458,10 @@ class SiLU(Module):
         return grad_out * s * (1 + x * (1 - s))
 
 
+def _hard_sigmoid(x):
+    return get_xp(x).clip(x + 3, 0, 6) / 6
+
+
 class Hardsigmoid(Module):
     """``min(max(x + 3, 0), 6) / 6``: a sigmoid made of three straight pieces, cheap on phones (MobileNetV3); its
     derivative is 1/6 between -3 and 3 and 0 outside.
@@ -468,7 +472,7 @@ class Hardsigmoid(Module):
     """
 
     def forward(self, x):
-        return get_xp(x).clip(x + 3, 0, 6) / 6, x
+        return _hard_sigmoid(x), x
 
     def backward(self, grad_out, cache):
         return grad_out * ((cache > -3) & (cache < 3)) / 6
@@ -484,7 +488,7 @@ class Hardswish(Module):
     """
 
     def forward(self, x):
-        return x * get_xp(x).clip(x + 3, 0, 6) / 6, x
+        return x * _hard_sigmoid(x), x
 
     def backward(self, grad_out, cache):
         xp = get_xp(cache)

@@ -359,14 +359,14 @@ def stage_features(net, x, batch_size=16):
     xp = get_xp(x)
     pooled, ends = [], None
     for start in range(0, len(x), batch_size):
-        h, outputs = x[start:start + batch_size], []
-        for layer in layers:
+        h, means = x[start:start + batch_size], []
+        for layer in layers:  # each layer's output pooled at once: a batch's maps are not kept
             h = layer(h)
-            outputs.append(h)
+            means.append(h.mean(axis=(2, 3)))
         if ends is None:  # a stage ends where the next layer changes the number of channels, and at the head
-            ends = [i for i in range(len(layers) - 1) if outputs[i].shape[1] != outputs[i + 1].shape[1]]
+            ends = [i for i in range(len(layers) - 1) if means[i].shape[1] != means[i + 1].shape[1]]
             ends.append(len(layers) - 1)
-        pooled.append([outputs[i].mean(axis=(2, 3)) for i in ends])
+        pooled.append([means[i] for i in ends])
     names = ["stem"] + [f"stage {k}" for k in range(1, len(ends) - 1)] + ["head"]
     return [(name, xp.concatenate([batch[k] for batch in pooled])) for k, name in enumerate(names)]
 

@@ -27,7 +27,8 @@ from cnnbook._checks import as_generator, check_int
 from cnnbook.cache import cached_bytes
 
 __all__ = ["BLOCKS", "BODY_LR", "LR", "PROBE_STEPS", "REGIMES", "SOURCE", "STEPS", "TARGET", "Preprocessing", "adapt",
-           "backbone", "class_separation", "features", "fine_tune", "labelled", "pretrained", "standardized", "tasks"]
+           "backbone", "class_separation", "features", "fine_tune", "labelled", "nearest_mean", "pretrained",
+           "standardized", "tasks"]
 
 #: The digits of the pretraining (source) task and of the new (target) task; labels become 0–4 in both.
 SOURCE, TARGET = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
@@ -139,6 +140,14 @@ def standardized(features):
     std = features.std(axis=0)
     kept = std > 0
     return (features[:, kept] - features[:, kept].mean(axis=0)) / std[kept]
+
+
+def nearest_mean(train_features, train_labels, test_features):
+    """Label each test row with the class whose mean training feature vector is nearest (Euclidean)."""
+    classes = np.unique(train_labels)
+    means = np.stack([train_features[train_labels == c].mean(axis=0) for c in classes])
+    distances = ((test_features[:, None, :] - means[None, :, :]) ** 2).sum(axis=2)
+    return classes[distances.argmin(axis=1)]
 
 
 def class_separation(features, labels):

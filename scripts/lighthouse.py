@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import gzip
 import http.server
+import io
 import json
 import os
 import shutil
@@ -50,19 +51,7 @@ class CompressingHandler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "max-age=600")
         self.end_headers()
-        return _Body(body)
-
-
-class _Body:
-    def __init__(self, data):
-        self.data = data
-
-    def read(self, *args):
-        data, self.data = self.data, b""
-        return data
-
-    def close(self):
-        pass
+        return io.BytesIO(body)
 
 
 def serve(site):

@@ -20,6 +20,12 @@ _TARGET = f"{transfer.TARGET[0]} to {transfer.TARGET[-1]}"
 _GRID, _RAW = transfer.Preprocessing().resolution, max(p.resolution for p in MISMATCHES.values())
 
 
+def _ranged(ax, x, runs, label, colour, marker):
+    """Means of per-seed ``runs`` (fractions) at ``x``, in percent, with a bar from the lowest to the highest run."""
+    mean, low, high = (100 * np.asarray(column) for column in zip(*(spread(values) for values in runs)))
+    ax.errorbar(x, mean, yerr=(mean - low, high - mean), color=colour, marker=marker, ms=5, capsize=3, label=label)
+
+
 @register(
     "ch08.tasks",
     alt=f"Two rows of handwritten digits at {_GRID}×{_GRID} pixels: the source task's digits {_SOURCE}, on which the "
@@ -55,11 +61,8 @@ def regimes():
     sizes = np.asarray(run["sizes"])
     fig, ax = plt.subplots(figsize=(6.6, 4.0))
     for offset, (regime, (colour, marker)) in zip((-0.045, -0.015, 0.015, 0.045), REGIME_STYLE.items()):
-        points = [spread(values) for values in run["accuracy"][regime]]
-        mean, low, high = (100 * np.asarray(column) for column in zip(*points))
-        x = sizes * 10**offset  # nudged sideways so the bars do not hide each other
-        ax.errorbar(x, mean, yerr=(mean - low, high - mean), color=colour, marker=marker, ms=5, capsize=3,
-                    label=regime)
+        # nudged sideways so the bars do not hide each other
+        _ranged(ax, sizes * 10**offset, run["accuracy"][regime], regime, colour, marker)
     ax.set_xscale("log")
     ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
     ax.minorticks_off()
@@ -81,10 +84,7 @@ def depth():
     blocks = np.arange(len(run["depth"]["frozen"]))
     fig, ax = plt.subplots(figsize=(6.0, 3.8))
     for mode, colour, marker, shift in (("frozen", "C0", "o", -0.04), ("fine-tuned", "C3", "D", 0.04)):
-        points = [spread(values) for values in run["depth"][mode]]
-        mean, low, high = (100 * np.asarray(column) for column in zip(*points))
-        ax.errorbar(blocks + shift, mean, yerr=(mean - low, high - mean), color=colour, marker=marker, ms=5,
-                    capsize=3, label=f"copied blocks {mode}")
+        _ranged(ax, blocks + shift, run["depth"][mode], f"copied blocks {mode}", colour, marker)
     ax.set_xticks(blocks, ["0\n(scratch)"] + [f"{n}\n(conv1–conv{n})" if n > 1 else "1\n(conv1)"
                                                for n in blocks[1:]])
     ax.set_xlabel("pretrained blocks copied")
@@ -250,12 +250,6 @@ def imagenet():
                          va="center")
     bars_ax.set_xlabel("probability (softmax of the 1,000 outputs)")
     return fig
-
-
-def _ranged(ax, x, runs, label, colour, marker):
-    """Means of per-seed ``runs`` (fractions) at ``x``, in percent, with a bar from the lowest to the highest run."""
-    mean, low, high = (100 * np.asarray(column) for column in zip(*(spread(values) for values in runs)))
-    ax.errorbar(x, mean, yerr=(mean - low, high - mean), color=colour, marker=marker, ms=5, capsize=3, label=label)
 
 
 @register(
