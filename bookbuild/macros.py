@@ -4,10 +4,10 @@ In a page::
 
     {{ figure("ch01.flip", "Caption in Markdown.") }}
     {{ figref("ch01.flip") }}              -> [Figure 1.2](#figure-1-2)
-    {{ secref("depth") }}                   -> [section 7.4](07-training-architectures.md#depth)
+    {{ secref("depth") }}                   -> [section 8.1](08-architectures.md#depth)
     {{ exref("3.2") }}                      -> [exercise 3.2](03-pooling-invariance.md#exercise-3-2)
     {{ fact("ch01.conv_params") }}          -> 1,216
-    {{ claim("ch08.pretraining_helps") }}   -> by 11.1 points on average, in each of 3 seeds
+    {{ claim("ch09.pretraining_helps") }}   -> by 11.1 points on average, in each of 3 seeds
     {{ table("ch01.params") }}
     {{ exercises(1) }}
     {{ source("cnnbook.reference.correlate2d") }}
@@ -74,7 +74,7 @@ def listing(code):
     return "\n".join(lines)
 
 
-#: A numbered section's heading in a chapter page: ``## 7.4 Depth, shortcuts and normalization {#depth}``.
+#: A numbered section's heading in a chapter page: ``## 8.1 Depth, shortcuts and normalization {#depth}``.
 SECTION = re.compile(r"^## (\d+\.\d+) .*? \{#([a-z][a-z0-9-]*)\}\s*$", re.M)
 
 
@@ -84,9 +84,9 @@ def sections(docs_dir):
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as docs:
     ...     _ = (Path(docs) / "chapters").mkdir()
-    ...     _ = (Path(docs) / "chapters" / "07-training.md").write_text("# 7. T\\n\\n## 7.4 Depth {#depth}\\n")
+    ...     _ = (Path(docs) / "chapters" / "08-architectures.md").write_text("# 8. A\\n\\n## 8.1 Depth {#depth}\\n")
     ...     sections(docs)
-    {'depth': ('7.4', 'chapters/07-training.md')}
+    {'depth': ('8.1', 'chapters/08-architectures.md')}
     """
     found = {}
     for page in sorted((Path(docs_dir) / "chapters").glob("[0-9][0-9]-*.md")):

@@ -68,7 +68,7 @@ def _longest_first(labels):
 
 
 def experiment_label(name, params):
-    """``"experiment 'ch07.depth' (seed 0)"``: how the build names one run, in its log and its errors."""
+    """``"experiment 'ch08.depth' (seed 0)"``: how the build names one run, in its log and its errors."""
     return f"experiment {name!r}" + (f" (seed {params['seed']})" if "seed" in params else "")
 
 

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 __all__ = ["cores", "split_run"]
 
 # Below this many elements per call (4 MB of float32), thread hand-over costs more than it saves: training
-# LeNet-5 in batches of 32 ran 14% faster with this threshold than with 1 << 16 (chapter 8's note).
+# LeNet-5 in batches of 32 ran 14% faster with this threshold than with 1 << 16 (chapter 9's note).
 _MIN_ELEMENTS = 1 << 20
 
 

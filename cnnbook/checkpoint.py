@@ -1,4 +1,4 @@
-"""Reading a PyTorch checkpoint without PyTorch, and without letting the file run code (chapter 8).
+"""Reading a PyTorch checkpoint without PyTorch, and without letting the file run code (chapter 9).
 
 ``torch.save`` before PyTorch 1.6 wrote one stream: five pickles and then the raw numbers. The pickles are a magic
 number, a protocol version, a description of the machine (its byte order, the sizes of C's integers), the saved

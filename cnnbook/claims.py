@@ -1,7 +1,7 @@
 """Comparisons between measurements, checked when the book is built (every chapter).
 
 A sentence such as "fine-tuning beats feature extraction with 300 labels" is a
-*claim*: the page writes ``{{ claim("ch08.all_beats_features_300") }}`` beside it,
+*claim*: the page writes ``{{ claim("ch09.all_beats_features_300") }}`` beside it,
 and the build evaluates the claim on the cached results every time the page is
 built. A claim that the run contradicts raises :class:`ClaimError`, which fails
 the build and names the claim; a claim that holds returns the words that show

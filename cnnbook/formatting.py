@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-__all__ = ["format_value"]
+__all__ = ["format_value", "join_words"]
 
 
 def format_value(value, fmt=None):
@@ -26,3 +26,15 @@ def format_value(value, fmt=None):
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return f"{value:.4g}"
     return str(value)
+
+
+def join_words(items):
+    """A list as prose: ``['a', 'b', 'c']`` -> ``'a, b and c'``.
+
+    Examples
+    --------
+    >>> join_words(["8"]), join_words([8, 32]), join_words(["100", "300", "1,000"])
+    ('8', '8 and 32', '100, 300 and 1,000')
+    """
+    items = [str(item) for item in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

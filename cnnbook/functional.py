@@ -26,6 +26,10 @@ from cnnbook.ops import (
     dropout,
     dropout_backward,
     dropout_mask,
+    group_norm,
+    group_norm_backward,
+    layer_norm,
+    layer_norm_backward,
     linear,
     linear_backward,
     log_softmax,
@@ -51,7 +55,8 @@ __all__ = [
     "adaptive_avg_pool2d", "adaptive_avg_pool2d_backward", "avg_pool2d", "avg_pool2d_backward",
     "batch_norm", "batch_norm_backward", "col2im", "conv2d", "conv2d_backward", "conv_transpose2d",
     "conv_transpose2d_backward", "cross_entropy", "cross_entropy_backward", "dropout", "dropout_backward",
-    "dropout_mask", "im2col", "linear", "linear_backward", "local_conv2d", "log_softmax", "log_softmax_backward",
+    "dropout_mask", "group_norm", "group_norm_backward", "im2col", "layer_norm",
+    "layer_norm_backward", "linear", "linear_backward", "local_conv2d", "log_softmax", "log_softmax_backward",
     "max_pool2d", "max_pool2d_backward", "pad2d", "relu", "relu_backward", "softmax", "softmax_backward", "tiled_conv2d",
 ]
 

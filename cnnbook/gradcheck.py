@@ -261,6 +261,7 @@ def gradient_cases(seed=0):
     hard_x = _away_from_kinks(3 * normal(2, 3, 4, 4) + 3) - 3  # on both sides of hard swish's kinks, clear of -3
     hard_x = _away_from_kinks(hard_x - 3) + 3  # and of 3
 
+    ln_x, ln_w, ln_b = normal(2, 3, 3, 3), normal(3), normal(3)
     # some inputs are not square, so that a backward pass that mixes up the height and width axes fails
     cases = [
         conv("Conv2d 3×3, padding 1", (2, 2, 4, 4), 2, 2, 3, padding=1),
@@ -283,6 +284,14 @@ def gradient_cases(seed=0):
         module("GELU", nn.GELU(), normal(2, 3, 4, 4)),
         module("LayerNorm2d over the channels", _with_random_params(nn.LayerNorm2d(3, **f64), rng), normal(2, 3, 4, 5)),
         module("LayerScale", _with_random_params(nn.LayerScale(3, **f64), rng), normal(2, 3, 4, 4)),
+        module("GroupNorm, 2 groups of 2 channels", _with_random_params(nn.GroupNorm(2, 4, **f64), rng),
+               normal(2, 4, 3, 3), ("group_norm_backward",)),
+        module("GroupNorm, 1 group, a batch of 1", _with_random_params(nn.GroupNorm(1, 3, **f64), rng),
+               normal(1, 3, 3, 3), ("group_norm_backward",)),
+        _functional_case("layer_norm (functional), per image",
+                         "layer_norm_backward", lambda: F.layer_norm(ln_x, ln_w, ln_b),
+                         lambda g: list(F.layer_norm_backward(g, ln_x, ln_w, ln_b)),
+                         {"x": ln_x, "weight": ln_w, "bias": ln_b}, ln_x.shape, rng),
         module("Gate: squeeze-and-excitation", nn.Gate(block(
             nn.AdaptiveAvgPool2d(1), nn.Conv2d(3, 2, 1, rng=rng, **f64), nn.SiLU(), nn.Conv2d(2, 3, 1, rng=rng, **f64),
             nn.Sigmoid())), normal(2, 3, 4, 4),

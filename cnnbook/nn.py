@@ -40,7 +40,8 @@ from cnnbook.backend import default_xp, get_xp
 
 __all__ = [
     "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm2d", "Concat", "Conv2d", "ConvTranspose2d", "Dropout", "Flatten",
-    "GELU", "Gate", "Hardsigmoid", "Hardswish", "LayerNorm2d", "LayerScale", "Linear", "MaxPool2d", "Module", "ReLU", "Residual", "Sequential", "SiLU", "Sigmoid", "count_parameters",
+    "GELU", "Gate", "GroupNorm", "Hardsigmoid", "Hardswish", "LayerNorm2d", "LayerScale", "Linear", "MaxPool2d",
+    "Module", "ReLU", "Residual", "Sequential", "SiLU", "Sigmoid", "count_parameters",
     "fold_batch_norm", "glorot_uniform", "he_normal",
 ]
 
@@ -152,7 +153,7 @@ class Module:
         """Train every parameter below this module at ``factor`` times the optimizer's learning rate.
 
         Set before the optimizer is built. Fine-tuning gives the copied layers a
-        smaller factor than the new ones (chapter 8).
+        smaller factor than the new ones (chapter 9).
 
         Examples
         --------
@@ -209,7 +210,8 @@ def count_parameters(module):
 
 
 def fold_batch_norm(module):
-    r"""A copy of ``module`` for inference, each convolution followed by batch normalization merged into one.
+    r"""A copy of ``module`` for inference, each convolution (or dense layer) followed by batch normalization merged
+    into one.
 
     In evaluation mode batch normalization is a fixed affine map per channel,
     ``γ (z − μ) / sqrt(σ² + ε) + β`` with the running mean ``μ`` and variance
@@ -221,9 +223,9 @@ def fold_batch_norm(module):
 
     so the folded network computes the same function with one layer fewer per
     pair, and none of batch normalization's arithmetic. The copy is in
-    evaluation mode; the original is unchanged. Only a :class:`Conv2d` directly
-    followed by a :class:`BatchNorm2d` in a :class:`Sequential` is folded; the
-    batch normalization becomes an empty :class:`Sequential` (the identity).
+    evaluation mode; the original is unchanged. Only a :class:`Conv2d` or a :class:`Linear` directly
+    followed by a :class:`BatchNorm2d` in a :class:`Sequential` is folded (a dense layer's rows are its
+    filters); the batch normalization becomes an empty :class:`Sequential` (the identity).
 
     Examples
     --------
@@ -244,12 +246,12 @@ def fold_batch_norm(module):
             continue
         for i in range(len(parent.children) - 1):
             conv, bn = parent.children[i], parent.children[i + 1]
-            if not (isinstance(conv, Conv2d) and isinstance(bn, BatchNorm2d)):
+            if not (isinstance(conv, (Conv2d, Linear)) and isinstance(bn, BatchNorm2d)):
                 continue
             xp = get_xp(conv.params["weight"])
             scale = bn.params["weight"] / xp.sqrt(bn.buffers["running_var"] + bn.eps)
             bias = conv.params.get("bias", xp.zeros_like(bn.buffers["running_mean"]))
-            conv.params["weight"] = conv.params["weight"] * scale.reshape(-1, 1, 1, 1)
+            conv.params["weight"] = conv.params["weight"] * scale.reshape((-1,) + (1,) * (conv.params["weight"].ndim - 1))
             conv._add_param("bias", bn.params["bias"] + scale * (bias - bn.buffers["running_mean"]), xp,
                             conv.params["weight"].dtype)
             conv.grads["weight"] = xp.zeros_like(conv.params["weight"])
@@ -385,6 +387,40 @@ class BatchNorm2d(Module):
                                            eps=self.eps)
         _accumulate(self, weight=gw, bias=gb)
         return gx
+
+
+class GroupNorm(Module):
+    """Group normalization (:func:`cnnbook.functional.group_norm`): each image's ``num_channels`` channels
+    standardized in ``num_groups`` groups, then scaled and shifted per channel. It keeps no running statistics:
+    training and evaluation compute the same function, whatever the batch. ``GroupNorm(1, C)`` is layer
+    normalization over all of an image's channels and positions.
+    """
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, xp=None, dtype=np.float32):
+        super().__init__()
+        num_groups = check_int(num_groups, "num_groups", "GroupNorm", minimum=1)
+        num_channels = check_int(num_channels, "num_channels", "GroupNorm", minimum=1)
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_groups must divide num_channels; got {num_groups} groups of "
+                             f"{num_channels} channels")
+        if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps > 0:
+            raise ValueError(f"GroupNorm: eps must be a number > 0; got {eps!r}")
+        self.num_groups, self.eps = num_groups, float(eps)
+        xp = xp or default_xp()
+        self._add_param("weight", np.ones(num_channels), xp, dtype)
+        self._add_param("bias", np.zeros(num_channels), xp, dtype)
+
+    def forward(self, x):
+        return F.group_norm(x, self.num_groups, self.params["weight"], self.params["bias"], self.eps), x
+
+    def backward(self, grad_out, x):
+        gx, gw, gb = F.group_norm_backward(grad_out, x, self.num_groups, self.params["weight"], self.params["bias"],
+                                           self.eps)
+        _accumulate(self, weight=gw, bias=gb)
+        return gx
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.params['weight'].shape[0]}, eps={self.eps:g}"
 
 
 class ReLU(Module):

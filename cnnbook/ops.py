@@ -27,6 +27,10 @@ __all__ = [
     "dropout",
     "dropout_backward",
     "dropout_mask",
+    "group_norm",
+    "group_norm_backward",
+    "layer_norm",
+    "layer_norm_backward",
     "linear",
     "linear_backward",
     "log_softmax",
@@ -278,6 +282,149 @@ def batch_norm_backward(grad_out, x, running_mean, running_var, weight=None, bia
     return tuple(a.astype(dtype, copy=False) for a in (g * gamma.reshape(shape), grad_weight, grad_bias))
 
 
+def _gn_check(x, num_groups, weight, bias, eps, where):
+    check_array(x, "x", where)
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"{where}: x must have shape (N, C), (N, C, L) or (N, C, H, W); got {tuple(x.shape)}")
+    channels = x.shape[1]
+    if isinstance(num_groups, bool) or not isinstance(num_groups, numbers.Integral) or num_groups < 1 \
+            or channels % num_groups:
+        raise ValueError(f"{where}: num_groups must be an int >= 1 that divides the {channels} channels of x; "
+                         f"got {num_groups!r}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if value is not None:
+            check_array(value, name, where, ndim=1)
+            if value.shape[0] != channels:
+                raise ValueError(f"{where}: {name} must have shape ({channels},) for x of shape {tuple(x.shape)}; "
+                                 f"got {tuple(value.shape)}")
+    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not eps >= 0:
+        raise ValueError(f"{where}: eps must be a number >= 0; got {eps!r}")
+    if x.size // (x.shape[0] * num_groups) < 2:
+        raise ValueError(f"{where}: each group needs more than one value to take a variance; got x of shape "
+                         f"{tuple(x.shape)} in {num_groups} groups")
+    return int(num_groups), (1, channels) + (1,) * (x.ndim - 2)
+
+
+def _grouped(x, num_groups):
+    """``x`` as ``(N, G, values of one group)``: the values that share one mean and variance."""
+    return x.reshape(x.shape[0], num_groups, -1)
+
+
+def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalization (Wu and He 2018): standardize each image's channels in ``num_groups`` groups, then
+    scale by ``weight`` and shift by ``bias`` (one of each per channel).
+
+    .. math:: y = \\gamma_c\\,\\frac{x - \\mu_{n,g}}{\\sqrt{\\sigma_{n,g}^2 + \\epsilon}} + \\beta_c
+
+    :math:`\\mu_{n,g}, \\sigma^2_{n,g}` are the mean and (biased) variance of
+    image ``n``'s values in the channels of group ``g`` at every position.
+    Nothing depends on the other images of the batch, so there are no
+    running statistics and training and evaluation compute the same function.
+    One group is layer normalization (:func:`layer_norm`); one group per
+    channel is instance normalization.
+
+    Parameters
+    ----------
+    x : array, shape (N, C), (N, C, L) or (N, C, H, W)
+    num_groups : int, a divisor of C
+    weight, bias : array, shape (C,), optional
+        :math:`\\gamma` (default 1) and :math:`\\beta` (default 0).
+    eps : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[[1.0], [3.0], [10.0], [20.0]]])       # one image, four channels, one position
+    >>> group_norm(x, 2, eps=0.0).ravel()                    # channels {0, 1} and {2, 3}
+    array([-1.,  1., -1.,  1.])
+    >>> group_norm(np.concatenate([x, 2 * x]), 2, eps=0.0)[1].ravel()   # each image on its own
+    array([-1.,  1., -1.,  1.])
+    """
+    where = "group_norm"
+    groups, shape = _gn_check(x, num_groups, weight, bias, eps, where)
+    xp, (x, weight, bias) = _floats(x, weight, bias)
+    dtype = x.dtype
+    x, weight, bias = _working(xp, x, weight, bias)
+    grouped = _grouped(x, groups)
+    mean = grouped.mean(axis=2, keepdims=True)
+    inv_std = 1 / xp.sqrt(grouped.var(axis=2, keepdims=True) + eps)
+    y = ((grouped - mean) * inv_std).reshape(x.shape)
+    if weight is not None:
+        y = y * weight.reshape(shape)
+    if bias is not None:
+        y = y + bias.reshape(shape)
+    return y.astype(dtype, copy=False)
+
+
+def group_norm_backward(grad_out, x, num_groups, weight=None, bias=None, eps=1e-5):
+    """Gradients of :func:`group_norm` with respect to ``x``, ``weight`` and ``bias``.
+
+    Batch normalization's rule (:func:`batch_norm_backward`) with each image's group in the place of a channel
+    of the batch: with :math:`\\hat x` the standardized values, :math:`h = \\gamma g` and
+    :math:`\\langle\\cdot\\rangle` a mean over one group of one image,
+    :math:`\\partial L/\\partial x = (h - \\langle h\\rangle - \\hat x\\,\\langle h \\hat x\\rangle)/\\sigma`;
+    :math:`\\partial L/\\partial\\gamma = \\sum g\\hat x` and :math:`\\partial L/\\partial\\beta = \\sum g`
+    over the batch and the positions.
+
+    Returns
+    -------
+    grad_x, grad_weight, grad_bias
+        The last two have shape (C,) whether or not ``weight`` and ``bias`` were given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[[1.0], [3.0]]])
+    >>> gx, gw, gb = group_norm_backward(np.ones((1, 2, 1)), x, 1, eps=0.0)
+    >>> gx.ravel(), gw, gb                       # adding a constant to a group changes nothing
+    (array([0., 0.]), array([-1.,  1.]), array([1., 1.]))
+    """
+    where = "group_norm_backward"
+    groups, shape = _gn_check(x, num_groups, weight, bias, eps, where)
+    _same_shape(grad_out, x, where)
+    get_xp(grad_out, x, weight, bias)
+    xp, (g, x, weight) = _floats(grad_out, x, weight)
+    dtype = x.dtype
+    g, x, weight = _working(xp, g, x, weight)
+    grouped = _grouped(x, groups)
+    inv_std = 1 / xp.sqrt(grouped.var(axis=2, keepdims=True) + eps)
+    x_hat = ((grouped - grouped.mean(axis=2, keepdims=True)) * inv_std).reshape(x.shape)
+    axes = (0,) + tuple(range(2, x.ndim))
+    grad_weight, grad_bias = (g * x_hat).sum(axis=axes), g.sum(axis=axes)
+    h = _grouped(g if weight is None else g * weight.reshape(shape), groups)
+    x_hat = _grouped(x_hat, groups)
+    grad_x = (h - h.mean(axis=2, keepdims=True) - x_hat * (h * x_hat).mean(axis=2, keepdims=True)) * inv_std
+    return tuple(a.astype(dtype, copy=False) for a in (grad_x.reshape(x.shape), grad_weight, grad_bias))
+
+
+def layer_norm(x, weight=None, bias=None, eps=1e-5):
+    """Layer normalization of feature maps as Wu and He (2018) compare it with batch and group normalization:
+    each image standardized by the mean and variance of all its channels and positions, then scaled and shifted
+    per channel. It is :func:`group_norm` with one group. (ConvNeXt's layer normalization,
+    :class:`cnnbook.nn.LayerNorm2d`, takes the statistics over the channels at each position instead.)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> layer_norm(np.array([[[1.0], [3.0]], [[0.0], [10.0]]]), eps=0.0).ravel()
+    array([-1.,  1., -1.,  1.])
+    """
+    return group_norm(x, 1, weight, bias, eps)
+
+
+def layer_norm_backward(grad_out, x, weight=None, bias=None, eps=1e-5):
+    """Gradients of :func:`layer_norm`: :func:`group_norm_backward` with one group.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> gx, gw, gb = layer_norm_backward(np.ones((1, 2, 1)), np.array([[[1.0], [3.0]]]), eps=0.0)
+    >>> gx.ravel()
+    array([0., 0.])
+    """
+    return group_norm_backward(grad_out, x, 1, weight, bias, eps)
+
+
 def _check_p(p, where):
     if isinstance(p, bool) or not isinstance(p, numbers.Real) or not 0 <= p < 1:
         raise ValueError(f"{where}: p must be a probability in [0, 1); got {p!r}")
@@ -456,6 +603,12 @@ def log_softmax_backward(grad_out, x, dim=-1):
 _REDUCTIONS = ("mean", "sum", "none")
 
 
+def _check_smoothing(value, where):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"{where}: label_smoothing must be a number in [0, 1]; got {value!r}")
+    return float(value)
+
+
 def _ce_check(logits, target, reduction, where):
     check_array(logits, "logits", where, ndim=2)
     check_array(target, "target", where, ndim=1)
@@ -473,8 +626,12 @@ def _ce_check(logits, target, reduction, where):
 
 
 @in_float32_if_half
-def cross_entropy(logits, target, reduction="mean"):
+def cross_entropy(logits, target, reduction="mean", label_smoothing=0.0):
     """Cross-entropy of integer labels under the softmax of ``logits``: ``-log softmax(logits)[target]``.
+
+    With ``label_smoothing`` :math:`\\varepsilon`, the target is no longer the one-hot vector but
+    :math:`q = (1 - \\varepsilon)\\,\\text{onehot} + \\varepsilon / K` over the :math:`K` classes (Szegedy et
+    al. 2016), and the loss is :math:`-\\sum_k q_k \\log p_k`, as PyTorch's ``label_smoothing``.
 
     Parameters
     ----------
@@ -483,25 +640,34 @@ def cross_entropy(logits, target, reduction="mean"):
     target : integer array, shape (N,)
         The true class of each row.
     reduction : ``"mean"``, ``"sum"`` or ``"none"``
+    label_smoothing : float in [0, 1]
 
     Examples
     --------
     >>> import numpy as np
     >>> float(cross_entropy(np.zeros((2, 4)), np.array([0, 3])))  # uniform guess: log 4
     1.3862943611198906
+    >>> sure = np.array([[20.0, 0.0, 0.0, 0.0]])                 # all but certain of class 0
+    >>> round(float(cross_entropy(sure, np.array([0]))), 6), round(float(cross_entropy(sure, np.array([0]),
+    ...                                                                label_smoothing=0.1)), 3)
+    (0.0, 1.5)
     """
     where = "cross_entropy"
     xp = _ce_check(logits, target, reduction, where)
+    smoothing = _check_smoothing(label_smoothing, where)
     logp = log_softmax(logits, dim=1)
     losses = -logp[xp.arange(logp.shape[0]), target]
+    if smoothing:
+        losses = (1 - smoothing) * losses - smoothing * logp.mean(axis=1)
     if reduction == "none":
         return losses
     return losses.sum() if reduction == "sum" else losses.mean()
 
 
 @in_float32_if_half
-def cross_entropy_backward(grad_out, logits, target, reduction="mean"):
-    """Gradient of :func:`cross_entropy` with respect to ``logits``: ``softmax(logits) - onehot(target)``.
+def cross_entropy_backward(grad_out, logits, target, reduction="mean", label_smoothing=0.0):
+    """Gradient of :func:`cross_entropy` with respect to ``logits``: ``softmax(logits) - onehot(target)``
+    (``softmax(logits) - q`` with label smoothing).
 
     That simple form is why softmax and cross-entropy are always paired: the
     exponentials and the logarithm cancel. It is scaled by ``grad_out`` (a
@@ -527,6 +693,9 @@ def cross_entropy_backward(grad_out, logits, target, reduction="mean"):
         if not isinstance(grad_out, numbers.Real) and getattr(grad_out, "shape", None) != ():
             raise ValueError(f"{where}: with reduction={reduction!r} grad_out must be a scalar; got {grad_out!r}")
         scale = float(grad_out) / (n if reduction == "mean" and n else 1)
+    smoothing = _check_smoothing(label_smoothing, where)
     grad = softmax(logits, dim=1)
-    grad[xp.arange(n), target] -= 1
+    grad[xp.arange(n), target] -= 1 - smoothing
+    if smoothing:
+        grad -= smoothing / logits.shape[1]
     return grad * scale

@@ -23,7 +23,7 @@ import numbers
 
 from cnnbook.backend import get_xp
 
-__all__ = ["SGD", "Adam", "constant_lr", "cosine_lr", "step_lr"]
+__all__ = ["SGD", "Adam", "AdamW", "constant_lr", "cosine_lr", "step_lr"]
 
 
 def _positive(value, name, where, allow_zero=False):
@@ -136,6 +136,47 @@ class Adam(_Optimizer):
             v *= b2
             v += (1 - b2) * g * g
             param -= (self.lr * scale / c1) * m / (xp.sqrt(v / c2) + self.eps)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter 2019), as PyTorch's ``AdamW``.
+
+    .. math:: w \leftarrow (1 - \eta\lambda)\, w, \quad \text{then Adam's step with the loss's gradient alone}
+
+    :class:`Adam` with ``weight_decay`` adds :math:`\lambda w` to the gradient (L2 regularization), and Adam then
+    divides it by :math:`\sqrt v` like the rest of the gradient: a weight whose gradients are large is hardly
+    decayed at all. AdamW shrinks every weight by the same factor :math:`1 - \eta\lambda` per step, apart from
+    the gradient, which is what weight decay meant for plain SGD.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from cnnbook import nn
+    >>> def first_step(optimizer_class, grad):
+    ...     layer = nn.Linear(1, 1, bias=False, rng=0)
+    ...     layer.params["weight"][...] = 1.0
+    ...     opt = optimizer_class(layer, lr=0.1, weight_decay=0.5)
+    ...     layer.grads["weight"][...] = grad
+    ...     opt.step()
+    ...     return round(float(layer.params["weight"][0, 0]), 6)
+    >>> first_step(AdamW, 0.0), first_step(Adam, 0.0)     # no gradient: AdamW shrinks by 1 - 0.1·0.5
+    (0.95, 0.9)
+    >>> first_step(AdamW, 100.0), first_step(Adam, 100.0)  # a large gradient: L2's 0.5 is lost in it
+    (0.85, 0.9)
+    """
+
+    def __init__(self, model, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2):
+        super().__init__(model, lr, betas, eps, weight_decay=0.0)
+        self.weight_decay = _positive(weight_decay, "weight_decay", "AdamW", allow_zero=True)
+
+    def _decayed(self, param, grad):
+        return grad  # the decay is applied to the weights in step(), not added to the gradient
+
+    def step(self):
+        if self.weight_decay:
+            for (_, param, _), scale in zip(self.params, self.scales):
+                param *= 1 - self.lr * scale * self.weight_decay
+        super().step()
 
 
 def constant_lr(base):

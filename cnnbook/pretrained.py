@@ -1,4 +1,4 @@
-"""A real ImageNet network run by the book's own code: EfficientNet-Lite0 with its published weights (chapter 8).
+"""A real ImageNet network run by the book's own code: EfficientNet-Lite0 with its published weights (chapter 9).
 
 The network is described once in the catalogue (:func:`cnnbook.models.efficientnet_lite0`) and built from
 :mod:`cnnbook.nn` layers; its 4,652,008 trained weights come from the registry package
@@ -208,7 +208,7 @@ def preprocess(image, size=INPUT_SIZE, mean=MEAN, std=STD, channels="RGB"):
         The side of the output.
     mean, std : float or three floats
         The scaling ``(x − mean) / std``. The defaults are the network's own; any other is a preprocessing
-        mistake the network cannot detect (chapter 8 measures some on photographs).
+        mistake the network cannot detect (chapter 9 measures some on photographs).
     channels : {"RGB", "BGR"}
         The order of the colour channels given to the network ("BGR" is OpenCV's order: another mistake). Three
         values of ``mean`` and ``std`` apply to the channels in the order given to the network.
@@ -300,7 +300,7 @@ def features(net, x, batch_size=16):
     Returns
     -------
     array, shape (N, 1280) for EfficientNet-Lite0
-        What a new head is trained on in feature extraction (chapter 8).
+        What a new head is trained on in feature extraction (chapter 9).
 
     Examples
     --------

@@ -26,7 +26,7 @@ from cnnbook.data import batches
 __all__ = ["RECIPES", "Recipe", "evaluate", "fit", "load", "predict", "run_recipe", "save", "train_step"]
 
 
-def train_step(model, x, y):
+def train_step(model, x, y, label_smoothing=0.0):
     """One forward and backward pass on a batch; returns ``(loss, number correct)``.
 
     The model's gradients are zeroed first and hold this batch's gradient afterwards;
@@ -34,8 +34,8 @@ def train_step(model, x, y):
     """
     model.zero_grad()
     logits, cache = model.forward(x)
-    loss = F.cross_entropy(logits, y)
-    grad = F.cross_entropy_backward(1.0, logits, y)
+    loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+    grad = F.cross_entropy_backward(1.0, logits, y, label_smoothing=label_smoothing)
     if isinstance(model, nn.Sequential):
         model.backward(grad, cache, input_grad=False)  # nothing needs the images' gradient
     else:
@@ -81,7 +81,7 @@ def _progress(total, desc, enabled):
 
 
 def fit(model, data, optimizer, epochs, batch_size=64, schedule=None, seed=0, progress=True, log_every=None,
-        augment=None, eval_every=1, name=None):
+        augment=None, eval_every=1, name=None, label_smoothing=0.0):
     """Train ``model`` on ``data.x_train`` with ``optimizer``; evaluate on ``data.x_test`` after every epoch.
 
     Parameters
@@ -108,6 +108,9 @@ def fit(model, data, optimizer, epochs, batch_size=64, schedule=None, seed=0, pr
         (the test entries of the other epochs are ``None``).
     name : str, optional
         The progress bar's label.
+    label_smoothing : float
+        Train against smoothed labels (:func:`cnnbook.functional.cross_entropy`); the test loss is the plain
+        cross-entropy.
 
     Returns
     -------
@@ -139,7 +142,7 @@ def fit(model, data, optimizer, epochs, batch_size=64, schedule=None, seed=0, pr
             for x, y in batches(data.x_train, data.y_train, batch_size, rng):
                 if augment is not None:
                     x = augment(x, rng)
-                loss, correct = train_step(model, x, y)
+                loss, correct = train_step(model, x, y, label_smoothing)
                 if not np.isfinite(loss):
                     raise FloatingPointError(f"fit: the loss became {loss} in epoch {epoch + 1}; "
                                              f"lower the learning rate (now {optimizer.lr:g})")

@@ -1,4 +1,4 @@
-"""Transfer learning at small scale (chapter 8): a backbone pretrained on digits 0–4, adapted to digits 5–9.
+"""Transfer learning at small scale (chapter 9): a backbone pretrained on digits 0–4, adapted to digits 5–9.
 
 The two tasks share the pixels' statistics and the strokes but no class: a
 network that learned to tell 0–4 apart has never been told what a 7 is. The
@@ -96,7 +96,7 @@ def tasks(preprocessing=None):
 
 
 def backbone(num_classes=5, rng=None):
-    """The small CNN of chapter 8, with its blocks ``conv1``–``conv3`` then pooling and a linear head.
+    """The small CNN of chapter 9, with its blocks ``conv1``–``conv3`` then pooling and a linear head.
 
     ``conv1`` is 8 filters 5×5 then 2×2 max pooling, ``conv2`` 16 filters 3×3
     then pooling, ``conv3`` 64 filters 3×3; global average pooling makes 64
@@ -272,7 +272,7 @@ def pretrained(seed=0, epochs=6):
     """
     seed = check_int(seed, "seed", "pretrained", minimum=0)
     epochs = check_int(epochs, "epochs", "pretrained", minimum=1)
-    stored, _ = cached_bytes("weights", "ch08.backbone", {"seed": seed, "epochs": epochs},
+    stored, _ = cached_bytes("weights", "ch09.backbone", {"seed": seed, "epochs": epochs},
                              lambda: _pretrain_npz(seed, epochs), ".npz", module=__name__)
     with np.load(io.BytesIO(stored)) as arrays:
         state = {key: arrays[key] for key in arrays.files if not key.startswith("record.")}

@@ -1,6 +1,6 @@
 """Lighthouse scores of the built site, served gzip-compressed as GitHub Pages serves it.
 
-    python scripts/lighthouse.py site [PAGE ...]     # default pages: home, chapter 1, chapter 8
+    python scripts/lighthouse.py site [PAGE ...]     # default pages: home, chapter 1, chapter 9
     LIGHTHOUSE=/path/to/lighthouse python scripts/lighthouse.py site
 
 Lighthouse is not a dependency of the book; install it anywhere (``npm install lighthouse``) and
@@ -25,7 +25,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-PAGES = ["", "chapters/01-convolution/", "chapters/08-transfer-learning/"]
+PAGES = ["", "chapters/01-convolution/", "chapters/09-transfer-learning/"]
 RUNS = 3
 COMPRESSIBLE = (".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".map")
 

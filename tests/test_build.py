@@ -200,8 +200,8 @@ def test_a_claim_the_results_contradict_fails_the_build(built_site, build_dir, m
     cache = reproducible.copy_caches(built_site["cache"], build_dir / "cache-contradicted")
     experiments.names()  # registers them all
     monkeypatch.setenv("CNNBOOK_CACHE", str(cache))  # the entry of the present code (a cache may hold older ones)
-    result = cache_path("experiment", "ch08.transfer", {}, ".json",
-                        module=experiments.EXPERIMENTS["ch08.transfer"].__module__)
+    result = cache_path("experiment", "ch09.transfer", {}, ".json",
+                        module=experiments.EXPERIMENTS["ch09.transfer"].__module__)
     run = json.loads(read_entry(result))
     accuracy = run["accuracy"]
     accuracy["scratch"][0], accuracy["feature extraction"][0] = accuracy["feature extraction"][0], accuracy["scratch"][0]
@@ -209,4 +209,4 @@ def test_a_claim_the_results_contradict_fails_the_build(built_site, build_dir, m
     with pytest.raises(RuntimeError) as failure:
         reproducible.build(build_dir / "site-contradicted", cache)
     message = str(failure.value)
-    assert "claim 'ch08.pretraining_helps_with_10'" in message and "is false" in message, message[-3000:]
+    assert "claim 'ch09.pretraining_helps_with_10'" in message and "is false" in message, message[-3000:]

@@ -6,6 +6,7 @@ import importlib
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from cnnbook import exercises
@@ -203,3 +204,18 @@ def test_a_notebook_function_is_checked_in_a_child_process_too():
 def test_time_limit_must_be_positive():
     with pytest.raises(ValueError, match="time_limit must be a positive number of seconds; got 0"):
         check("1.9", ch01.correlate2d, time_limit=0)
+
+
+def test_batch_norm_exercises_are_cnnbooks_batch_norm():
+    """Exercises 7.10 and 7.11 say their functions equal cnnbook.functional's batch normalization in training mode."""
+    from cnnbook import functional as F
+    from cnnbook.exercises import ch07
+
+    rng = np.random.default_rng(0)
+    for grad_out, x, gamma, eps in ch07._bn_grad_cases(rng, 10):
+        beta = rng.standard_normal(gamma.shape)
+        np.testing.assert_allclose(ch07.batch_norm_forward(x, gamma, beta, eps),
+                                   F.batch_norm(x, None, None, gamma, beta, training=True, eps=eps), atol=1e-12)
+        for mine, theirs in zip(ch07.batch_norm_backward(grad_out, x, gamma, eps),
+                                F.batch_norm_backward(grad_out, x, None, None, gamma, beta, training=True, eps=eps)):
+            np.testing.assert_allclose(mine, theirs, atol=1e-12)

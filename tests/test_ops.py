@@ -60,6 +60,66 @@ def test_batch_norm_statistics(rng):
     assert_allclose(mean, before)
 
 
+@pytest.mark.parametrize("shape, groups", [((3, 4, 3, 5), 2), ((2, 6, 4), 3), ((4, 6), 1), ((2, 3, 2, 2), 3)])
+def test_group_norm_backward(rng, shape, groups):
+    x = rng.standard_normal(shape) * 2 + 1
+    gamma, beta = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    probe = rng.standard_normal(shape)
+    gx, gg, gb = F.group_norm_backward(probe, x, groups, gamma, beta)
+    assert_gradients(lambda: F.group_norm(x, groups, gamma, beta), [x, gamma, beta], [gx, gg, gb], probe)
+    if groups == 1:
+        assert_allclose(F.layer_norm(x, gamma, beta), F.group_norm(x, 1, gamma, beta))
+        for mine, same in zip(F.layer_norm_backward(probe, x, gamma, beta), (gx, gg, gb)):
+            assert_allclose(mine, same)
+
+
+def test_group_norm_statistics_are_each_images_own(rng):
+    x = rng.standard_normal((4, 6, 3, 3)) * 3 + 5
+    y = F.group_norm(x, 3, eps=0.0)
+    grouped = y.reshape(4, 3, -1)  # image, group, the group's channels at every position
+    assert_allclose(grouped.mean(axis=2), 0, atol=1e-12)
+    assert_allclose(grouped.var(axis=2), 1, atol=1e-12)
+    other = x.copy()
+    other[1:] = rng.standard_normal(other[1:].shape)  # the other images of the batch change...
+    assert_allclose(F.group_norm(other, 3, eps=0.0)[0], y[0])  # ...and the first image's output does not
+    # one channel per group: instance normalization; the batch's statistics would be another function
+    per_channel = (x - x.mean(axis=(2, 3), keepdims=True)) / x.std(axis=(2, 3), keepdims=True)
+    assert_allclose(F.group_norm(x, 6, eps=0.0), per_channel)
+
+
+def test_group_norm_rejects_groups_that_do_not_divide(rng):
+    with pytest.raises(ValueError, match="num_groups must be an int >= 1 that divides the 6 channels"):
+        F.group_norm(rng.standard_normal((2, 6, 3, 3)), 4)
+    with pytest.raises(ValueError, match="each group needs more than one value"):
+        F.group_norm(rng.standard_normal((2, 6)), 6)
+
+
+def test_fold_batch_norm_folds_dense_layers_too(rng):
+    from cnnbook import nn
+
+    net = nn.Sequential(nn.Linear(5, 4, rng=0, dtype=np.float64), nn.BatchNorm2d(4, dtype=np.float64), nn.ReLU())
+    net.train()
+    for _ in range(3):  # running statistics that are not the initial ones
+        net(rng.standard_normal((8, 5)) * 2 + 1)
+    net[1].params["weight"][...] = rng.standard_normal(4)
+    x = rng.standard_normal((6, 5))
+    folded = nn.fold_batch_norm(net)
+    assert [type(m).__name__ for m in folded.children] == ["Linear", "Sequential", "ReLU"]
+    assert_allclose(folded(x), net.eval()(x), atol=1e-12)
+
+
+@pytest.mark.parametrize("smoothing", [0.0, 0.1, 1.0])
+def test_cross_entropy_with_label_smoothing(rng, smoothing):
+    logits, target = rng.standard_normal((5, 4)), rng.integers(0, 4, 5)
+    q = (1 - smoothing) * np.eye(4)[target] + smoothing / 4
+    logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    assert_allclose(F.cross_entropy(logits, target, label_smoothing=smoothing), -(q * logp).sum(axis=1).mean())
+    grad = F.cross_entropy_backward(1.0, logits, target, label_smoothing=smoothing)
+    assert_gradients(lambda: F.cross_entropy(logits, target, label_smoothing=smoothing), [logits], [grad], 1.0)
+    with pytest.raises(ValueError, match="label_smoothing must be a number in"):
+        F.cross_entropy(logits, target, label_smoothing=1.5)
+
+
 def test_dropout(rng):
     x = rng.standard_normal((200, 300))
     y = F.dropout(x, p=0.3, rng=1)

@@ -1,7 +1,7 @@
 """References to the book's own figures, sections and exercises are made by macros, so none can go stale.
 
 A chapter page refers to a figure with ``{{ figref("ch07.curves") }}``, to a section with ``{{ secref("depth") }}``
-(the label its heading carries: ``## 7.4 Depth, shortcuts and normalization {#depth}``) and to an exercise with
+(the label its heading carries: ``## 8.1 Depth, shortcuts and normalization {#depth}``) and to an exercise with
 ``{{ exref("7.3") }}``: the build writes the number and the link, and fails on a name that does not exist. A typed
 "figure 1.4", "section 7.3" or "exercise 2.6" in a page's prose fails here with its file and line, unless it cites
 another work ("Goodfellow et al. 2016, section 9.5"). Exercise texts and lab notebooks cannot run macros: there, a
@@ -121,7 +121,7 @@ def macros(monkeypatch):
 
 
 def test_secref_and_exref_write_the_number_and_the_link(macros):
-    assert macros["secref"]("depth") == "[section 7.4](07-training-architectures.md#depth)"
+    assert macros["secref"]("depth") == "[section 8.1](08-architectures.md#depth)"
     assert macros["secref"]("one-dimension", "Section") == "[Section 5.1](#one-dimension)"
     assert macros["exref"]("5.2", "") == "[5.2](#exercise-5-2)"
     assert macros["exref"]("3.6") == "[exercise 3.6](03-pooling-invariance.md#exercise-3-6)"

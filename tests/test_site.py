@@ -199,8 +199,8 @@ def _content_problems(visit, base, page):
     ("depthwise", "chapters/04-channels/"),
     ("gradient check", "chapters/05-backpropagation/"),
     ("receptive field", "chapters/06-receptive-fields/"),
-    ("degradation", "chapters/07-training-architectures/"),
-    ("fine-tuning", "chapters/08-transfer-learning/"),
+    ("degradation", "chapters/08-architectures/"),
+    ("fine-tuning", "chapters/09-transfer-learning/"),
 ])
 def test_offline_search_finds_the_chapter(browser, site_url, query, page):
     visit = Visit(browser, site_url)

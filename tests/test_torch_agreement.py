@@ -87,3 +87,40 @@ def test_layers_and_loss_agree_with_torch(rng):
         (loss.sum() if reduction == "none" else loss).backward()
         grad_out = np.ones(5) if reduction == "none" else 1.0
         assert_allclose(F.cross_entropy_backward(grad_out, logits, target, reduction), lt.grad.numpy())
+
+
+def test_group_and_layer_norm_agree_with_torch(rng):
+    for shape, groups in (((2, 6, 4, 5), 3), ((3, 4, 3, 3), 1), ((2, 4, 3, 2), 4), ((5, 6), 2)):
+        x, w, b = rng.standard_normal(shape), rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+        xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+        yt = TF.group_norm(xt, groups, wt, bt, eps=1e-5)
+        probe = _backward(yt, rng)
+        assert_allclose(F.group_norm(x, groups, w, b), yt.detach().numpy(), atol=1e-10)
+        for mine, theirs in zip(F.group_norm_backward(probe, x, groups, w, b), (xt.grad, wt.grad, bt.grad)):
+            assert_allclose(mine, theirs.numpy(), atol=1e-10)
+        if groups == 1 and len(shape) == 4:  # torch's layer_norm over (C, H, W), without its elementwise affine
+            assert_allclose(F.layer_norm(x), TF.layer_norm(torch.tensor(x), shape[1:]).numpy(), atol=1e-10)
+
+
+def test_label_smoothing_and_adamw_agree_with_torch(rng):
+    from cnnbook import nn, optim
+
+    logits, target = rng.standard_normal((6, 5)), rng.integers(0, 5, 6)
+    lt = torch.tensor(logits, requires_grad=True)
+    loss = TF.cross_entropy(lt, torch.tensor(target), label_smoothing=0.2)
+    loss.backward()
+    assert_allclose(F.cross_entropy(logits, target, label_smoothing=0.2), loss.item())
+    assert_allclose(F.cross_entropy_backward(1.0, logits, target, label_smoothing=0.2), lt.grad.numpy())
+    layer = nn.Linear(3, 2, rng=0, dtype=np.float64)
+    weight = torch.tensor(layer.params["weight"].copy(), requires_grad=True)
+    bias = torch.tensor(layer.params["bias"].copy(), requires_grad=True)
+    mine, theirs = optim.AdamW(layer, lr=0.05, weight_decay=0.3), torch.optim.AdamW([weight, bias], lr=0.05,
+                                                                                        weight_decay=0.3)
+    for _ in range(5):
+        grads = rng.standard_normal((2, 3)), rng.standard_normal(2)
+        layer.grads["weight"][...], layer.grads["bias"][...] = grads
+        weight.grad, bias.grad = torch.tensor(grads[0]), torch.tensor(grads[1])
+        mine.step()
+        theirs.step()
+    assert_allclose(layer.params["weight"], weight.detach().numpy(), rtol=1e-10)
+    assert_allclose(layer.params["bias"], bias.detach().numpy(), rtol=1e-10)

@@ -1,5 +1,5 @@
-"""Chapter 8's transfer learning: the tasks, the regimes, the frozen-feature shortcut, reproducibility, and the
-claims (cnnbook.facts.ch08) by which the chapter's prose compares its own measurements."""
+"""Chapter 9's transfer learning: the tasks, the regimes, the frozen-feature shortcut, reproducibility, and the
+claims (cnnbook.facts.ch09) by which the chapter's prose compares its own measurements."""
 
 from __future__ import annotations
 
@@ -126,17 +126,17 @@ def _chapter_claims():
     from cnnbook import facts
 
     facts.names()
-    return [name for name in sorted(facts.CLAIMS) if name.startswith("ch08.")]
+    return [name for name in sorted(facts.CLAIMS) if name.startswith("ch09.")]
 
 
 @pytest.mark.build
 def test_the_chapter_claims_hold_for_the_measured_run(built_site, monkeypatch):
-    """Every comparison chapter 8 draws is a claim (cnnbook.facts.ch08) that holds on the run the build made."""
+    """Every comparison chapter 9 draws is a claim (cnnbook.facts.ch09) that holds on the run the build made."""
     from cnnbook import facts
 
     monkeypatch.setenv("CNNBOOK_CACHE", str(built_site["cache"]))
     names = _chapter_claims()
-    assert "ch08.pretraining_helps_with_10" in names and len(names) > 20
+    assert "ch09.pretraining_helps_with_10" in names and len(names) > 20
     for name in names:
         assert isinstance(facts.get_claim(name), str), name
 
@@ -171,12 +171,12 @@ def _seeds_agree(run):
 
 #: A change to the run that contradicts each claim: the claim must notice it.
 CONTRADICTIONS = {
-    "ch08.tuned_vs_frozen_top": _freezing_wins_at_the_top,
-    "ch08.deployed_mismatches_hurt": _harmless_deployment,
-    "ch08.head_absorbs_scale": _unscaled_head_better,
-    "ch08.fine_tuning_separates": _fine_tuning_blurs,
-    "ch08.features_cheaper": _frozen_features_as_slow,
-    "ch08.single_run_can_mislead": _seeds_agree,
+    "ch09.tuned_vs_frozen_top": _freezing_wins_at_the_top,
+    "ch09.deployed_mismatches_hurt": _harmless_deployment,
+    "ch09.head_absorbs_scale": _unscaled_head_better,
+    "ch09.fine_tuning_separates": _fine_tuning_blurs,
+    "ch09.features_cheaper": _frozen_features_as_slow,
+    "ch09.single_run_can_mislead": _seeds_agree,
 }
 
 
@@ -188,14 +188,14 @@ def test_a_claim_fails_when_the_run_contradicts_it(built_site, monkeypatch, name
 
     from cnnbook import experiments, facts
     from cnnbook.claims import ClaimError
-    from cnnbook.facts import ch08
+    from cnnbook.facts import ch09
 
     monkeypatch.setenv("CNNBOOK_CACHE", str(built_site["cache"]))
-    run = experiments.run("ch08.transfer")
+    run = experiments.run("ch09.transfer")
     facts.get_claim(name)  # holds on the measured run
     broken = copy.deepcopy(run)
     CONTRADICTIONS[name](broken)
-    monkeypatch.setattr(ch08, "transfer_run", lambda: broken)
+    monkeypatch.setattr(ch09, "transfer_run", lambda: broken)
     with pytest.raises(ClaimError):
         facts.get_claim(name)
 

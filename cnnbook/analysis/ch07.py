@@ -6,9 +6,6 @@ import numpy as np
 
 from cnnbook import data, experiments
 
-#: Catalogue models on the comparison figure (the trainable small ones are drawn elsewhere).
-PUBLISHED_MODELS = ("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121", "mobilenet_v1")
-
 
 def lenet_run():
     return experiments.run("ch07.lenet")
@@ -21,11 +18,28 @@ def efficiency_run():
     return combine_efficiency(experiments.run("ch07.data_efficiency"))
 
 
-def depth_run():
-    """The depth study, its seeds combined (:func:`cnnbook.experiments.training.combine_depth`)."""
-    from cnnbook.experiments.training import combine_depth
+def normalization_runs():
+    """The normalization study, one run per seed (:func:`cnnbook.experiments.normalization.normalization`)."""
+    return experiments.run("ch07.normalization")["runs"]
 
-    return combine_depth(experiments.run("ch07.depth"))
+
+def rate_runs():
+    """The learning-rate study, one run per seed (:func:`cnnbook.experiments.normalization.learning_rates`)."""
+    return experiments.run("ch07.learning_rates")["runs"]
+
+
+def final_losses(norm, lr):
+    """Each seed's last logged training loss at rate ``lr`` (``inf`` where the run diverged)."""
+    return [float("inf") if r["losses"][norm][f"{lr:g}"][-1] is None else r["losses"][norm][f"{lr:g}"][-1]
+            for r in rate_runs()]
+
+
+#: The learning-rate figure draws a larger loss (or a diverged run) at this height.
+LOSS_CAP = 8.0
+
+#: How the normalization figures name and draw each normalization.
+NORM_STYLES = {"none": ("no normalization", "C7", "x"), "batch": ("batch normalization", "C0", "o"),
+               "group": ("group normalization (2 groups)", "C1", "s"), "layer": ("layer normalization", "C2", "^")}
 
 
 def test_digits():

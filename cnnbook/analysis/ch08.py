@@ -2,35 +2,14 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from cnnbook import experiments
 
-
-def transfer_run():
-    return experiments.run("ch08.transfer")
-
-
-def imagenet_run():
-    """EfficientNet-Lite0 on the photographs (:func:`cnnbook.experiments.pretrained.imagenet_photos`)."""
-    return experiments.run("ch08.imagenet")
+#: Catalogue models on the comparison figure (the trainable small ones are drawn elsewhere).
+PUBLISHED_MODELS = ("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "densenet121", "mobilenet_v1")
 
 
-def imagenet_transfer_run():
-    """EfficientNet-Lite0's features on two real tasks (:func:`cnnbook.experiments.pretrained.imagenet_transfer`)."""
-    return experiments.run("ch08.imagenet_transfer")
+def depth_run():
+    """The depth study, its seeds combined (:func:`cnnbook.experiments.depth.combine_depth`)."""
+    from cnnbook.experiments.depth import combine_depth
 
-
-#: How the transfer figures name what each head is trained on, and how they draw it.
-SOURCES = {"features": ("EfficientNet-Lite0's features (ImageNet)", "C1", "v"),
-           "pixels": ("raw pixels", "C5", "x")}
-
-#: The photographs section 8.7 shows with their top classes: a cat and a cup of coffee (ImageNet has classes for
-#: both), a grey photograph of a man with a camera on a tripod, and an astronaut (ImageNet has no such class).
-SHOWN_PHOTOS = ("chelsea", "coffee", "camera", "astronaut")
-
-
-def spread(values):
-    """Mean, lowest and highest of one point's runs (one per seed)."""
-    values = np.asarray(values, dtype=float)
-    return float(values.mean()), float(values.min()), float(values.max())
+    return combine_depth(experiments.run("ch08.depth"))

@@ -1,13 +1,11 @@
-"""Exercises of chapter 7, "Training CNNs and the classic architectures"."""
+"""Exercises of chapter 7, "Training a CNN"."""
 
 from __future__ import annotations
 
-from cnnbook import functional, models, shapes
+import numpy as np
+
+from cnnbook import models, shapes
 from cnnbook.exercises import Exercise, code_block, register, tex
-
-
-def _params(name, **options):
-    return models.summary(name, **options).params
 
 
 # ---- 7.1 LeNet's second convolution ----
@@ -35,77 +33,9 @@ register(Exercise(
     wrong=((16, 4, 4), (16, 7, 7), (6, 5, 5)),
 ))
 
-# ---- 7.3 VGG-16's first dense layer ----
-_VGG_FC = next(r.params for r in models.summary("vgg16").rows if r.kind == "Linear")
+# ---- 7.3 which model ignores the permutation ----
 register(Exercise(
-    id="7.3", kind="number", title="VGG-16's first dense layer",
-    prompt="VGG-16's last pool outputs 512 maps of 7×7, which are flattened into the first dense layer of 4,096 "
-           "units (with biases). How many parameters does that one layer have?",
-    hint="Count the inputs first.",
-    solution=fr"$7 \cdot 7 \cdot 512 = {tex(25088)}$ inputs, so $({tex(25088)} + 1) \cdot {tex(4096)} = "
-             f"{tex(_VGG_FC)}$: {_VGG_FC / _params('vgg16'):.0%} of the whole network's {tex(_params('vgg16'))}. "
-             "Global average "
-             "pooling, which GoogLeNet and ResNet use instead of flattening, cuts this layer to 512 inputs.",
-    answer=_VGG_FC,
-    wrong=(25088 * 4096, 512 * 4096 + 4096, 4096 * 4096 + 4096),
-))
-
-# ---- 7.4 AlexNet's first layer ----
-register(Exercise(
-    id="7.4", kind="number", title="AlexNet's first layer",
-    prompt="AlexNet's first convolution (torchvision's version) has 11×11 kernels, stride 4 and padding 2, on a "
-           "224×224 image. How wide is its output?",
-    hint=r"$\lfloor (i + 2p - k)/s \rfloor + 1$.",
-    solution=fr"$\lfloor (224 + 4 - 11)/4 \rfloor + 1 = \lfloor 54.25 \rfloor + 1 = "
-             f"{shapes.conv_output_size(224, 11, 4, 2)}$. The 2012 paper says 224 and 55, which only fits a "
-             "227-pixel input without padding, a well-known inconsistency.",
-    answer=shapes.conv_output_size(224, 11, 4, 2),
-    wrong=(54, 56, 53),
-))
-
-# ---- 7.5 a basic residual block ----
-_BLOCK = 2 * shapes.conv2d_params(64, 64, 3, bias=False) + 2 * 2 * 64
-register(Exercise(
-    id="7.5", kind="number", title="The cost of a shortcut",
-    prompt="A ResNet-18 basic block at 64 channels has two 3×3 convolutions without biases, each followed by "
-           "batch normalization (a scale and a shift per channel), and an identity shortcut. How many "
-           "parameters does the block have?",
-    hint="The identity shortcut has none.",
-    solution=fr"$2 \cdot 3 \cdot 3 \cdot 64 \cdot 64 + 2 \cdot 2 \cdot 64 = {tex(_BLOCK)}$. The identity "
-             "shortcut costs nothing at all. Only where a block changes the width or the resolution does its "
-             "shortcut need a 1×1 projection with weights of its own, which is why the residual stacks of "
-             "section 7.4 have slightly more parameters than their plain twins.",
-    answer=_BLOCK,
-    wrong=(2 * shapes.conv2d_params(64, 64, 3, bias=False), _BLOCK + 64 * 64, 2 * shapes.conv2d_params(64, 64, 3)),
-))
-
-# ---- 7.6 Inception 3a ----
-register(Exercise(
-    id="7.6", kind="number", title="Inception 3a",
-    prompt="GoogLeNet's module 3a has four branches: 64 1×1 filters; 96 1×1 then 128 3×3; 16 1×1 then 32 5×5; "
-           "3×3 max pooling then 32 1×1. How many channels does it output?",
-    hint="The branches are concatenated along the channels; only each branch's last layer counts.",
-    solution="$64 + 128 + 32 + 32 = 256$. The 1×1 reductions (96 and 16) are internal: they shrink the input of "
-             "the expensive 3×3 and 5×5 convolutions, which is where their saving comes from (chapter 4).",
-    answer=sum(models.catalogue.GOOGLENET_MODULES["3a"][i] for i in (0, 2, 4, 5)),
-    wrong=(352, 192, 480),
-))
-
-# ---- 7.7 DenseNet's growth ----
-register(Exercise(
-    id="7.7", kind="number", title="Dense growth",
-    prompt="DenseNet-121's first dense block receives 64 channels and has 6 layers, each adding 32 new channels "
-           "to everything before it. How many channels leave the block (before the transition halves them)?",
-    hint="Nothing is ever dropped inside a block.",
-    solution=fr"$64 + 6 \cdot 32 = {64 + 6 * 32}$. The transition's 1×1 convolution then halves that to 128 "
-             "and its pooling halves the resolution.",
-    answer=64 + 6 * 32,
-    wrong=(32, 224, 64 * 2**6),
-))
-
-# ---- 7.8 which model ignores the permutation ----
-register(Exercise(
-    id="7.8", kind="choice", title="Scrambled pixels",
+    id="7.3", kind="choice", title="Scrambled pixels",
     prompt="Every training and test image is rearranged by the same fixed random permutation of its pixels. "
            "Which model can reach the same accuracy as on the original images?",
     choices={
@@ -126,70 +56,7 @@ register(Exercise(
     wrong=("a", "c", "d"),
 ))
 
-# ---- 7.9 the gradient through a shortcut ----
-register(Exercise(
-    id="7.9", kind="bool", title="Through the shortcut",
-    prompt="True or false: in a block $y = x + F(x)$, if every weight of $F$ is zero, the gradient "
-           r"$\partial L/\partial x$ still equals $\partial L/\partial y$.",
-    hint=r"Differentiate: $\partial y/\partial x = I + \partial F/\partial x$.",
-    solution=r"True. With $F$'s weights at zero, $\partial F/\partial x = 0$ and the Jacobian of the block is "
-             "the identity, so the gradient passes unchanged. A plain block $y = F(x)$ would pass nothing back. "
-             "A residual network can therefore start close to the identity and still pass gradients to every "
-             "layer, one reason (He et al. 2016) why deep ones train.",
-    answer=True,
-    wrong=(False,),
-))
-
-
-# ---- 7.10 code: a basic residual block ----
-
-
-def basic_block(x, w1, w2):
-    """ReLU(conv(ReLU(conv(x, w1)), w2) + x), 3×3 convolutions with padding 1 (no batch norm)."""
-    from cnnbook import functional as F
-
-    h = F.relu(F.conv2d(x, w1, padding=1))
-    return F.relu(F.conv2d(h, w2, padding=1) + x)
-
-
-def _block_cases(rng, n):
-    for _ in range(n):
-        c, size = int(rng.integers(1, 5)), int(rng.integers(3, 8))
-        yield (rng.standard_normal((int(rng.integers(1, 3)), c, size, size)),
-               rng.standard_normal((c, c, 3, 3)) / 3, rng.standard_normal((c, c, 3, 3)) / 3)
-
-
-def _block_no_final_relu(x, w1, w2):
-    return functional.conv2d(functional.relu(functional.conv2d(x, w1, padding=1)), w2, padding=1) + x
-
-
-def _block_relu_before_add(x, w1, w2):
-    h = functional.relu(functional.conv2d(x, w1, padding=1))
-    return functional.relu(functional.conv2d(h, w2, padding=1)) + x
-
-
-def _block_plain(x, w1, w2):
-    return functional.relu(functional.conv2d(functional.relu(functional.conv2d(x, w1, padding=1)), w2, padding=1))
-
-
-register(Exercise(
-    id="7.10", kind="code", title="A residual block",
-    prompt="Write `basic_block(x, w1, w2)`: ResNet's basic block without batch normalization. `x` has shape "
-           "$(N, C, H, W)$, `w1` and `w2` shape $(C, C, 3, 3)$. Apply a 3×3 convolution with `w1` (padding 1), "
-           "ReLU, a 3×3 convolution with `w2` (padding 1), add the block's input `x`, and apply a last ReLU. "
-           "You may use `cnnbook.functional`.",
-    hint="The shortcut is added *before* the last ReLU; padding 1 keeps the shapes equal so the sum is defined.",
-    solution=f"{code_block(basic_block)}\n\nThe order matters. With a ReLU on the body before the sum, a block "
-             "could only ever add non-negative values to its input; leaving out the last ReLU is another block "
-             "again (closer to the \"pre-activation\" design of He et al. 2016b, which moves batch normalization "
-             "and ReLU in front of each convolution so that the shortcut path stays a pure identity).",
-    function="basic_block", signature="basic_block(x, w1, w2)",
-    reference=basic_block, cases=_block_cases,
-    wrong=(_block_no_final_relu, _block_relu_before_add, _block_plain),
-))
-
-
-# ---- 7.11 code: SGD with momentum ----
+# ---- 7.4 code: SGD with momentum ----
 
 
 def sgd_momentum_step(w, grad, velocity, lr, momentum):
@@ -219,7 +86,7 @@ def _sgd_damped(w, grad, velocity, lr, momentum):
 
 
 register(Exercise(
-    id="7.11", kind="code", title="SGD with momentum",
+    id="7.4", kind="code", title="SGD with momentum",
     prompt="Write `sgd_momentum_step(w, grad, velocity, lr, momentum)` returning the tuple `(new_w, "
            "new_velocity)` of one step of SGD with momentum, in the form `cnnbook.optim.SGD` and PyTorch use: "
            r"$v \leftarrow \mu v + g$, then $w \leftarrow w - \eta v$.",
@@ -233,19 +100,178 @@ register(Exercise(
     wrong=(_sgd_old_velocity, _sgd_no_momentum, _sgd_damped),
 ))
 
-# ---- 7.12 bottleneck ----
-_BASIC_256 = 2 * shapes.conv2d_params(256, 256, 3, bias=False)
-_BOTTLENECK_256 = (shapes.conv2d_params(256, 64, 1, bias=False) + shapes.conv2d_params(64, 64, 3, bias=False)
-                   + shapes.conv2d_params(64, 256, 1, bias=False))
+# ---- 7.5 what batch normalization learns ----
 register(Exercise(
-    id="7.12", kind="number", title="Why ResNet-50 uses bottlenecks",
-    prompt="At 256 channels, how many times more convolution weights does a basic block (two 3×3 convolutions, "
-           "256 → 256) have than a bottleneck block (1×1 to 64, 3×3 at 64, 1×1 back to 256)? Ignore batch "
-           "normalization. Give the ratio to two decimals.",
-    hint=r"$2 \cdot 9 \cdot 256^2$ against $256 \cdot 64 + 9 \cdot 64^2 + 64 \cdot 256$.",
-    solution=fr"${tex(_BASIC_256)} / {tex(_BOTTLENECK_256)} \approx {_BASIC_256 / _BOTTLENECK_256:.2f}$. The "
-             "bottleneck does its spatial mixing at a quarter of the width, which is how ResNet-50 is deeper "
-             "than ResNet-34 at almost the same cost.",
-    answer=round(_BASIC_256 / _BOTTLENECK_256, 2), rel_tol=0.01,
-    wrong=(4.0, 9.0, round(_BOTTLENECK_256 / _BASIC_256, 2)),
+    id="7.5", kind="number", title="What batch normalization learns",
+    prompt="A convolution with 64 output channels is followed by batch normalization. How many numbers in the "
+           "batch normalization layer does gradient descent train?",
+    hint="One scale and one shift per channel; the running statistics are not trained.",
+    solution=r"$2 \cdot 64 = 128$: a $\gamma_c$ and a $\beta_c$ for each channel. The layer also keeps a running "
+             "mean and a running variance per channel (128 numbers more), but those are averages of the batches' "
+             "statistics, updated by the forward pass, never by a gradient.",
+    answer=128,
+    wrong=(256, 64, 4 * 64),
+))
+
+# ---- 7.6 how many values a statistic averages ----
+register(Exercise(
+    id="7.6", kind="number", title="How many values make a mean",
+    prompt="LeNet-5's second convolution outputs 16 maps of 10×10. It is trained with batch normalization and "
+           "batches of 2 digits. From how many values is each channel's batch mean computed?",
+    hint="Batch normalization after a convolution averages over the batch *and* over every position of the map.",
+    solution=r"$2 \cdot 10 \cdot 10 = 200$ values per channel. After a dense layer the same batch gives each "
+             "feature's mean from only 2 values, which is why the small batches of section 7.4 hurt most there.",
+    answer=2 * 10 * 10,
+    wrong=(2, 100, 2 * 16 * 10 * 10),
+))
+
+# ---- 7.7 evaluation mode ----
+register(Exercise(
+    id="7.7", kind="bool", title="One image at a time",
+    prompt="True or false: in evaluation mode, the output of a batch-normalized network for one image depends on "
+           "the other images in its batch.",
+    hint="Which statistics does evaluation mode use?",
+    solution="False. Evaluation mode normalizes with the running mean and variance kept during training, fixed "
+             "numbers, so each image is processed alone, as a deployed network must. In training mode the batch's own "
+             "statistics are used and the answer would be true; section 7.4 measures what that does to the test "
+             "accuracy.",
+    answer=False,
+    wrong=(True,),
+))
+
+# ---- 7.8 sorted test batches ----
+register(Exercise(
+    id="7.8", kind="choice", title="Test batches of one class",
+    prompt="A batch-normalized network is tested by mistake in training mode, on test batches that each hold "
+           "images of a single class. What happens to its accuracy, and why?",
+    choices={
+        "a": "nothing: normalization only rescales",
+        "b": "it collapses: each batch's mean removes what the images of that class have in common",
+        "c": "it improves: the batch statistics fit the test images better than the running ones",
+        "d": "it depends only on the learning rate used in training",
+    },
+    hint="What does subtracting the mean of a batch of 3s remove?",
+    solution="(b). The mean of a batch of one class is, channel by channel, the class's typical activation; "
+             "subtracting it takes away exactly the evidence that the images are of that class, and every batch "
+             "then looks alike to the layers above. Section 7.4 measures it on LeNet-5.",
+    answer="b",
+    wrong=("a", "c", "d"),
+))
+
+# ---- 7.9 batch of two ----
+register(Exercise(
+    id="7.9", kind="number", title="A batch of two",
+    prompt=r"A dense layer's feature takes the values 3 and 7 on a batch of two images. What is $\hat x$ for the "
+           r"first image after batch normalization in training mode, with $\epsilon = 0$?",
+    hint=r"The mean is 5; the (biased) variance is the mean of the squared deviations.",
+    solution=r"$\mu = 5$, $\sigma^2 = ((3-5)^2 + (7-5)^2)/2 = 4$, so $\hat x = (3 - 5)/2 = -1$. With two values "
+             r"$\hat x$ is always $-1$ and $+1$ (or 0 and 0), whatever the values were: only which of the two is "
+             "larger survives. That is the failure of batch normalization with tiny batches, at its most extreme.",
+    answer=-1,
+    wrong=(1, -0.5, -2),
+))
+
+
+# ---- 7.10 code: batch normalization's forward pass ----
+
+
+def batch_norm_forward(x, gamma, beta, eps):
+    """Batch normalization of (N, C, H, W) maps in training mode."""
+    mean = x.mean(axis=(0, 2, 3), keepdims=True)
+    var = x.var(axis=(0, 2, 3), keepdims=True)
+    x_hat = (x - mean) / np.sqrt(var + eps)
+    return gamma.reshape(1, -1, 1, 1) * x_hat + beta.reshape(1, -1, 1, 1)
+
+
+def _bn_cases(rng, n):
+    for _ in range(n):
+        shape = (int(rng.integers(2, 5)), int(rng.integers(1, 4)), int(rng.integers(1, 5)), int(rng.integers(1, 5)))
+        yield (rng.standard_normal(shape) * 3 + 1, rng.standard_normal(shape[1]), rng.standard_normal(shape[1]),
+               float(rng.choice([1e-5, 1e-2, 0.5])))
+
+
+def _bn_over_batch_only(x, gamma, beta, eps):
+    mean, var = x.mean(axis=0, keepdims=True), x.var(axis=0, keepdims=True)
+    return gamma.reshape(1, -1, 1, 1) * (x - mean) / np.sqrt(var + eps) + beta.reshape(1, -1, 1, 1)
+
+
+def _bn_unbiased(x, gamma, beta, eps):
+    mean, var = x.mean(axis=(0, 2, 3), keepdims=True), x.var(axis=(0, 2, 3), keepdims=True, ddof=1)
+    return gamma.reshape(1, -1, 1, 1) * (x - mean) / np.sqrt(var + eps) + beta.reshape(1, -1, 1, 1)
+
+
+def _bn_eps_outside(x, gamma, beta, eps):
+    mean, std = x.mean(axis=(0, 2, 3), keepdims=True), x.std(axis=(0, 2, 3), keepdims=True)
+    return gamma.reshape(1, -1, 1, 1) * (x - mean) / (std + eps) + beta.reshape(1, -1, 1, 1)
+
+
+register(Exercise(
+    id="7.10", kind="code", title="Batch normalization, forward",
+    prompt="Write `batch_norm_forward(x, gamma, beta, eps)`: batch normalization in training mode of maps `x` of "
+           r"shape $(N, C, H, W)$, with `gamma` and `beta` of shape $(C,)$. Each channel's mean and (biased) "
+           r"variance are taken over the batch and every position; return $\gamma \hat x + \beta$. It must equal "
+           "`cnnbook.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)`.",
+    hint="`x.mean(axis=(0, 2, 3), keepdims=True)` keeps one mean per channel in a shape that broadcasts.",
+    solution=f"{code_block(batch_norm_forward)}\n\nThe statistics span the positions because a convolution "
+             "channel is one feature computed everywhere; `np.var` without `ddof` is the biased variance the "
+             "forward pass uses (the running variance stores the unbiased one).",
+    function="batch_norm_forward", signature="batch_norm_forward(x, gamma, beta, eps)",
+    reference=batch_norm_forward, cases=_bn_cases,
+    wrong=(_bn_over_batch_only, _bn_unbiased, _bn_eps_outside),
+))
+
+
+# ---- 7.11 code: batch normalization's backward pass ----
+
+
+def batch_norm_backward(grad_out, x, gamma, eps):
+    """Gradients of training-mode batch normalization: (grad_x, grad_gamma, grad_beta)."""
+    axes = (0, 2, 3)
+    m = x.size // x.shape[1]
+    inv_std = 1 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    x_hat = (x - x.mean(axis=axes, keepdims=True)) * inv_std
+    grad_gamma, grad_beta = (grad_out * x_hat).sum(axis=axes), grad_out.sum(axis=axes)
+    h = grad_out * gamma.reshape(1, -1, 1, 1)
+    h_mean = h.sum(axis=axes, keepdims=True) / m
+    h_x_hat_mean = (h * x_hat).sum(axis=axes, keepdims=True) / m
+    return inv_std * (h - h_mean - x_hat * h_x_hat_mean), grad_gamma, grad_beta
+
+
+def _bn_grad_cases(rng, n):
+    for x, gamma, _, eps in _bn_cases(rng, n):
+        yield rng.standard_normal(x.shape), x, gamma, eps
+
+
+def _bn_grad_constant_stats(grad_out, x, gamma, eps):
+    axes = (0, 2, 3)
+    inv_std = 1 / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    x_hat = (x - x.mean(axis=axes, keepdims=True)) * inv_std
+    return (grad_out * gamma.reshape(1, -1, 1, 1) * inv_std, (grad_out * x_hat).sum(axis=axes),
+            grad_out.sum(axis=axes))
+
+
+def _bn_grad_mean_only(grad_out, x, gamma, eps):
+    axes = (0, 2, 3)
+    grad_x, grad_gamma, grad_beta = _bn_grad_constant_stats(grad_out, x, gamma, eps)
+    return grad_x - grad_x.mean(axis=axes, keepdims=True), grad_gamma, grad_beta
+
+
+def _bn_grad_no_gamma(grad_out, x, gamma, eps):
+    return batch_norm_backward(grad_out, x, np.ones_like(gamma), eps)
+
+
+register(Exercise(
+    id="7.11", kind="code", title="Batch normalization, backward",
+    prompt="Write `batch_norm_backward(grad_out, x, gamma, eps)` returning the tuple `(grad_x, grad_gamma, "
+           "grad_beta)` of the gradients of exercise 7.10's function (training mode) with respect to `x`, `gamma` "
+           "and `beta`, given the gradient `grad_out` of its output. Use the formula derived in section 7.4; it must "
+           "equal `cnnbook.functional.batch_norm_backward(..., training=True)`.",
+    hint=r"With $h = \gamma g$ and $\langle\cdot\rangle$ a mean over a channel's values: "
+         r"$\partial L/\partial x = (h - \langle h\rangle - \hat x \langle h \hat x\rangle)/\sqrt{\sigma^2 + \epsilon}$.",
+    solution=f"{code_block(batch_norm_backward)}\n\nTreating the mean and variance as constants (the evaluation-"
+             "mode gradient) leaves out the two terms that make the gradient of a standardized channel "
+             "orthogonal to adding a constant and to scaling: the finite differences of chapter 5 catch it at once.",
+    function="batch_norm_backward", signature="batch_norm_backward(grad_out, x, gamma, eps)",
+    reference=batch_norm_backward, cases=_bn_grad_cases,
+    wrong=(_bn_grad_constant_stats, _bn_grad_mean_only, _bn_grad_no_gamma),
 ))

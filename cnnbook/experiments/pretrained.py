@@ -1,4 +1,4 @@
-"""Chapter 8: a real ImageNet network, EfficientNet-Lite0 run by cnnbook (:mod:`cnnbook.pretrained`): on the book's
+"""Chapter 9: a real ImageNet network, EfficientNet-Lite0 run by cnnbook (:mod:`cnnbook.pretrained`): on the book's
 photographs, its top classes as trained and under each preprocessing mistake, and its time per image; and its
 features transferred to two real tasks, near and far from ImageNet, stage by stage."""
 
@@ -19,7 +19,7 @@ TOP = 5
 ROUNDS = 7
 
 
-@experiment("ch08.imagenet")
+@experiment("ch09.imagenet")
 def imagenet_photos():
     """For every photograph and every entry of :data:`cnnbook.pretrained.MISTAKES`: the top classes with their
     probabilities, and the probability left to the class the network gives the photograph when it is prepared
@@ -81,14 +81,14 @@ def _linear_head(train_x, train_y, test_x, test_y, seed):
 
 
 def _nearest_mean(train_x, train_y, test_x, test_y):
-    """Exercise 8.9's head (:func:`cnnbook.transfer.nearest_mean`), which needs no training and reads no other
+    """Exercise 9.9's head (:func:`cnnbook.transfer.nearest_mean`), which needs no training and reads no other
     image's statistics: its test accuracy."""
     from cnnbook import transfer
 
     return round(float(np.mean(transfer.nearest_mean(train_x, train_y, test_x) == test_y)), 4)
 
 
-@experiment("ch08.imagenet_transfer")
+@experiment("ch09.imagenet_transfer")
 def imagenet_transfer():
     """EfficientNet-Lite0's ImageNet features transferred to two real tasks: the digits 5–9 of the digits study
     (far from photographs; the same labelled draws and test digits, so its regimes compare seed by seed) and

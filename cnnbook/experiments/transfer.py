@@ -1,4 +1,4 @@
-"""Chapter 8's transfer experiment: a backbone pretrained on digits 0–4, adapted to digits 5–9.
+"""Chapter 9's transfer experiment: a backbone pretrained on digits 0–4, adapted to digits 5–9.
 
 One run of :func:`transfer_study` trains every network the chapter reports on
 (see :mod:`cnnbook.transfer` for the backbone, the regimes and the learning
@@ -49,7 +49,7 @@ def _projection(feats, labels):
             "between": round(transfer.class_separation(feats, labels), 4)}
 
 
-@experiment("ch08.transfer", parallel=True)
+@experiment("ch09.transfer", parallel=True)
 def transfer_study(seed=0):
     """Pretraining, the four regimes at every size, depth, learning rates, mismatched preprocessing, features.
 

@@ -26,7 +26,7 @@ def chance_same_sign():
 
 @fact("book.transfer_labels")
 def transfer_labels():
-    """The range of labelled target digits chapter 8 compares the regimes over, in words."""
+    """The range of labelled target digits chapter 9 compares the regimes over, in words."""
     from cnnbook.experiments.transfer import SIZES
 
     return f"{min(SIZES):,} to {max(SIZES):,}"
@@ -38,11 +38,11 @@ def _digits(classes):
 
 @fact("book.source_digits")
 def source_digits():
-    """Chapter 8's source classes as a range of digits: '0–4'."""
+    """Chapter 9's source classes as a range of digits: '0–4'."""
     return _digits(transfer.SOURCE)
 
 
 @fact("book.target_digits")
 def target_digits():
-    """Chapter 8's target classes as a range of digits: '5–9'."""
+    """Chapter 9's target classes as a range of digits: '5–9'."""
     return _digits(transfer.TARGET)

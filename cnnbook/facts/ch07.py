@@ -1,4 +1,4 @@
-"""Numbers, tables and claims of chapter 7, "Training CNNs and the classic architectures".
+"""Numbers, tables and claims of chapter 7, "Training a CNN".
 
 The comparisons the chapter draws from its two seeded studies (data efficiency, depth) are claims
 (:mod:`cnnbook.claims`): each reads every seed's value and either states the difference the rule
@@ -11,28 +11,19 @@ import numpy as np
 
 from cnnbook import models, train
 from cnnbook.analysis.ch07 import (
-    PUBLISHED_MODELS,
+    LOSS_CAP,
     confusion,
-    depth_run,
     efficiency_run,
+    final_losses,
     kernel_change,
     lenet_run,
     mistakes,
+    normalization_runs,
+    rate_runs,
 )
 from cnnbook.claims import compare, expect, points
 from cnnbook.facts import claim, fact, format_value, table
-
-
-def _words(items):
-    """``['a', 'b', 'c']`` -> ``'a, b and c'``.
-
-    Examples
-    --------
-    >>> _words(["8"]), _words(["8", "32"]), _words(["100", "300", "1,000"])
-    ('8', '8 and 32', '100, 300 and 1,000')
-    """
-    items = [str(item) for item in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+from cnnbook.formatting import join_words
 
 
 # ---- LeNet-5 on the digits (one seeded run: described, never compared) ----
@@ -88,15 +79,9 @@ def lenet_macs():
     return models.summary("lenet5").macs
 
 
-def _share(name, kind, what="params"):
-    """Fraction of a catalogue model's parameters (or MACs) in its layers of one kind."""
-    summary = models.summary(name)
-    return sum(getattr(r, what) for r in summary.rows if r.kind == kind) / getattr(summary, what)
-
-
 @fact("ch07.lenet_fc_share")
 def lenet_fc_share():
-    return _share("lenet5", "Linear")
+    return models.summary("lenet5").share("Linear")
 
 
 def _lenet_rows(kind):
@@ -231,7 +216,7 @@ def mlp_params():
 def mlp_hidden():
     """The widths of the MLP's hidden layers, in words: ``'72 and 64'``."""
     widths = [r.layer.out for r in models.summary("mlp").rows if r.kind == "Linear"][:-1]
-    return _words(widths)
+    return join_words(widths)
 
 
 @fact("ch07.pixels")
@@ -253,7 +238,7 @@ def efficiency_steps():
 @fact("ch07.efficiency_sizes")
 def efficiency_sizes():
     """The training-set sizes of the study, in words: ``'100, 300, 1,000 and 4,000'``."""
-    return _words(format_value(n) for n in efficiency_run()["sizes"])
+    return join_words(format_value(n) for n in efficiency_run()["sizes"])
 
 
 @fact("ch07.efficiency_max_steps")
@@ -305,7 +290,7 @@ def _by_size(a_key, b_key, above, below, within):
             continue
         members = groups[verdict]
         where = ("at every size" if len(members) == len(sizes) else
-                 "at " + _words(format_value(size) for size, _ in members) + " digits")
+                 "at " + join_words(format_value(size) for size, _ in members) + " digits")
         evidence = "; ".join(f"{format_value(size)}: {c.evidence()}" for size, c in members)
         parts.append(f"{words} {where} ({evidence})")
     return ", and ".join(parts)
@@ -402,315 +387,293 @@ def frozen_is_cheaper():
             f"{len(frozen)} runs, one per seed, was shorter than the shortest of the whole network's")
 
 
-# ---- depth, shortcuts and normalization (seeded) ----
+# ---- normalization (seeded) ----
 
-def _training(key):
-    return depth_run()["training"][key]
-
-
-def _final_losses(key):
-    """Each seed's last logged training loss (a mean over the last few steps)."""
-    return _training(key)["by_seed"]["final_loss"]
+#: How the prose names the normalizations.
+NORM_NAMES = {"batch": "batch normalization", "group": "group normalization", "layer": "layer normalization"}
 
 
-def _accuracies(key):
-    return _training(key)["by_seed"]["test_accuracy"]
+def _norm_first():
+    return normalization_runs()[0]
 
 
-for _depth in (8, 32):
-    for _kind in ("plain", "residual"):
-        fact(f"ch07.{_kind}{_depth}_loss")(lambda key=f"{_kind}-{_depth}": float(np.mean(_final_losses(key))))
-        fact(f"ch07.{_kind}{_depth}_accuracy")(lambda key=f"{_kind}-{_depth}": _training(key)["test_accuracy"])
+def _at_batch(norm, batch_size):
+    """Each seed's test accuracy of ``norm`` trained with batches of ``batch_size``."""
+    index = _norm_first()["batch_sizes"].index(batch_size)
+    return [r["batch_size"][norm][index] for r in normalization_runs()]
 
 
-@fact("ch07.depth_steps")
-def depth_steps():
-    return depth_run()["steps"]
+@fact("ch07.norm_batch_sizes")
+def norm_batch_sizes():
+    return join_words(_norm_first()["batch_sizes"])
 
 
-@fact("ch07.depths")
-def depths():
-    return _words(depth_run()["depths"])
+@fact("ch07.norm_digits")
+def norm_digits():
+    return _norm_first()["digits"]
 
 
-@fact("ch07.train_depths")
-def train_depths():
-    return _words(depth_run()["train_depths"])
+@fact("ch07.norm_lr")
+def norm_lr():
+    from cnnbook.experiments.normalization import BATCH_LR
+
+    return f"{BATCH_LR:g}"
 
 
-@fact("ch07.deep")
-def deep():
-    """The deepest stack trained."""
-    return max(depth_run()["train_depths"])
+@fact("ch07.norm_seconds")
+def norm_seconds():
+    """Processor time of the normalization and learning-rate studies, all seeds together."""
+    return (sum(sum(r["seconds"].values()) for r in normalization_runs())
+            + sum(r["seconds"] for r in rate_runs()))
 
 
-@fact("ch07.shallow")
-def shallow():
-    return min(depth_run()["train_depths"])
+@fact("ch07.gn_groups")
+def gn_groups():
+    return models.lenet5.__defaults__[-1]
 
 
-@fact("ch07.depth_channels")
-def depth_channels():
-    """Channels of the three stages of the depth study's stacks, in words: ``'8, 16 and 32'``."""
-    from cnnbook.models import spec
-
-    rows = spec.summary(models.resnet_small(depth=8, width=0.5), (1, 14, 14)).rows
-    return _words(sorted({r.output[0] for r in rows if r.kind == "Conv"}))
+for _norm in ("batch", "group", "layer"):
+    for _size in (2, 8, 32):
+        fact(f"ch07.{_norm}_norm_{_size}")(
+            lambda norm=_norm, size=_size: float(np.mean(_at_batch(norm, size))))
 
 
-@fact("ch07.depth_image")
-def depth_image():
-    """The side of the averaged-down digits of the depth study, as ``'14×14'``."""
-    from cnnbook.experiments.training import _digits14
-
-    side = _digits14().x_train.shape[-1]
-    return f"{side}×{side}"
+@fact("ch07.norm_smallest_batch")
+def norm_smallest_batch():
+    return min(_norm_first()["batch_sizes"])
 
 
-@fact("ch07.shortcut_params")
-def shortcut_params():
-    """Parameters the residual stack of the deepest depth has beyond its plain twin (the 1×1 projections)."""
-    d = deep()
-    return _training(f"residual-{d}")["params"] - _training(f"plain-{d}")["params"]
+@fact("ch07.norm_middle_batch")
+def norm_middle_batch():
+    sizes = _norm_first()["batch_sizes"]
+    return sizes[len(sizes) // 2]
 
 
-@fact("ch07.shortcut_share")
-def shortcut_share():
-    d = deep()
-    return shortcut_params() / _training(f"plain-{d}")["params"]
+@fact("ch07.loss_cap")
+def loss_cap():
+    return format_value(LOSS_CAP, "g")
 
 
-@fact("ch07.depth_seconds")
-def depth_seconds():
-    return sum(v["seconds"] for v in depth_run()["training"].values())
+@fact("ch07.norm_largest_batch")
+def norm_largest_batch():
+    return max(_norm_first()["batch_sizes"])
 
 
-def _gradients(key):
-    """Each seed's gradient norms, layer by layer (input to output)."""
-    return np.asarray(depth_run()["gradients_by_seed"][key])
+@claim("ch07.bn_small_batch")
+def bn_small_batch():
+    """With the smallest batches, batch normalization falls behind both normalizations that ignore the batch."""
+    small = norm_smallest_batch()
+    parts = [f"{NORM_NAMES[other]} (" + compare(_at_batch("batch", small), _at_batch(other, small)).expect(
+        "below", f"with batches of {small}, batch normalization falls behind {other} normalization") + ")"
+        for other in ("group", "layer")]
+    return "behind " + join_words(parts)
 
 
-@claim("ch07.plain_nobn_shrinks")
-def plain_nobn_shrinks():
-    """Without BN, the plain deep stack's gradients are smaller than the shallow stack's, by over ten in every seed."""
-    deep_, shallow_ = deep(), shallow()
-    ratio = np.median(_gradients(f"plain-{shallow_}, no BN"), axis=1) / np.median(_gradients(f"plain-{deep_}, no BN"), axis=1)
-    expect(np.all(ratio > 10), f"without BN the median gradient of the plain {deep_}-layer stack is over ten times "
-                               f"smaller than the {shallow_}-layer stack's in every seed (ratios {ratio})")
-    return f"{ratio.min():.0f} to {ratio.max():.0f} times smaller"
+@claim("ch07.bn_recovers")
+def bn_recovers():
+    """Batch normalization with batches of 8 against batches of 2."""
+    small, middle = norm_smallest_batch(), norm_middle_batch()
+    return compare(_at_batch("batch", middle), _at_batch("batch", small)).expect(
+        "above", f"batch normalization does better with batches of {middle} than of {small}")
 
 
-@claim("ch07.residual_nobn_grows")
-def residual_nobn_grows():
-    """Without BN, the residual deep stack's gradients are larger than the shallow one's, by over ten in every seed."""
-    deep_, shallow_ = deep(), shallow()
-    ratio = (np.median(_gradients(f"residual-{deep_}, no BN"), axis=1) /
-             np.median(_gradients(f"residual-{shallow_}, no BN"), axis=1))
-    expect(np.all(ratio > 10), f"without BN the median gradient of the residual {deep_}-layer stack is over ten times "
-                               f"the {shallow_}-layer stack's in every seed (ratios {ratio})")
-    return f"{ratio.min():.0f} to {ratio.max():.0f} times larger"
-
-
-@claim("ch07.residual_bn_tames")
-def residual_bn_tames():
-    """The first-layer gradient of the deep residual stack is larger without BN than with it, in every seed."""
-    d = deep()
-    without, with_ = _gradients(f"residual-{d}, no BN")[:, 0], _gradients(f"residual-{d}")[:, 0]
-    expect(np.all(without > 10 * with_), "the deep residual stack's first-layer gradient without BN is over ten "
-                                         "times the one with BN in every seed")
-    ratio = without / with_
-    return f"{ratio.min():.0f} to {ratio.max():.0f} times"
-
-
-def _growth(key):
-    """Each seed's ratio of the first 3×3 convolution's gradient norm to the last one's."""
-    g = _gradients(key)
-    return g[:, 0] / g[:, -1]
-
-
-@claim("ch07.bn_plain_explodes")
-def bn_plain_explodes():
-    """With BN, the deep plain stack's gradient grows from the output to the input, much more than the shallow one's."""
-    deep_, shallow_ = deep(), shallow()
-    grows = _growth(f"plain-{deep_}")
-    expect(np.all(grows > 10), f"with BN the plain {deep_}-layer stack's first-layer gradient is over ten times its "
-                               f"last layer's in every seed (ratios {grows})")
-    compare(grows, _growth(f"plain-{shallow_}")).expect(
-        "above", f"with BN the gradient grows more towards the input in the plain {deep_}-layer stack than in the "
-                 f"{shallow_}-layer one")
-    return f"{grows.min():.0f} to {grows.max():.0f} times"
-
-
-@claim("ch07.bn_residual_milder")
-def bn_residual_milder():
-    """With BN, the deep residual stack's gradient grows towards the input less than its plain twin's."""
-    d = deep()
-    residual, plain = _growth(f"residual-{d}"), _growth(f"plain-{d}")
-    compare(np.log(residual), np.log(plain), unit="").expect(
-        "below", f"with BN the residual {d}-layer stack's gradient grows less towards the input than the plain one's")
-    factor = plain / residual
-    expect(np.all(factor > 3), f"with BN the plain {d}-layer stack's growth is over three times its residual twin's "
-                               f"in every seed, as 'much milder' says (factors {factor})")
-    return (f"{residual.min():.0f} to {residual.max():.0f} times its last layer's, a growth {factor.min():.0f} to "
-            f"{factor.max():.0f} times smaller than its plain twin's in the same seed")
-
-
-@claim("ch07.degradation")
-def degradation():
-    """With BN, the plain deep stack ends training at a higher loss than the plain shallow one."""
-    return compare(_final_losses(f"plain-{deep()}"), _final_losses(f"plain-{shallow()}"), unit="").expect(
-        "above", "the plain deep stack ends at a higher training loss than the plain shallow one")
-
-
-@claim("ch07.shortcuts_fix_depth")
-def shortcuts_fix_depth():
-    """With BN, the residual deep stack ends at a lower loss and a higher test accuracy than its plain twin."""
-    d = deep()
-    loss = compare(_final_losses(f"residual-{d}"), _final_losses(f"plain-{d}"), unit="").expect(
-        "below", "the residual deep stack ends at a lower training loss than the plain one")
-    acc = compare(_accuracies(f"residual-{d}"), _accuracies(f"plain-{d}")).expect(
-        "above", "the residual deep stack ends at a higher test accuracy than the plain one")
-    return f"loss lower {loss}; test accuracy higher {acc}"
-
-
-@claim("ch07.residual_deep_vs_shallow")
-def residual_deep_vs_shallow():
-    """The residual deep stack against the shallow stacks (the run chooses the words)."""
-    d, s = deep(), shallow()
-    expect(compare(_final_losses(f"residual-{d}"), _final_losses(f"residual-{s}")).verdict != "above",
-           "the residual deep stack does not end at a higher training loss than the residual shallow one (the text "
-           "says depth did not make the residual stack's training worse)")
+@claim("ch07.bn_large_batch")
+def bn_large_batch():
+    """With the largest batches, batch normalization against group and layer normalization (the run chooses)."""
+    large = norm_largest_batch()
     parts = []
-    for kind in ("residual", "plain"):
-        c = compare(_final_losses(f"residual-{d}"), _final_losses(f"{kind}-{s}"), unit="")
-        parts.append(f"{c.says('higher than', 'lower than', SPREAD)} the {kind} "
-                     f"{s}-layer stack's ({c.evidence()})")
-    return "its final loss is " + " and ".join(parts)
+    for other in ("group", "layer"):
+        c = compare(_at_batch("batch", large), _at_batch(other, large))
+        parts.append(f"{c.says('ahead of', 'behind', 'within the run-to-run spread of')} {NORM_NAMES[other]} "
+                     f"({c.evidence()})")
+    return join_words(parts)
 
 
-# ---- the catalogue ----
-
-def _summary(name):
-    return models.summary(name)
+def _modes(key):
+    return [r["modes"][key] for r in normalization_runs()]
 
 
-for _name in ("lenet5", "alexnet", "vgg16", "googlenet", "googlenet_torchvision", "resnet18", "resnet50",
-              "densenet121", "mobilenet_v1"):
-    fact(f"ch07.{_name}_params")(lambda name=_name: _summary(name).params)
-    fact(f"ch07.{_name}_gmacs")(lambda name=_name: round(_summary(name).macs / 1e9, 2))
+MODES = {"evaluation": "evaluation mode (running statistics)",
+         "training, shuffled batches": "training mode, shuffled test batches",
+         "training, one class per batch": "training mode, test batches of one class each",
+         "folded": "folded into the layers before it, evaluation"}
+
+for _key, _name in (("evaluation", "bn_eval"), ("training, shuffled batches", "bn_train_shuffled"),
+                    ("training, one class per batch", "bn_train_by_class"), ("folded", "bn_folded")):
+    fact(f"ch07.{_name}")(lambda key=_key: float(np.mean(_modes(key))))
 
 
-@fact("ch07.alexnet_layers")
-def alexnet_layers():
-    """AlexNet's convolutions and dense layers, and its first kernel and stride, in words."""
-    rows = _summary("alexnet").rows
-    convs = [r for r in rows if r.kind == "Conv"]
-    dense = [r for r in rows if r.kind == "Linear"]
-    first = convs[0].layer
-    return (f"{len(convs)} convolutions (the first {first.k}×{first.k} with stride {first.stride}) and {len(dense)} "
-            f"dense layers")
+@fact("ch07.mode_batch")
+def mode_batch():
+    return _norm_first()["modes"]["batch"]
 
 
-@fact("ch07.vgg_stage_channels")
-def vgg_stage_channels():
-    """VGG-16's channels stage by stage (the output of each stage's last convolution), in words."""
-    rows = _summary("vgg16").rows
-    stages, last = [], None
-    for r in rows:
-        if r.kind == "Conv":
-            last = r.output[0]
-        elif r.kind == "Pool" and last is not None:
-            stages.append(format_value(last))
-    return _words(stages)
+@fact("ch07.folded_layers")
+def folded_layers():
+    return _norm_first()["modes"]["folded_layers"]
 
 
-@fact("ch07.vgg_fc_share")
-def vgg_fc_share():
-    return _share("vgg16", "Linear")
+@fact("ch07.fold_difference")
+def fold_difference():
+    """The largest difference between a logit of the network and of its folded copy, over the seeds."""
+    return f"{max(_modes('folded_max_difference')):.0e}".replace("e-0", "e-")
 
 
-@fact("ch07.vgg_first_fc")
-def vgg_first_fc():
-    return next(r.params for r in _summary("vgg16").rows if r.kind == "Linear")
-
-
-@fact("ch07.vgg_conv_macs_share")
-def vgg_conv_macs_share():
-    return _share("vgg16", "Conv", "macs")
-
-
-@fact("ch07.alexnet_vs_googlenet")
-def alexnet_vs_googlenet():
-    return _summary("alexnet").params / _summary("googlenet").params
-
-
-@fact("ch07.resnet50_vs_vgg_macs")
-def resnet50_vs_vgg_macs():
-    return _summary("vgg16").macs / _summary("resnet50").macs
-
-
-@fact("ch07.googlenet_1x1_share")
-def googlenet_1x1_share():
-    """Share of GoogLeNet's (paper) convolution weights in 1×1 convolutions."""
-    rows = [r for r in _summary("googlenet").rows if r.kind == "Conv"]
-    return sum(r.params for r in rows if r.layer.k == 1) / sum(r.params for r in rows)
-
-
-def _densenet_block1():
-    rows = _summary("densenet121").rows
-    first = next(r for r in rows if r.name.startswith("denseblock1."))
-    layers = [r for r in rows if r.name.startswith("denseblock1.") and r.kind == "Conv" and r.layer.k == 3]
-    return first, layers, rows
-
-
-@fact("ch07.densenet_in")
-def densenet_in():
-    """Channels entering DenseNet-121's first dense block."""
-    return _densenet_block1()[0].output[0]
-
-
-@fact("ch07.densenet_growth")
-def densenet_growth():
-    """Channels each layer of a dense block adds (the growth rate)."""
-    return _densenet_block1()[1][0].output[0]
-
-
-@fact("ch07.densenet_channels")
-def densenet_channels():
-    """Channels at the end of DenseNet-121's first dense block (the input of its first transition)."""
-    rows = _summary("densenet121").rows
-    return next(r.output[0] for r in rows if r.name.startswith("transition1"))
-
-
-@claim("ch07.densenet_growth_adds_up")
-def densenet_growth_adds_up():
-    first, layers, _ = _densenet_block1()
-    expect(first.output[0] + len(layers) * layers[0].output[0] == densenet_channels(),
-           "every layer of DenseNet-121's first block adds the growth rate to the channels")
-    return ""
-
-
-@table("ch07.catalogue")
-def catalogue():
-    lines = ["| network | year | variant counted | parameters | multiply-accumulates | activations per image "
-             "| receptive field |",
-             "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
-    for name in ("lenet5",) + PUBLISHED_MODELS + ("googlenet_torchvision",):
-        info, table_ = models.MODELS[name], _summary(name)
-        macs = f"{table_.macs / 1e9:.2f} G" if table_.macs > 1e8 else f"{table_.macs / 1e6:.2f} M"
-        lines.append(f"| {info.title} | {info.year} | {info.variant} | {format_value(table_.params)} | {macs} "
-                     f"| {format_value(table_.activations)} | {table_.rf} |")
+@table("ch07.bn_modes")
+def bn_modes():
+    lines = ["| the batch-normalized LeNet-5 tested in | test accuracy: mean (lowest–highest seed) |", "| --- | ---: |"]
+    for key, name in MODES.items():
+        values = _modes(key)
+        lines.append(f"| {name} | {np.mean(values):.1%} ({min(values):.1%}–{max(values):.1%}) |")
     return "\n".join(lines)
 
 
-@fact("ch07.bottleneck_ratio")
-def bottleneck_ratio():
-    from cnnbook import shapes
+@claim("ch07.one_class_collapses")
+def one_class_collapses():
+    return compare(_modes("training, one class per batch"), _modes("evaluation")).expect(
+        "below", "in training mode, test batches of one class fall far behind evaluation mode")
 
-    basic = 2 * shapes.conv2d_params(256, 256, 3, bias=False)
-    bottleneck = (shapes.conv2d_params(256, 64, 1, bias=False) + shapes.conv2d_params(64, 64, 3, bias=False)
-                  + shapes.conv2d_params(64, 256, 1, bias=False))
-    return basic / bottleneck
+
+@claim("ch07.shuffled_vs_eval")
+def shuffled_vs_eval():
+    c = compare(_modes("training, shuffled batches"), _modes("evaluation"))
+    return f"{c.says('above', 'below', 'within the run-to-run spread of')} evaluation mode's ({c.evidence()})"
+
+
+@claim("ch07.folding_exact")
+def folding_exact():
+    expect(_modes("folded") == _modes("evaluation"),
+           "the folded network classifies every test digit as the network in evaluation mode does, in every seed")
+    expect(max(_modes("folded_max_difference")) < 1e-3, "the folded network's logits equal the network's to 1e-3")
+    return ""
+
+
+@fact("ch07.rates")
+def rates():
+    return join_words(f"{lr:g}" for lr in rate_runs()[0]["lrs"])
+
+
+@fact("ch07.rate_steps")
+def rate_steps():
+    return rate_runs()[0]["steps"]
+
+
+@fact("ch07.rate_batch")
+def rate_batch():
+    return rate_runs()[0]["batch"]
+
+
+@fact("ch07.rate_log")
+def rate_log():
+    return rate_runs()[0]["log"]
+
+
+@fact("ch07.rate_momentum")
+def rate_momentum():
+    return rate_runs()[0]["momentum"]
+
+
+@fact("ch07.shown_rate")
+def shown_rate():
+    from cnnbook.experiments.normalization import SHOWN_RATE
+
+    return SHOWN_RATE
+
+
+@fact("ch07.bn_eps")
+def bn_eps():
+    """Batch normalization's default epsilon, as prose writes a power of ten: ``'10⁻⁵'``."""
+    import inspect
+
+    from cnnbook import nn
+
+    eps = inspect.signature(nn.BatchNorm2d).parameters["eps"].default
+    exponent = round(float(np.log10(eps)))
+    assert 10.0 ** exponent == eps, eps
+    return "10" + str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+@fact("ch07.bn_momentum")
+def bn_momentum():
+    import inspect
+
+    from cnnbook import nn
+
+    return inspect.signature(nn.BatchNorm2d).parameters["momentum"].default
+
+
+@fact("ch07.conv2_values")
+def conv2_values():
+    """How many values one channel's batch mean averages after LeNet-5's second convolution, with batches of 2."""
+    rows = [r for r in models.summary("lenet5").rows if r.kind == "Conv"]
+    _, h, w = rows[1].output
+    return 2 * h * w
+
+
+@fact("ch07.guess_loss")
+def guess_loss():
+    """The cross-entropy of guessing each of the ten digits with probability 1/10: ln 10."""
+    return float(np.log(10))
+
+
+def _largest_learning(norm):
+    """Each seed's largest rate whose run ended below the loss of guessing (None if none did)."""
+    lrs = rate_runs()[0]["lrs"]
+    out = []
+    for i in range(len(rate_runs())):
+        learned = [lr for lr in lrs if final_losses(norm, lr)[i] < guess_loss()]
+        out.append(max(learned) if learned else None)
+    return out
+
+
+def _seeds_in_words(values):
+    """``[0.03, 0.1, 0.1]`` -> ``'0.1 in two seeds and 0.03 in one'``; equal values -> ``'1 in every seed'``."""
+    counts = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    if len(counts) == 1:
+        return f"{format_value(values[0]) if values[0] is not None else 'none'} in every seed"
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], -(item[0] or 0)))
+    return join_words(f"{'none' if v is None else format_value(v)} in {words.get(n, n)} seed{'s' if n > 1 else ''}"
+                      for v, n in ordered)
+
+
+@fact("ch07.largest_rate_none")
+def largest_rate_none():
+    return _seeds_in_words(_largest_learning("none"))
+
+
+@fact("ch07.largest_rate_bn")
+def largest_rate_bn():
+    return _seeds_in_words(_largest_learning("batch"))
+
+
+@claim("ch07.bn_lower_at_every_rate")
+def bn_lower_at_every_rate():
+    for lr in rate_runs()[0]["lrs"]:
+        compare(final_losses("batch", lr), final_losses("none", lr), unit="").expect(
+            "below", f"with batch normalization the last training loss at rate {lr:g} is lower than without")
+    return f"in each of {len(rate_runs())} seeds"
+
+
+@claim("ch07.no_bn_guesses")
+def no_bn_guesses():
+    """Without normalization, the large rates end at the loss of guessing or above it."""
+    lrs = [lr for lr in rate_runs()[0]["lrs"] if lr >= shown_rate()]
+    for lr in lrs:
+        expect(min(final_losses("none", lr)) > guess_loss() - 0.01,
+               f"without normalization, rate {lr:g} ends at the loss of guessing or above it in every seed")
+    return join_words(f"{lr:g}" for lr in lrs)
+
+
+@claim("ch07.bn_fast_beats_plain_best")
+def bn_fast_beats_plain_best():
+    """Batch normalization at the shown rate against the network without it at its best rate of the grid."""
+    lrs = rate_runs()[0]["lrs"]
+    best = [min(final_losses("none", lr)[i] for lr in lrs) for i in range(len(rate_runs()))]
+    return compare(final_losses("batch", shown_rate()), best, unit="").expect(
+        "below", f"batch normalization at rate {shown_rate():g} ends lower than the plain network at its best rate")
 
 
 # ---- the data ----

@@ -1,20 +1,23 @@
-"""Figures of chapter 7, "Training CNNs and the classic architectures"."""
+"""Figures of chapter 7, "Training a CNN"."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from cnnbook import experiments, models
 from cnnbook.analysis.ch07 import (
-    PUBLISHED_MODELS,
+    LOSS_CAP,
+    NORM_STYLES,
     confusion,
-    depth_run,
     efficiency_run,
+    final_losses,
     lenet_run,
     mistakes,
+    normalization_runs,
+    rate_runs,
     test_digits,
 )
-from cnnbook.experiments.training import BATCH_SIZE, LOG_EVERY
+from cnnbook.experiments.normalization import SHOWN_RATE
+from cnnbook.experiments.training import BATCH_SIZE
 from cnnbook.figures import register
 from cnnbook.figures.common import draw_image, plt
 
@@ -203,100 +206,69 @@ def efficiency():
 
 
 @register(
-    "ch07.gradients",
-    alt="Gradient norm of each 3×3 convolution's weights at initialization, layer by layer, on a log axis, "
-        "for plain (dashed) and residual (solid) stacks of three depths, with batch normalization on the left and "
-        "without it on the right: each line is the mean over the seeds and its shaded band spans the lowest to "
-        "the highest seed. The text states what the seeds show.",
+    "ch07.batch_size",
+    alt="Test accuracy of LeNet-5 with batch, group and layer normalization against the batch size it was trained "
+        "with (2, 8 and 32, on a log axis): each point is the mean over the seeds and its bar spans the lowest to "
+        "the highest seed. Batch normalization falls far behind the other two with batches of 2. The text states "
+        "which differences hold in every seed.",
 )
-def gradients():
-    from matplotlib.ticker import StrMethodFormatter
-
-    run = depth_run()
-    fig, axes = plt.subplots(1, 2, figsize=(6.8, 3.9), sharey=True, layout="constrained")
-    for ax, suffix, title in ((axes[0], "", "with batch normalization"), (axes[1], ", no BN", "without batch normalization")):
-        for depth_index, depth in enumerate(run["depths"]):
-            for kind, line in (("plain", "--"), ("residual", "-")):
-                key = f"{kind}-{depth}{suffix}"
-                norms, seeds = np.asarray(run["gradients"][key]), np.asarray(run["gradients_by_seed"][key])
-                layers = np.arange(1, len(norms) + 1)
-                ax.plot(layers, norms, line, color=f"C{depth_index}", label=f"{kind}, {depth} layers")
-                ax.fill_between(layers, seeds.min(axis=0), seeds.max(axis=0), color=f"C{depth_index}", alpha=0.15,
-                                linewidth=0)
-        ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
-        ax.set_xlabel("layer (input → output)")
-        ax.set_title(title)
-    axes[0].set_ylabel(f"‖∂L/∂W‖ at initialization: mean,\nband min–max over {len(run['seeds'])} seeds")
-    handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncol=len(run["depths"]), fontsize=9, frameon=False)
+def batch_size():
+    runs = normalization_runs()
+    sizes = runs[0]["batch_sizes"]
+    fig, ax = plt.subplots(figsize=(6.4, 3.9), layout="constrained")
+    for offset, norm in zip((-1, 0, 1), ("batch", "group", "layer")):
+        label, colour, marker = NORM_STYLES[norm]
+        seeds = 100 * np.asarray([r["batch_size"][norm] for r in runs])
+        mean = seeds.mean(axis=0)
+        x = np.asarray(sizes) * 1.04**offset  # side by side, so that the bars do not hide each other
+        ax.errorbar(x, mean, yerr=(mean - seeds.min(axis=0), seeds.max(axis=0) - mean), marker=marker, ms=5,
+                    color=colour, label=label, capsize=2, elinewidth=1)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(sizes, [str(s) for s in sizes])
+    ax.minorticks_off()
+    ax.set_xlabel(f"batch size (one pass over the same {runs[0]['digits']:,} training digits)")
+    ax.set_ylabel(f"test accuracy (%): mean,\nbar min–max over {len(runs)} seeds")
+    fig.legend(loc="outside lower center", ncol=3, fontsize=9, frameon=False)
     return fig
 
 
 @register(
-    "ch07.depth_training",
-    alt="Training loss over a short run of SGD for plain (dashed) and residual (solid) stacks of two depths, "
-        "all with batch normalization, on a log axis: each line is the mean over the seeds and its shaded band "
-        "spans the lowest to the highest seed. The text states which differences hold in every seed.",
+    "ch07.learning_rates",
+    alt="Two panels for LeNet-5 with and without batch normalization trained by SGD with momentum. Left: the last "
+        "training loss against the learning rate, both on log axes, with a dashed line at the loss of guessing; "
+        "without normalization the loss ends at or above that line at the two largest rates, with it the "
+        "loss stays below it at every rate. Right: the training loss over the steps at one rate. Lines are means over the "
+        "seeds, bands span the lowest to the highest seed.",
 )
-def depth_training():
+def learning_rates():
     from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
 
-    run = depth_run()
-    runs = experiments.run("ch07.depth")["runs"]
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    for depth_index, depth in enumerate(run["depths"]):
-        if depth not in run["train_depths"]:
-            continue  # the same colour per depth as in the gradient figure
-        for kind, line in (("plain", "--"), ("residual", "-")):
-            key = f"{kind}-{depth}"
-            losses = run["training"][key]["step_loss"]
-            seeds = np.asarray([r["training"][key]["step_loss"] for r in runs])
-            steps = LOG_EVERY * np.arange(1, len(losses) + 1)
-            ax.plot(steps, losses, line, color=f"C{depth_index}", label=f"{kind}, {depth} layers")
-            ax.fill_between(steps, seeds.min(axis=0), seeds.max(axis=0), color=f"C{depth_index}", alpha=0.15,
-                            linewidth=0)
-    ax.set_xlabel(f"step (batches of {BATCH_SIZE}, SGD with momentum)")
-    ax.set_ylabel(f"training loss (mean of {LOG_EVERY} steps):\nmean, band min–max over {len(run['seeds'])} seeds")
-    ax.set_yscale("log")
-    ax.yaxis.set_major_locator(FixedLocator((0.4, 0.6, 1, 2, 3)))
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
-    ax.legend(fontsize=9, ncol=2, loc="lower left")
-    fig.tight_layout()
-    return fig
-
-
-@register(
-    "ch07.architectures",
-    alt="A scatter plot of the classic ImageNet networks: multiply-accumulates per image against parameters, "
-        "both on log axes, each point labelled with the network and its year. VGG-16 is top right; "
-        "MobileNet v1 and GoogLeNet have few parameters; ResNet-50 has fewer parameters than AlexNet but "
-        "several times its computation.",
-)
-def architectures():
-    from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
-
-    fig, ax = plt.subplots(figsize=(6.8, 4.6))
-    # where each label sits, in points from its marker's centre: GoogLeNet and ResNet-18 sit close together,
-    # so GoogLeNet's label goes to the left of its marker; VGG-16's goes below, inside the axes
-    place = {"googlenet": ((-8, 0), "right", "center"), "vgg16": ((0, -12), "center", "top")}
-    for name in PUBLISHED_MODELS:
-        info, table = models.MODELS[name], models.summary(name)
-        ax.scatter(table.params / 1e6, table.macs / 1e9, s=30 + table.activations / 1e5, alpha=0.6)
-        offset, ha, va = place.get(name, ((7, 0), "left", "center"))
-        ax.annotate(f"{info.title} ({info.year})", (table.params / 1e6, table.macs / 1e9), fontsize=9,
-                    xytext=offset, textcoords="offset points", ha=ha, va=va)
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    for axis, ticks in ((ax.xaxis, (2, 5, 10, 20, 50, 100, 200, 400)), (ax.yaxis, (0.3, 1, 3, 10, 30))):
-        axis.set_major_locator(FixedLocator(ticks))
-        axis.set_major_formatter(StrMethodFormatter("{x:g}"))
-        axis.set_minor_locator(NullLocator())
-    ax.set_xlabel("parameters (millions)")
-    ax.set_ylabel("multiply-accumulates per 224×224 image (billions)")
-    ax.set_title("marker area: activations stored per image", fontsize=9)
-    ax.set_xlim(2, 400)
-    ax.set_ylim(0.3, 40)
-    fig.tight_layout()
+    runs = rate_runs()
+    lrs, log, guess = runs[0]["lrs"], runs[0]["log"], float(np.log(10))
+    top = LOSS_CAP  # a larger loss, or a diverged run (no loss), is drawn at the top of the axis
+    fig, (left, right) = plt.subplots(1, 2, figsize=(6.8, 3.6), layout="constrained", sharey=True)
+    for norm in ("none", "batch"):
+        label, colour, marker = NORM_STYLES[norm]
+        seeds = np.minimum(np.asarray([final_losses(norm, lr) for lr in lrs]), top)
+        left.plot(lrs, seeds.mean(axis=1), marker=marker, color=colour, label=label)
+        left.fill_between(lrs, seeds.min(axis=1), seeds.max(axis=1), color=colour, alpha=0.15, linewidth=0)
+        curves = np.asarray([[top if v is None else min(v, top) for v in r["losses"][norm][f"{SHOWN_RATE:g}"]]
+                             for r in runs])
+        steps = log * np.arange(1, curves.shape[1] + 1)
+        right.plot(steps, curves.mean(axis=0), marker=marker, ms=3, color=colour)
+        right.fill_between(steps, curves.min(axis=0), curves.max(axis=0), color=colour, alpha=0.15, linewidth=0)
+    for ax in (left, right):
+        ax.axhline(guess, color="0.4", linestyle="--", linewidth=1)
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(FixedLocator((0.3, 0.5, 1, 2, 4, 8)))
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    left.text(lrs[0], guess * 1.07, "guessing: ln 10", fontsize=9, color="0.3")
+    left.set_xscale("log")
+    left.set_xticks(lrs, [f"{lr:g}" for lr in lrs])
+    left.minorticks_off()
+    left.set_xlabel(f"learning rate (SGD, momentum {runs[0]['momentum']:g})")
+    left.set_ylabel(f"training loss, mean of the last {log} steps:\nmean, band min–max over {len(runs)} seeds")
+    right.set_xlabel(f"step (batches of {runs[0]['batch']}), rate {SHOWN_RATE:g}")
+    fig.legend(loc="outside lower center", ncol=2, fontsize=9, frameon=False)
     return fig

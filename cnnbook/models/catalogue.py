@@ -1,4 +1,4 @@
-"""The classic architectures as layer specifications (chapter 7).
+"""The classic architectures as layer specifications (chapter 8).
 
 Each function returns a :class:`~cnnbook.models.spec.Seq`. ``width`` scales
 every hidden layer's channels (and dense units), ``num_classes`` sets the last
@@ -10,6 +10,8 @@ against the published count.
 
 from __future__ import annotations
 
+import dataclasses
+
 from cnnbook.models.spec import (
     BN,
     Act,
@@ -18,6 +20,7 @@ from cnnbook.models.spec import (
     Conv,
     Dropout,
     Flatten,
+    GN,
     Gate,
     GlobalAvgPool,
     Identity,
@@ -43,7 +46,7 @@ def _conv_bn_relu(out, k, stride=1, padding=0, groups=1, eps=1e-5):
     return (Conv(out, k, stride, padding, groups=groups, bias=False), BN(eps), ReLU())
 
 
-def lenet5(num_classes=10, width=1.0):
+def lenet5(num_classes=10, width=1.0, norm=None, groups=2):
     """LeNet-5 as drawn in chapter 7, for 28×28 digits (LeCun et al. 1998, modernized).
 
     Two 5×5 convolutions (6 and 16 maps) each followed by 2×2 max pooling, then
@@ -52,10 +55,25 @@ def lenet5(num_classes=10, width=1.0):
     1998: ReLU instead of scaled tanh, max instead of trainable subsampling,
     every C3 map connected to all six S2 maps, and a softmax output instead of
     RBF units. With 10 classes it has 61,706 parameters.
+
+    ``norm`` puts a normalization after each convolution and each hidden dense layer, before its ReLU, as
+    chapter 7 compares them: ``"batch"`` (:class:`BN`), ``"group"`` (``groups`` groups of channels or features,
+    :class:`GN`) or ``"layer"`` (one group). Those layers then have no bias, which the normalization's shift
+    replaces.
     """
     c = _scale(width)
-    return Seq(Conv(c(6), 5, padding=2), ReLU(), Pool("max", 2), Conv(c(16), 5), ReLU(), Pool("max", 2), Flatten(),
-               Linear(c(120)), ReLU(), Linear(c(84)), ReLU(), Linear(num_classes))
+    if norm not in (None, "batch", "group", "layer"):
+        raise ValueError(f"lenet5: norm must be None, 'batch', 'group' or 'layer'; got {norm!r}")
+
+    def normalized(layer):
+        if norm is None:
+            return [layer]
+        after = {"batch": BN(), "group": GN(groups), "layer": GN(1)}[norm]
+        return [dataclasses.replace(layer, bias=False), after]
+
+    return Seq(*normalized(Conv(c(6), 5, padding=2)), ReLU(), Pool("max", 2), *normalized(Conv(c(16), 5)), ReLU(),
+               Pool("max", 2), Flatten(), *normalized(Linear(c(120))), ReLU(), *normalized(Linear(c(84))), ReLU(),
+               Linear(num_classes))
 
 
 def mlp(num_classes=10, width=1.0, hidden=(72, 64)):
@@ -248,7 +266,7 @@ def resnext50(num_classes=1000, width=1.0):
 
 
 def resnet_small(depth=8, num_classes=10, width=1.0, residual=True, batch_norm=True):
-    """A ResNet-style network for 28×28 digits, or its plain twin (``residual=False``), for chapter 7's depth study.
+    """A ResNet-style network for 28×28 digits, or its plain twin (``residual=False``), for chapter 8's depth study.
 
     A 3×3 stem to 16 channels, then ``depth`` 3×3 convolutions in three stages
     (16, 32, 64 channels; the second and third start with stride 2), global

@@ -1,4 +1,4 @@
-"""Networks described once, as data: layer specifications, their analysis and their instantiation (chapter 7).
+"""Networks described once, as data: layer specifications, their analysis and their instantiation (chapter 8).
 
 A specification is a tree of small frozen records: leaves (:class:`Conv`,
 :class:`BN`, :class:`ReLU`, :class:`Pool`, :class:`Linear`, ...) and three
@@ -25,7 +25,7 @@ import math
 from cnnbook import geometry, nn, shapes
 from cnnbook._checks import as_generator
 
-__all__ = ["BN", "Act", "Add", "Cat", "Conv", "Dropout", "Flatten", "Gate", "GlobalAvgPool", "Identity", "LN", "Linear", "Pool",
+__all__ = ["BN", "Act", "Add", "Cat", "Conv", "Dropout", "Flatten", "GN", "Gate", "GlobalAvgPool", "Identity", "LN", "Linear", "Pool",
            "ReLU", "Row", "Scale", "Seq", "Summary", "instantiate", "receptive_path", "summary"]
 
 
@@ -74,6 +74,15 @@ class LN:
     """Layer normalization over the channels at every position (ConvNeXt): a scale and a shift per channel."""
 
     eps: float = 1e-6
+
+
+@dataclasses.dataclass(frozen=True)
+class GN:
+    """Group normalization of each image in ``groups`` groups of channels (one group: layer normalization over the
+    channels and positions): a scale and a shift per channel, no running statistics."""
+
+    groups: int
+    eps: float = 1e-5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -250,6 +259,14 @@ class Summary:
         """
         return max((r.rf for r in self.rows if r.kind in ("Conv", "Pool")), default=max(self.input[1:]))
 
+    def share(self, kind, what="params"):
+        """The fraction of the network's parameters (or ``what="macs"``) in its layers of one ``kind``.
+
+        >>> summary(Seq(Conv(2, 3), Flatten(), Linear(1)), (1, 4, 4)).share("Linear")  # 9 of 20 + 9
+        0.3103448275862069
+        """
+        return sum(getattr(r, what) for r in self.rows if r.kind == kind) / getattr(self, what)
+
     def by_kind(self):
         """``{kind: (params, macs)}`` summed over the layers of each kind."""
         out = {}
@@ -313,7 +330,10 @@ def _leaf(layer, state, name):
         n, s = max(h, w), layer.size
         k = max(-(-(i + 1) * n // s) - i * n // s for i in range(s))
         return _State((c, s, s), state.rf + (k - 1) * state.jump, state.jump * max(1, n // s)), 0, 0
-    if isinstance(layer, (BN, LN)):
+    if isinstance(layer, GN) and (isinstance(layer.groups, bool) or not isinstance(layer.groups, int)
+                                  or layer.groups < 1 or shape[0] % layer.groups):
+        _error(name, layer, f"groups must be an int >= 1 that divides the {shape[0]} channels; got {layer.groups!r}")
+    if isinstance(layer, (BN, LN, GN)):
         return _State(shape, state.rf, state.jump), 2 * shape[0], 0
     if isinstance(layer, Scale):
         return _State(shape, state.rf, state.jump), shape[0], 0
@@ -414,6 +434,8 @@ def _module(layer, state, rng, xp):
         module = nn.BatchNorm2d(c, eps=layer.eps, xp=xp)
     elif isinstance(layer, LN):
         module = nn.LayerNorm2d(c, eps=layer.eps, xp=xp)
+    elif isinstance(layer, GN):
+        module = nn.GroupNorm(layer.groups, c, eps=layer.eps, xp=xp)
     elif isinstance(layer, Scale):
         module = nn.LayerScale(c, init=layer.init, xp=xp)
     elif isinstance(layer, ReLU):

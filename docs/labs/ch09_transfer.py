@@ -7,14 +7,14 @@
 # ---
 
 # %% [markdown]
-# # Lab 8: transfer learning
+# # Lab 9: transfer learning
 #
-# This lab goes with [chapter 8](../../chapters/08-transfer-learning/). You will load the backbone pretrained on
+# This lab goes with [chapter 9](../../chapters/09-transfer-learning/). You will load the backbone pretrained on
 # the source digits, adapt it to the target digits with a handful of labels, compare that with training from
 # scratch, make the classic preprocessing mistakes and fix them, and write a head that needs no training at all.
 # Then you will classify photographs with a real ImageNet network and transfer its features to a new task. It
 # runs in seconds on a laptop CPU.
-# [Download the notebook](../ch08_transfer.ipynb) to run and change it.
+# [Download the notebook](../ch09_transfer.ipynb) to run and change it.
 
 # %%
 import matplotlib.pyplot as plt
@@ -74,7 +74,7 @@ for name, prep in {"as the backbone expects": transfer.Preprocessing(),
           f"input mean {shown.x_test.mean():+.2f}, standard deviation {shown.x_test.std():.2f}")
 
 # %% [markdown]
-# ## 4. Exercise 8.9: a head with no training
+# ## 4. Exercise 9.9: a head with no training
 #
 # A nearest-class-mean classifier averages the features of each class's labelled examples and labels a new
 # image with the class of the nearest mean. Replace the body with your own and run the cell: the checker runs
@@ -89,11 +89,11 @@ def nearest_mean(train_features, train_labels, test_features):
 
 
 guess = nearest_mean(transfer.features(backbone, few.x_train), few.y_train, transfer.features(backbone, target.x_test))
-print(check("8.9", nearest_mean), f"nearest class mean on pretrained features: {np.mean(guess == target.y_test):.1%}",
+print(check("9.9", nearest_mean), f"nearest class mean on pretrained features: {np.mean(guess == target.y_test):.1%}",
       sep="\n")
 
 # %% [markdown]
-# ## 5. Exercise 8.10: how separated are the classes?
+# ## 5. Exercise 9.10: how separated are the classes?
 #
 # Write the share of the standardized features' variance that lies between the class means, then compare it
 # before and after fine-tuning, and look at the first two principal components.
@@ -111,7 +111,7 @@ def between_share(features, labels):
 
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
-lines = [str(check("8.10", between_share))]
+lines = [str(check("9.10", between_share))]
 for ax, (name, model) in zip(axes, (("pretrained", backbone), (f"fine-tuned on {n} digits", tuned))):
     feats = transfer.features(model, target.x_test)
     lines.append(f"{name}: {between_share(feats, target.y_test):.0%} of the variance between digits")
@@ -127,7 +127,7 @@ plt.show()
 # ## 6. A real ImageNet network
 #
 # `pretrained.efficientnet_lite0()` builds EfficientNet-Lite0 from `cnnbook` layers and loads its ImageNet
-# weights (section 8.7). Classify one of the book's photographs, then one of your own: read it with
+# weights (section 9.7). Classify one of the book's photographs, then one of your own: read it with
 # `skimage.io.imread`, scale it to $[0, 1]$ and put the channels first, as the commented lines show.
 
 # %%
@@ -148,7 +148,7 @@ for index, name, probability in pretrained.classify(net, pretrained.preprocess(i
 # come from the left side of each texture photograph and patches for testing from the right side, so no test
 # pixel was seen in training. The network's pooled features (one number per channel of its last convolution,
 # `pretrained.features`) go
-# to the nearest-class-mean head of exercise 8.9, with `n` labelled patches per texture; the same head on the raw
+# to the nearest-class-mean head of exercise 9.9, with `n` labelled patches per texture; the same head on the raw
 # pixels is the baseline. Change `n`, the patch `side` or the textures (`photo` also has "coins" and "camera").
 
 # %%
@@ -182,4 +182,4 @@ print(f"  nearest class mean on EfficientNet-Lite0's features: {np.mean(on_featu
 print(f"  nearest class mean on the raw pixels:                {np.mean(on_pixels == labels):.0%}")
 
 # %% [markdown]
-# Check your answers to the chapter's other exercises from here, for example `check("8.1", 325)`.
+# Check your answers to the chapter's other exercises from here, for example `check("9.1", 325)`.
