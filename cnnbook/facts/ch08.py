@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import models
-from cnnbook.analysis.ch08 import PUBLISHED_MODELS, depth_run
+from cnnbook.analysis.ch08 import MODERN_MODELS, PUBLISHED_MODELS, depth_run
 from cnnbook.claims import compare, expect
 from cnnbook.facts import claim, fact, format_value, table
 from cnnbook.formatting import join_words
@@ -220,8 +220,9 @@ def _summary(name):
     return models.summary(name)
 
 
-for _name in ("lenet5", "alexnet", "vgg16", "googlenet", "googlenet_torchvision", "resnet18", "resnet50",
-              "densenet121", "mobilenet_v1"):
+for _name in ("lenet5", "alexnet", "nin", "vgg16", "googlenet", "googlenet_torchvision", "resnet18", "resnet50",
+              "resnext50", "densenet121", "mobilenet_v1", "mobilenet_v2", "efficientnet_b0", "mobilenet_v3_large",
+              "convnext_tiny"):
     fact(f"ch08.{_name}_params")(lambda name=_name: _summary(name).params)
     fact(f"ch08.{_name}_gmacs")(lambda name=_name: round(_summary(name).macs / 1e9, 2))
 
@@ -321,12 +322,83 @@ def catalogue():
     lines = ["| network | year | variant counted | parameters | multiply-accumulates | activations per image "
              "| receptive field |",
              "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]
-    for name in ("lenet5",) + PUBLISHED_MODELS + ("googlenet_torchvision",):
+    for name in ("lenet5",) + PUBLISHED_MODELS + ("googlenet_torchvision",) + MODERN_MODELS:
         info, table_ = models.MODELS[name], _summary(name)
         macs = f"{table_.macs / 1e9:.2f} G" if table_.macs > 1e8 else f"{table_.macs / 1e6:.2f} M"
         lines.append(f"| {info.title} | {info.year} | {info.variant} | {format_value(table_.params)} | {macs} "
                      f"| {format_value(table_.activations)} | {table_.rf} |")
     return "\n".join(lines)
+
+
+def _macs_ratio(a, b):
+    return _summary(a).macs / _summary(b).macs
+
+
+@fact("ch08.v1_vs_v2_macs")
+def v1_vs_v2_macs():
+    return _macs_ratio("mobilenet_v1", "mobilenet_v2")
+
+
+@fact("ch08.v2_vs_v3_macs")
+def v2_vs_v3_macs():
+    return _macs_ratio("mobilenet_v2", "mobilenet_v3_large")
+
+
+@fact("ch08.resnet50_vs_b0_macs")
+def resnet50_vs_b0_macs():
+    return _macs_ratio("resnet50", "efficientnet_b0")
+
+
+@fact("ch08.resnext_groups")
+def resnext_groups():
+    """The groups of ResNeXt-50's grouped 3×3 convolutions (its cardinality)."""
+    groups = {r.layer.groups for r in _summary("resnext50").rows if r.kind == "Conv" and r.layer.groups > 1}
+    assert len(groups) == 1, groups
+    return groups.pop()
+
+
+@fact("ch08.mobilenet_v2_expansion")
+def mobilenet_v2_expansion():
+    """How many times an inverted residual block of MobileNetV2 widens its input (all but the first block)."""
+    expansions = {stage[0] for stage in models.catalogue.MOBILENET_V2_STAGES[1:]}
+    assert len(expansions) == 1, expansions
+    return expansions.pop()
+
+
+@fact("ch08.convnext_blocks")
+def convnext_blocks():
+    return join_words(blocks for _, blocks in models.catalogue.CONVNEXT_T_STAGES)
+
+
+def _convnext_convs():
+    return [r for r in _summary("convnext_tiny").rows if r.kind == "Conv"]
+
+
+@fact("ch08.convnext_patch")
+def convnext_patch():
+    """The side of the patches ConvNeXt's stem cuts: its first convolution's kernel, which equals its stride."""
+    stem = _convnext_convs()[0].layer
+    assert stem.k == stem.stride, stem
+    return stem.k
+
+
+@fact("ch08.convnext_kernel")
+def convnext_kernel():
+    """The kernel of ConvNeXt's depthwise convolutions."""
+    kernels = {r.layer.k for r in _convnext_convs() if r.layer.groups != 1}
+    assert len(kernels) == 1, kernels
+    return kernels.pop()
+
+
+@fact("ch08.convnext_expansion")
+def convnext_expansion():
+    """How many times wider the inside of a ConvNeXt block is: its first 1×1 convolution's output over its input."""
+    convs = _convnext_convs()
+    i = next(i for i, r in enumerate(convs) if r.layer.groups != 1)  # the first block's depthwise convolution
+    widen = convs[i + 1]
+    ratio, rest = divmod(widen.output[0], convs[i].output[0])
+    assert rest == 0, (widen.output, convs[i].output)
+    return ratio
 
 
 @fact("ch08.bottleneck_ratio")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook import experiments, models
-from cnnbook.analysis.ch08 import PUBLISHED_MODELS, depth_run
+from cnnbook.analysis.ch08 import MODERN_MODELS, PUBLISHED_MODELS, depth_run
 from cnnbook.experiments.depth import BATCH_SIZE, LOG_EVERY
 from cnnbook.figures import register
 from cnnbook.figures.common import plt
@@ -78,34 +78,38 @@ def depth_training():
 
 @register(
     "ch08.architectures",
-    alt="A scatter plot of the classic ImageNet networks: multiply-accumulates per image against parameters, "
-        "both on log axes, each point labelled with the network and its year. VGG-16 is top right; "
-        "MobileNet v1 and GoogLeNet have few parameters; ResNet-50 has fewer parameters than AlexNet but "
-        "several times its computation.",
+    alt="A scatter plot of the ImageNet networks of sections 8.2 (blue) and 8.3 (orange): multiply-accumulates per "
+        "image against parameters, both on log axes, each point labelled with the network and its year. VGG-16 is "
+        "top right; ResNet-50, ResNeXt-50 and ConvNeXt-T sit together near 25 million parameters and 4 billion "
+        "MACs; the MobileNets and EfficientNet-B0 are bottom left, with under 6 million parameters and under 0.6 "
+        "billion MACs.",
 )
 def architectures():
     from matplotlib.ticker import FixedLocator, NullLocator, StrMethodFormatter
 
-    fig, ax = plt.subplots(figsize=(6.8, 4.6))
-    # where each label sits, in points from its marker's centre: GoogLeNet and ResNet-18 sit close together,
-    # so GoogLeNet's label goes to the left of its marker; VGG-16's goes below, inside the axes
-    place = {"googlenet": ((-8, 0), "right", "center"), "vgg16": ((0, -12), "center", "top")}
-    for name in PUBLISHED_MODELS:
-        info, table = models.MODELS[name], models.summary(name)
-        ax.scatter(table.params / 1e6, table.macs / 1e9, s=30 + table.activations / 1e5, alpha=0.6)
-        offset, ha, va = place.get(name, ((7, 0), "left", "center"))
-        ax.annotate(f"{info.title} ({info.year})", (table.params / 1e6, table.macs / 1e9), fontsize=9,
-                    xytext=offset, textcoords="offset points", ha=ha, va=va)
+    fig, ax = plt.subplots(figsize=(6.8, 5.0))
+    # where each label sits, in points from its marker's centre (to the right unless said here): the three networks
+    # near ResNet-50's cost share a corner, GoogLeNet sits close to ResNet-18, MobileNetV2 close to MobileNetV3
+    place = {"googlenet": ((-8, 0), "right", "center"), "vgg16": ((0, -12), "center", "top"),
+             "resnet50": ((-8, -4), "right", "top"), "resnext50": ((-8, 4), "right", "bottom"),
+             "mobilenet_v2": ((-8, 0), "right", "center")}
+    for colour, names in (("C0", PUBLISHED_MODELS), ("C1", MODERN_MODELS)):
+        for name in names:
+            info, table = models.MODELS[name], models.summary(name)
+            ax.scatter(table.params / 1e6, table.macs / 1e9, s=30 + table.activations / 1e5, alpha=0.6, color=colour)
+            offset, ha, va = place.get(name, ((7, 0), "left", "center"))
+            ax.annotate(f"{info.title} ({info.year})", (table.params / 1e6, table.macs / 1e9), fontsize=9,
+                        xytext=offset, textcoords="offset points", ha=ha, va=va)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    for axis, ticks in ((ax.xaxis, (2, 5, 10, 20, 50, 100, 200, 400)), (ax.yaxis, (0.3, 1, 3, 10, 30))):
+    for axis, ticks in ((ax.xaxis, (1, 2, 5, 10, 20, 50, 100, 200, 400)), (ax.yaxis, (0.2, 0.5, 1, 2, 5, 10, 20))):
         axis.set_major_locator(FixedLocator(ticks))
         axis.set_major_formatter(StrMethodFormatter("{x:g}"))
         axis.set_minor_locator(NullLocator())
     ax.set_xlabel("parameters (millions)")
     ax.set_ylabel("multiply-accumulates per 224×224 image (billions)")
     ax.set_title("marker area: activations stored per image", fontsize=9)
-    ax.set_xlim(2, 400)
-    ax.set_ylim(0.3, 40)
+    ax.set_xlim(1, 400)
+    ax.set_ylim(0.15, 40)
     fig.tight_layout()
     return fig
