@@ -110,7 +110,7 @@ register(Exercise(
              "mean and a running variance per channel (128 numbers more), but those are averages of the batches' "
              "statistics, updated by the forward pass, never by a gradient.",
     answer=128,
-    wrong=(256, 64, 4 * 64),
+    wrong=(256, 64, 192),
 ))
 
 # ---- 7.6 how many values a statistic averages ----
@@ -120,7 +120,7 @@ register(Exercise(
            "batches of 2 digits. From how many values is each channel's batch mean computed?",
     hint="Batch normalization after a convolution averages over the batch *and* over every position of the map.",
     solution=r"$2 \cdot 10 \cdot 10 = 200$ values per channel. After a dense layer the same batch gives each "
-             "feature's mean from only 2 values, which is why the small batches of section 7.4 hurt most there.",
+             "feature's mean from only 2 values, which is where small batches can be expected to hurt most.",
     answer=2 * 10 * 10,
     wrong=(2, 100, 2 * 16 * 10 * 10),
 ))
@@ -165,7 +165,8 @@ register(Exercise(
            r"first image after batch normalization in training mode, with $\epsilon = 0$?",
     hint=r"The mean is 5; the (biased) variance is the mean of the squared deviations.",
     solution=r"$\mu = 5$, $\sigma^2 = ((3-5)^2 + (7-5)^2)/2 = 4$, so $\hat x = (3 - 5)/2 = -1$. With two values "
-             r"$\hat x$ is always $-1$ and $+1$ (or 0 and 0), whatever the values were: only which of the two is "
+             r"$\hat x$ is always $-1$ and $+1$ (up to $\epsilon$; 0 and 0 if the two are equal and $\epsilon > 0$), "
+             "whatever the values were: only which of the two is "
              "larger survives. That is the failure of batch normalization with tiny batches, at its most extreme.",
     answer=-1,
     wrong=(1, -0.5, -2),
@@ -210,7 +211,8 @@ register(Exercise(
     prompt="Write `batch_norm_forward(x, gamma, beta, eps)`: batch normalization in training mode of maps `x` of "
            r"shape $(N, C, H, W)$, with `gamma` and `beta` of shape $(C,)$. Each channel's mean and (biased) "
            r"variance are taken over the batch and every position; return $\gamma \hat x + \beta$. It must equal "
-           "`cnnbook.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)`.",
+           "`cnnbook.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=eps)`. Compute in the "
+           "arrays' own precision (the checker passes float64).",
     hint="`x.mean(axis=(0, 2, 3), keepdims=True)` keeps one mean per channel in a shape that broadcasts.",
     solution=f"{code_block(batch_norm_forward)}\n\nThe statistics span the positions because a convolution "
              "channel is one feature computed everywhere; `np.var` without `ddof` is the biased variance the "
@@ -265,7 +267,8 @@ register(Exercise(
     prompt="Write `batch_norm_backward(grad_out, x, gamma, eps)` returning the tuple `(grad_x, grad_gamma, "
            "grad_beta)` of the gradients of exercise 7.10's function (training mode) with respect to `x`, `gamma` "
            "and `beta`, given the gradient `grad_out` of its output. Use the formula derived in section 7.4; it must "
-           "equal `cnnbook.functional.batch_norm_backward(..., training=True)`.",
+           "equal `cnnbook.functional.batch_norm_backward(..., training=True)`, computed in float64 as the arrays "
+           "come.",
     hint=r"With $h = \gamma g$ and $\langle\cdot\rangle$ a mean over a channel's values: "
          r"$\partial L/\partial x = (h - \langle h\rangle - \hat x \langle h \hat x\rangle)/\sqrt{\sigma^2 + \epsilon}$.",
     solution=f"{code_block(batch_norm_backward)}\n\nTreating the mean and variance as constants (the evaluation-"

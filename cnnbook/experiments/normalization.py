@@ -32,6 +32,9 @@ NORMS = ("batch", "group", "layer")
 #: Batch sizes of the batch-size study, how many training digits each run sees once, and Adam's rate.
 BATCH_SIZES = (2, 8, 32)
 BATCH_DIGITS, BATCH_LR = 1000, 1e-3
+#: The test batches of the modes study: 50 divides the 100 test digits of each class, so that in class order every
+#: batch holds one class.
+MODE_BATCH = 50
 #: The learning-rate study: SGD's rates, its momentum, the batch size, the steps of each run and how many steps
 #: each logged loss averages.
 RATES = (0.03, 0.1, 0.3, 1.0)
@@ -103,24 +106,26 @@ def normalization(seed=0):
             history = train.fit(model, subset, optim.Adam(model, lr=BATCH_LR), 1, batch_size, seed=seed,
                                 progress=False)
             result["batch_size"][norm].append(round(history["test_accuracy"][-1], 4))
+            if norm == "batch" and batch_size == BATCH_SIZES[-1]:
+                trained = model  # the network the modes are tested on
     result["seconds"]["batch_size"] = round(time.process_time() - start, 2)
 
     start = time.process_time()
-    model = _net("batch", seed)
-    train.fit(model, subset, optim.Adam(model, lr=BATCH_LR), 1, BATCH_SIZES[-1], seed=seed, progress=False)
     x, y = digits.x_test, digits.y_test
-    evaluation = train.predict(model, x)
-    folded = train.predict(fold_batch_norm(model), x)
+    evaluation = train.predict(trained, x)
+    folded = train.predict(fold_batch_norm(trained), x)
     shuffled = np.random.default_rng(seed).permutation(len(x))
     by_class = np.argsort(y, kind="stable")
-    batch = BATCH_SIZES[-1]
+    if any(len(set(y[by_class[i : i + MODE_BATCH]].tolist())) != 1 for i in range(0, len(y), MODE_BATCH)):
+        raise ValueError(f"normalization: test batches of {MODE_BATCH} in class order mix classes")
     result["modes"] = {"evaluation": _accuracy(evaluation, y),
-                       "training, shuffled batches": _in_training_mode(model, x, y, shuffled, batch),
-                       "training, one class per batch": _in_training_mode(model, x, y, by_class, batch),
+                       "training, shuffled batches": _in_training_mode(trained, x, y, shuffled, MODE_BATCH),
+                       "training, one class per batch": _in_training_mode(trained, x, y, by_class, MODE_BATCH),
                        "folded": _accuracy(folded, y),
+                       "folded_same_answers": bool((folded.argmax(axis=1) == evaluation.argmax(axis=1)).all()),
                        "folded_max_difference": float(np.abs(folded - evaluation).max()),
-                       "folded_layers": sum(isinstance(m, BatchNorm2d) for _, m in model.modules()),
-                       "batch": batch}
+                       "folded_layers": sum(isinstance(m, BatchNorm2d) for _, m in trained.modules()),
+                       "batch": MODE_BATCH}
     result["seconds"]["modes"] = round(time.process_time() - start, 2)
 
     return result

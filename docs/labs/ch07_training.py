@@ -107,23 +107,24 @@ print(check("7.4", sgd_momentum_step))
 # ## 6. Batch normalization with tiny batches
 #
 # Train LeNet-5 with batch normalization and with group normalization on the same 500 digits, with batches of 2,
-# and test both in evaluation mode. Then test the batch-normalized one in training mode, on test batches that
-# each hold one digit class. Try batches of 8 or 32, and `norm="layer"`.
+# and test both in evaluation mode. Then train the batch-normalized one with batches of 32 and test it in evaluation
+# mode, and then by mistake in training mode, on test batches of 50 read in order. The test digits are stored
+# in class order, 100 of each, so each of those batches holds one class. Try batches of 8, and `norm="layer"`.
 
 # %%
 small = data.Digits(digits.x_train[:500], digits.y_train[:500], digits.x_test, digits.y_test, digits.mean,
                     digits.std, True)
-nets = {}
 for norm in ("batch", "group"):
-    nets[norm] = models.build("lenet5", rng=0, norm=norm)
-    history = train.fit(nets[norm], small, optim.Adam(nets[norm], lr=1e-3), epochs=1, batch_size=2, seed=0,
-                        progress=False)
+    net = models.build("lenet5", rng=0, norm=norm)
+    history = train.fit(net, small, optim.Adam(net, lr=1e-3), epochs=1, batch_size=2, seed=0, progress=False)
     print(f"{norm} normalization, batches of 2: test accuracy {history['test_accuracy'][-1]:.1%}")
 
-bn = nets["batch"]
-bn.train()  # the mistake: the batch's own statistics (this also moves the running ones)
+bn = models.build("lenet5", rng=0, norm="batch")
+history = train.fit(bn, small, optim.Adam(bn, lr=1e-3), epochs=3, batch_size=32, seed=0, progress=False)
+print(f"batch normalization, batches of 32: test accuracy {history['test_accuracy'][-1]:.1%} in evaluation mode")
+bn.train()  # the mistake: each test batch is normalized by its own statistics (this also moves the running ones)
 in_class_order = np.concatenate([bn(digits.x_test[i : i + 50]) for i in range(0, len(digits.x_test), 50)])
-print(f"batch normalization in training mode, test batches of one class: "
+print(f"the same network in training mode, test batches of one class: "
       f"{(in_class_order.argmax(axis=1) == digits.y_test).mean():.1%}")
 
 # %% [markdown]
