@@ -34,6 +34,16 @@ def final_losses(norm, lr):
             for r in rate_runs()]
 
 
+def regularization_runs():
+    """The regularization study, one run per seed (:func:`cnnbook.experiments.regularization.regularization`)."""
+    return experiments.run("ch07.regularization")["runs"]
+
+
+#: How the regularization figure and table name and draw each variant (and early stopping, read off "none").
+REGULARIZERS = {"none": ("no regularization", "C7", "x"), "dropout": ("dropout", "C0", "o"),
+                "weight decay": ("decoupled weight decay (AdamW)", "C1", "s"),
+                "label smoothing": ("label smoothing", "C2", "^")}
+
 #: The learning-rate figure draws a larger loss (or a diverged run) at this height.
 LOSS_CAP = 8.0
 

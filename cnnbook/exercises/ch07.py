@@ -278,3 +278,59 @@ register(Exercise(
     reference=batch_norm_backward, cases=_bn_grad_cases,
     wrong=(_bn_grad_constant_stats, _bn_grad_mean_only, _bn_grad_no_gamma),
 ))
+
+
+# ---- 7.12 decoupled weight decay ----
+register(Exercise(
+    id="7.12", kind="number", title="What AdamW does to a weight",
+    prompt=r"AdamW with learning rate $\eta = 0.002$ and weight decay $\lambda = 0.1$ takes a step on a weight "
+           r"$w = 3$ whose gradient is 0 and has always been 0. What is $w$ after the step?",
+    hint=r"With no gradient, Adam's own step is zero; only the decay acts.",
+    solution=r"$(1 - \eta\lambda)\, w = (1 - 0.0002) \cdot 3 = 2.9994$. Adam with the L2 penalty instead would "
+             r"add $\lambda w = 0.3$ to the zero gradient and then divide it by its own root-mean-square, a step of "
+             r"about $\eta = 0.002$ whatever $\lambda$ is: $w \approx 2.998$.",
+    answer=3 * (1 - 0.002 * 0.1), rel_tol=1e-9,
+    wrong=(2.998, 3.0, 2.7),
+))
+
+# ---- 7.13 inverted dropout ----
+register(Exercise(
+    id="7.13", kind="number", title="Dropout's scaling",
+    prompt="A unit's value is 3. In training, dropout with $p = 0.25$ keeps it this time. What value does the next "
+           "layer receive?",
+    hint=r"The survivors are scaled so that the expected value stays 3.",
+    solution=r"$3 / (1 - 0.25) = 4$. Its expected value is $0.75 \cdot 4 + 0.25 \cdot 0 = 3$, the value the "
+             "unit has at test time, when dropout is off and nothing is scaled.",
+    answer=4.0,
+    wrong=(3.0, 2.25, 0.75),
+))
+
+# ---- 7.14 the smoothed target ----
+register(Exercise(
+    id="7.14", kind="number", title="A smoothed target",
+    prompt=r"With label smoothing $\varepsilon = 0.1$ over the ten digit classes, what probability does the target "
+           "give the true class?",
+    hint=r"$q = (1 - \varepsilon)\,\text{onehot} + \varepsilon/K$.",
+    solution=r"$0.9 + 0.1/10 = 0.91$; each of the nine other classes gets $0.01$, and the ten sum to 1.",
+    answer=0.91, rel_tol=1e-9,
+    wrong=(0.9, 0.99, 0.1),
+))
+
+# ---- 7.15 where to stop ----
+register(Exercise(
+    id="7.15", kind="choice", title="Stopping on the test set",
+    prompt="You train for 40 epochs, measure the test accuracy after every epoch, and report the best of the 40. "
+           "What is wrong with the number you report?",
+    choices={
+        "a": "nothing: it is measured on digits the network never trained on",
+        "b": "it is optimistic: the epoch was chosen because it did well on those very digits",
+        "c": "it is pessimistic: later epochs always generalize better",
+        "d": "it is only wrong if the network overfits",
+    },
+    hint="Would the best of 40 noisy measurements be an unbiased estimate of one of them?",
+    solution="(b). Picking the best of 40 measurements on the same digits selects for luck as well as for "
+             "quality, so the reported accuracy is biased upwards: the test digits have been used to fit a choice. "
+             "Section 7.5 chooses the epoch on separate validation digits and uses the test digits once.",
+    answer="b",
+    wrong=("a", "c", "d"),
+))

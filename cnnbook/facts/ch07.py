@@ -20,6 +20,8 @@ from cnnbook.analysis.ch07 import (
     mistakes,
     normalization_runs,
     rate_runs,
+    regularization_runs,
+    REGULARIZERS,
 )
 from cnnbook.claims import compare, expect, points
 from cnnbook.facts import claim, fact, format_value, table
@@ -254,7 +256,7 @@ def efficiency_max_steps():
 
 @fact("ch07.seeds")
 def seeds():
-    """How many seeds the two comparing studies ran."""
+    """How many seeds each of the chapter's comparing studies ran (they share cnnbook.experiments.training.SEEDS)."""
     return len(efficiency_run()["seeds"])
 
 
@@ -680,6 +682,122 @@ def bn_fast_beats_plain_best():
     best = [min(final_losses("none", lr)[i] for lr in lrs) for i in range(len(rate_runs()))]
     return compare(final_losses("batch", shown_rate()), best, unit="").expect(
         "below", f"batch normalization at rate {shown_rate():g} ends lower than the plain network at its best rate")
+
+
+# ---- regularization (seeded) ----
+
+def _reg_first():
+    return regularization_runs()[0]
+
+
+def _reg(variant, key):
+    """Each seed's ``key`` of one variant (``"test_accuracy"``, ``"stopped_loss"``, ...)."""
+    return [r["variants"][variant][key] for r in regularization_runs()]
+
+
+for _key in ("train_digits", "validation_digits", "epochs", "eval_every", "batch", "dropout", "weight_decay",
+             "smoothing"):
+    fact(f"ch07.reg_{_key}")(lambda key=_key: _reg_first()[key])
+
+
+@fact("ch07.reg_lr")
+def reg_lr():
+    return f"{_reg_first()['lr']:g}"
+
+
+@fact("ch07.reg_decay_factor")
+def reg_decay_factor():
+    """What AdamW multiplies every weight by at each step: 1 - lr · weight decay."""
+    return 1 - _reg_first()["lr"] * _reg_first()["weight_decay"]
+
+
+@fact("ch07.reg_seconds")
+def reg_seconds():
+    return sum(sum(r["seconds"].values()) for r in regularization_runs())
+
+
+@fact("ch07.reg_none_train_accuracy")
+def reg_none_train_accuracy():
+    return float(np.mean([a[-1] for a in _reg("none", "train_accuracy")]))
+
+
+@fact("ch07.reg_none_train_loss")
+def reg_none_train_loss():
+    return float(np.mean([a[-1] for a in _reg("none", "train_loss")]))
+
+
+@fact("ch07.reg_none_validation")
+def reg_none_validation():
+    return float(np.mean([a[-1] for a in _reg("none", "validation_accuracy")]))
+
+
+for _variant, _name in (("none", "none"), ("dropout", "dropout"), ("weight decay", "decay"),
+                        ("label smoothing", "smoothing")):
+    fact(f"ch07.reg_{_name}_test")(lambda v=_variant: float(np.mean(_reg(v, "test_accuracy"))))
+    fact(f"ch07.reg_{_name}_norm")(lambda v=_variant: float(np.mean(_reg(v, "weight_norm"))))
+
+
+@claim("ch07.overfits")
+def overfits():
+    """Without regularization the validation loss ends above its lowest value."""
+    final = [losses[-1] for losses in _reg("none", "validation_loss")]
+    lowest = [min(losses) for losses in _reg("none", "validation_loss")]
+    return compare(final, lowest, unit="").expect(
+        "above", "without regularization the validation loss ends above its lowest value")
+
+
+def _against_none(variant):
+    c = compare(_reg(variant, "test_accuracy"), _reg("none", "test_accuracy"))
+    return f"{c.says('higher', 'lower', 'within the run-to-run spread')} ({c.evidence()})"
+
+
+for _variant, _name in (("dropout", "dropout"), ("weight decay", "decay"), ("label smoothing", "smoothing")):
+    claim(f"ch07.{_name}_vs_none")(lambda v=_variant: _against_none(v))
+
+
+@claim("ch07.smoothing_loss")
+def smoothing_loss():
+    return compare(_reg("label smoothing", "test_loss"), _reg("none", "test_loss"), unit="").expect(
+        "above", "label smoothing's test cross-entropy is higher than without regularization")
+
+
+@claim("ch07.decay_shrinks")
+def decay_shrinks():
+    return compare(_reg("weight decay", "weight_norm"), _reg("none", "weight_norm"), unit="").expect(
+        "below", "decoupled weight decay ends with smaller weights than no regularization")
+
+
+@claim("ch07.stopping_accuracy")
+def stopping_accuracy():
+    c = compare(_reg("none", "stopped_accuracy"), _reg("none", "test_accuracy"))
+    return f"{c.says('above', 'below', 'within the run-to-run spread of')} the final weights' ({c.evidence()})"
+
+
+@claim("ch07.stopping_loss")
+def stopping_loss():
+    c = compare(_reg("none", "stopped_loss"), _reg("none", "test_loss"), unit="")
+    return f"{c.says('higher than', 'lower than', 'within the run-to-run spread of')} the final weights' ({c.evidence()})"
+
+
+@fact("ch07.stopped_epochs")
+def stopped_epochs():
+    return join_words(sorted(_reg("none", "stopped_epoch")))
+
+
+@table("ch07.regularization")
+def regularization_table():
+    lines = ["| LeNet-5 trained with | test accuracy | test loss (cross-entropy) | norm of the weights |",
+             "| --- | ---: | ---: | ---: |"]
+
+    def cell(values, fmt):
+        return f"{format(np.mean(values), fmt)} ({format(min(values), fmt)}–{format(max(values), fmt)})"
+
+    for variant, (label, _, _) in REGULARIZERS.items():
+        lines.append(f"| {label} | {cell(_reg(variant, 'test_accuracy'), '.1%')} | "
+                     f"{cell(_reg(variant, 'test_loss'), '.3f')} | {cell(_reg(variant, 'weight_norm'), '.1f')} |")
+    lines.append(f"| no regularization, stopped early | {cell(_reg('none', 'stopped_accuracy'), '.1%')} | "
+                 f"{cell(_reg('none', 'stopped_loss'), '.3f')} | |")
+    return "\n".join(lines)
 
 
 # ---- the data ----

@@ -14,6 +14,8 @@ from cnnbook.analysis.ch07 import (
     mistakes,
     normalization_runs,
     rate_runs,
+    regularization_runs,
+    REGULARIZERS,
     test_digits,
 )
 from cnnbook.experiments.normalization import SHOWN_RATE
@@ -271,4 +273,50 @@ def learning_rates():
     left.set_ylabel(f"training loss, mean of the last {log} steps:\nmean, band min–max over {len(runs)} seeds")
     right.set_xlabel(f"step (batches of {runs[0]['batch']}), rate {SHOWN_RATE:g}")
     fig.legend(loc="outside lower center", ncol=2, fontsize=9, frameon=False)
+    return fig
+
+
+@register(
+    "ch07.regularization",
+    alt="Two panels for LeNet-5 trained on a small set of digits. Left: over the epochs, the training loss without "
+        "regularization falls towards zero while the validation loss of every variant levels off or rises, on a log "
+        "axis. Right: the test accuracy of each variant and of early stopping, one dot per seed and a tick at the "
+        "mean. The text states which differences hold in every seed.",
+)
+def regularization():
+    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+
+    runs = regularization_runs()
+    first = runs[0]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(6.7, 4.3), layout="constrained",
+                                      gridspec_kw={"width_ratios": (1.4, 1)})
+    train_loss = np.asarray([r["variants"]["none"]["train_loss"] for r in runs])
+    epochs = np.arange(1, train_loss.shape[1] + 1)
+    left.plot(epochs, train_loss.mean(axis=0), ":", color=REGULARIZERS["none"][1], label="training, none")
+    checks = first["eval_every"] * np.arange(1, len(first["variants"]["none"]["validation_loss"]) + 1)
+    for variant, (label, colour, marker) in REGULARIZERS.items():
+        losses = np.asarray([r["variants"][variant]["validation_loss"] for r in runs])
+        left.plot(checks, losses.mean(axis=0), marker=marker, ms=4, color=colour, label=f"validation, {variant}")
+        left.fill_between(checks, losses.min(axis=0), losses.max(axis=0), color=colour, alpha=0.15, linewidth=0)
+    left.set_yscale("log")
+    left.yaxis.set_major_locator(FixedLocator((0.001, 0.01, 0.1, 0.3, 1, 2)))
+    left.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    left.yaxis.set_minor_formatter(NullFormatter())
+    left.set_xlabel(f"epoch ({first['train_digits']} training digits)")
+    left.set_ylabel(f"cross-entropy: mean,\nband min–max over {len(runs)} seeds")
+    fig.legend(loc="outside lower center", ncol=3, fontsize=9, frameon=False)
+    entries = [(variant, colour, [r["variants"][variant]["test_accuracy"] for r in runs])
+               for variant, (_, colour, _) in REGULARIZERS.items()]
+    entries.append(("none, stopped\nearly", REGULARIZERS["none"][1], [r["variants"]["none"]["stopped_accuracy"]
+                                                                      for r in runs]))
+    for i, (label, colour, values) in enumerate(entries):
+        values = 100 * np.asarray(values)
+        right.plot([values.mean()], [i], "|", color=colour, ms=16, mew=2)  # the mean: a tick, not a bar from an
+        right.plot(values, np.full(len(values), i), "o", color=colour, ms=4)  # axis that does not start at zero
+    right.set_yticks(range(len(entries)), [label.replace("weight decay", "weight decay\n(AdamW)").replace(
+        "label smoothing", "label\nsmoothing") for label, _, _ in entries], fontsize=9)
+    right.invert_yaxis()
+    lowest = min(min(values) for _, _, values in entries)
+    right.set_xlim(100 * lowest - 2, 100 * max(max(values) for _, _, values in entries) + 1)
+    right.set_xlabel("test accuracy (%):\ndots are seeds, ticks their mean")
     return fig

@@ -46,7 +46,7 @@ def _conv_bn_relu(out, k, stride=1, padding=0, groups=1, eps=1e-5):
     return (Conv(out, k, stride, padding, groups=groups, bias=False), BN(eps), ReLU())
 
 
-def lenet5(num_classes=10, width=1.0, norm=None, groups=2):
+def lenet5(num_classes=10, width=1.0, norm=None, groups=2, dropout=0.0):
     """LeNet-5 as drawn in chapter 7, for 28×28 digits (LeCun et al. 1998, modernized).
 
     Two 5×5 convolutions (6 and 16 maps) each followed by 2×2 max pooling, then
@@ -59,9 +59,11 @@ def lenet5(num_classes=10, width=1.0, norm=None, groups=2):
     ``norm`` puts a normalization after each convolution and each hidden dense layer, before its ReLU, as
     chapter 7 compares them: ``"batch"`` (:class:`BN`), ``"group"`` (``groups`` groups of channels or features,
     :class:`GN`) or ``"layer"`` (one group). Those layers then have no bias, which the normalization's shift
-    replaces.
+    replaces. ``dropout`` puts :class:`Dropout` with that probability after each hidden dense layer's ReLU, as
+    AlexNet did.
     """
     c = _scale(width)
+    drop = [Dropout(dropout)] if dropout else []
     if norm not in (None, "batch", "group", "layer"):
         raise ValueError(f"lenet5: norm must be None, 'batch', 'group' or 'layer'; got {norm!r}")
 
@@ -72,8 +74,8 @@ def lenet5(num_classes=10, width=1.0, norm=None, groups=2):
         return [dataclasses.replace(layer, bias=False), after]
 
     return Seq(*normalized(Conv(c(6), 5, padding=2)), ReLU(), Pool("max", 2), *normalized(Conv(c(16), 5)), ReLU(),
-               Pool("max", 2), Flatten(), *normalized(Linear(c(120))), ReLU(), *normalized(Linear(c(84))), ReLU(),
-               Linear(num_classes))
+               Pool("max", 2), Flatten(), *normalized(Linear(c(120))), ReLU(), *drop, *normalized(Linear(c(84))),
+               ReLU(), *drop, Linear(num_classes))
 
 
 def mlp(num_classes=10, width=1.0, hidden=(72, 64)):
