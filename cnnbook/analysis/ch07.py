@@ -39,6 +39,15 @@ def regularization_runs():
     return experiments.run("ch07.regularization")["runs"]
 
 
+def augmentation_runs():
+    """The augmentation study, one run per seed (:func:`cnnbook.experiments.augmentation.augmentation`)."""
+    return experiments.run("ch07.augmentation")["runs"]
+
+
+#: How the augmentation figure colours each augmentation.
+AUGMENTATION_COLOURS = {"none": "C7", "shifts": "C0", "rotation and scaling": "C1", "cutout": "C2",
+                        "mirror images": "C3"}
+
 #: How the regularization figure and table name and draw each variant (and early stopping, read off "none").
 REGULARIZERS = {"none": ("no regularization", "C7", "x"), "dropout": ("dropout", "C0", "o"),
                 "weight decay": ("decoupled weight decay (AdamW)", "C1", "s"),

@@ -296,20 +296,20 @@ register(Exercise(
 # ---- 7.13 inverted dropout ----
 register(Exercise(
     id="7.13", kind="number", title="Dropout's scaling",
-    prompt="A unit's value is 3. In training, dropout with $p = 0.25$ keeps it this time. What value does the next "
-           "layer receive?",
+    prompt="A unit's value is 3. In training, dropout with $p = 0.25$, the probability of dropping a unit, keeps it "
+           "this time, scaling the survivors as `cnnbook` and PyTorch do. What value does the next layer receive?",
     hint=r"The survivors are scaled so that the expected value stays 3.",
     solution=r"$3 / (1 - 0.25) = 4$. Its expected value is $0.75 \cdot 4 + 0.25 \cdot 0 = 3$, the value the "
              "unit has at test time, when dropout is off and nothing is scaled.",
     answer=4.0,
-    wrong=(3.0, 2.25, 0.75),
+    wrong=(3.0, 2.25, 0.75, 12.0),
 ))
 
 # ---- 7.14 the smoothed target ----
 register(Exercise(
     id="7.14", kind="number", title="A smoothed target",
     prompt=r"With label smoothing $\varepsilon = 0.1$ over the ten digit classes, what probability does the target "
-           "give the true class?",
+           "$q$ of section 7.5 give the true class?",
     hint=r"$q = (1 - \varepsilon)\,\text{onehot} + \varepsilon/K$.",
     solution=r"$0.9 + 0.1/10 = 0.91$; each of the nine other classes gets $0.01$, and the ten sum to 1.",
     answer=0.91, rel_tol=1e-9,
@@ -331,6 +331,26 @@ register(Exercise(
     solution="(b). Picking the best of 40 measurements on the same digits selects for luck as well as for "
              "quality, so the reported accuracy is biased upwards: the test digits have been used to fit a choice. "
              "Section 7.5 chooses the epoch on separate validation digits and uses the test digits once.",
+    answer="b",
+    wrong=("a", "c", "d"),
+))
+
+
+# ---- 7.16 which augmentation ----
+register(Exercise(
+    id="7.16", kind="choice", title="A wrong augmentation",
+    prompt="You train a network to read handwritten digits. Which of these augmentations teaches it something "
+           "false?",
+    choices={
+        "a": "shifting each digit by up to 2 pixels",
+        "b": "rotating each digit by any angle up to 180°",
+        "c": "scaling each digit by up to 10%",
+        "d": "setting a random 4×4 square of each digit to the background",
+    },
+    hint="Is there a pair of digits that one of these transformations turns into each other?",
+    solution="(b). Turned by 180°, a 6 is a 9 and a 9 is a 6, so the augmentation trains the network to give both "
+             "the same label. Small rotations are safe; what is safe is a fact about the task, which is why the "
+             "same network needs different augmentations for digits and for photographs.",
     answer="b",
     wrong=("a", "c", "d"),
 ))

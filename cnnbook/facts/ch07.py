@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnbook import models, train
+from cnnbook import models, optim, train
 from cnnbook.analysis.ch07 import (
+    AUGMENTATION_COLOURS,
+    augmentation_runs,
     LOSS_CAP,
     confusion,
     efficiency_run,
@@ -23,7 +25,7 @@ from cnnbook.analysis.ch07 import (
     regularization_runs,
     REGULARIZERS,
 )
-from cnnbook.claims import compare, expect, points
+from cnnbook.claims import ClaimError, compare, expect, points
 from cnnbook.facts import claim, fact, format_value, table
 from cnnbook.formatting import join_words
 
@@ -769,14 +771,64 @@ def decay_shrinks():
 
 @claim("ch07.stopping_accuracy")
 def stopping_accuracy():
+    """The weights early stopping keeps are no more accurate on the test digits than the final ones."""
     c = compare(_reg("none", "stopped_accuracy"), _reg("none", "test_accuracy"))
-    return f"{c.says('above', 'below', 'within the run-to-run spread of')} the final weights' ({c.evidence()})"
+    if c.verdict == "above":
+        raise ClaimError(f"early stopping's weights are said to be no more accurate than the final weights, but they "
+                         f"are more accurate ({c.evidence()})")
+    return f"{c.says('', 'below', 'within the run-to-run spread of')} the final weights' ({c.evidence()})"
 
 
 @claim("ch07.stopping_loss")
 def stopping_loss():
-    c = compare(_reg("none", "stopped_loss"), _reg("none", "test_loss"), unit="")
-    return f"{c.says('higher than', 'lower than', 'within the run-to-run spread of')} the final weights' ({c.evidence()})"
+    return compare(_reg("none", "stopped_loss"), _reg("none", "test_loss"), unit="").expect(
+        "below", "early stopping's weights have a lower test loss than the final weights")
+
+
+@fact("ch07.dropout_still_falling")
+def dropout_still_falling():
+    """In how many seeds dropout's validation loss was lowest at its last check, in words: ``'2 of 3'``."""
+    last = sum(epoch == _reg_first()["epochs"] for epoch in _reg("dropout", "stopped_epoch"))
+    return f"{last} of {len(regularization_runs())}"
+
+
+@fact("ch07.reg_decay_total")
+def reg_decay_total():
+    """What AdamW's decay alone does to a weight over the whole run: (1 - lr · weight decay) ** steps."""
+    steps = _reg_first()["epochs"] * -(-_reg_first()["train_digits"] // _reg_first()["batch"])
+    return reg_decay_factor() ** steps
+
+
+@fact("ch07.reg_decay_vs_default")
+def reg_decay_vs_default():
+    """The study's decoupled weight decay over AdamW's default (PyTorch's too, 0.01)."""
+    import inspect
+
+    default = inspect.signature(optim.AdamW).parameters["weight_decay"].default
+    return round(_reg_first()["weight_decay"] / default)
+
+
+@fact("ch07.digits_per_point")
+def digits_per_point():
+    """How many test digits one percentage point of accuracy is."""
+    return len(lenet_run()["predictions"]) // 100
+
+
+@fact("ch07.reg_steps")
+def reg_steps():
+    return _reg_first()["epochs"] * -(-_reg_first()["train_digits"] // _reg_first()["batch"])
+
+
+@fact("ch07.smooth_top")
+def smooth_top():
+    """The probability the smoothed target gives the right class: 1 - ε + ε / K."""
+    return 1 - _reg_first()["smoothing"] + _reg_first()["smoothing"] / 10
+
+
+@fact("ch07.smooth_floor")
+def smooth_floor():
+    """The cross-entropy of a test digit given exactly the smoothed target's probability: -ln(1 - ε + ε / K)."""
+    return float(-np.log(smooth_top()))
 
 
 @fact("ch07.stopped_epochs")
@@ -797,6 +849,104 @@ def regularization_table():
                      f"{cell(_reg(variant, 'test_loss'), '.3f')} | {cell(_reg(variant, 'weight_norm'), '.1f')} |")
     lines.append(f"| no regularization, stopped early | {cell(_reg('none', 'stopped_accuracy'), '.1%')} | "
                  f"{cell(_reg('none', 'stopped_loss'), '.3f')} | |")
+    return "\n".join(lines)
+
+
+# ---- augmentation (seeded) ----
+
+def _aug_first():
+    return augmentation_runs()[0]
+
+
+def _aug(name, size, key="accuracy"):
+    """Each seed's test accuracy (or ``key``) with augmentation ``name`` and ``size`` training digits."""
+    index = _aug_first()["sizes"].index(size)
+    return [r[key][name][index] for r in augmentation_runs()]
+
+
+for _key in ("steps", "batch", "max_shift", "max_degrees", "cutout"):
+    fact(f"ch07.aug_{_key}")(lambda key=_key: _aug_first()[key])
+
+
+@fact("ch07.aug_max_scale")
+def aug_max_scale():
+    return f"{_aug_first()['max_scale']:.0%}"
+
+
+@fact("ch07.aug_sizes")
+def aug_sizes():
+    return join_words(format_value(size) for size in _aug_first()["sizes"])
+
+
+@fact("ch07.aug_small")
+def aug_small():
+    return min(_aug_first()["sizes"])
+
+
+@fact("ch07.aug_large")
+def aug_large():
+    return max(_aug_first()["sizes"])
+
+
+@fact("ch07.aug_passes_large")
+def aug_passes_large():
+    """How many times each training digit is seen, on average, when the larger set trains for the steps."""
+    return round(_aug_first()["steps"] * _aug_first()["batch"] / aug_large())
+
+
+@fact("ch07.aug_passes_small")
+def aug_passes_small():
+    return round(_aug_first()["steps"] * _aug_first()["batch"] / aug_small())
+
+
+@fact("ch07.aug_seconds")
+def aug_seconds():
+    return sum(sum(r["seconds"].values()) for r in augmentation_runs())
+
+
+for _size_name in ("small", "large"):
+    fact(f"ch07.aug_none_{_size_name}")(
+        lambda s=_size_name: float(np.mean(_aug("none", aug_small() if s == "small" else aug_large()))))
+    fact(f"ch07.aug_none_train_{_size_name}")(
+        lambda s=_size_name: float(np.mean(_aug("none", aug_small() if s == "small" else aug_large(),
+                                                "train_accuracy"))))
+
+
+def _augmentations_at(size):
+    """Every augmentation against none at one size, in the words the rule chooses."""
+    parts = []
+    for name in AUGMENTATION_COLOURS:
+        if name == "none":
+            continue
+        c = compare(_aug(name, size), _aug("none", size))
+        s = "" if name in ("shifts", "rotation and scaling", "mirror images") else "s"  # the verb agrees
+        parts.append(f"{name} {c.says(f'raise{s} the accuracy', f'lower{s} it', f'leave{s} it within the run-to-run spread')} "
+                     f"({c.evidence()})")
+    parts[0] = parts[0].replace(" it ", " the accuracy ", 1) if "the accuracy" not in parts[0] else parts[0]
+    return join_words(parts)
+
+
+@claim("ch07.augment_small")
+def augment_small():
+    return _augmentations_at(aug_small())
+
+
+@claim("ch07.augment_large")
+def augment_large():
+    return _augmentations_at(aug_large())
+
+
+@table("ch07.augmentation")
+def augmentation_table():
+    sizes = _aug_first()["sizes"]
+    lines = ["| augmentation | " + " | ".join(f"{format_value(s)} training digits" for s in sizes) + " |",
+             "| --- |" + " ---: |" * len(sizes)]
+    for name in AUGMENTATION_COLOURS:
+        cells = []
+        for size in sizes:
+            values = _aug(name, size)
+            cells.append(f"{np.mean(values):.1%} ({min(values):.1%}–{max(values):.1%})")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

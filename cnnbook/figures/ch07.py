@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.analysis.ch07 import (
+    AUGMENTATION_COLOURS,
+    augmentation_runs,
     LOSS_CAP,
     NORM_STYLES,
     confusion,
@@ -278,10 +280,11 @@ def learning_rates():
 
 @register(
     "ch07.regularization",
-    alt="Two panels for LeNet-5 trained on a small set of digits. Left: over the epochs, the training loss without "
-        "regularization falls towards zero while the validation loss of every variant levels off or rises, on a log "
-        "axis. Right: the test accuracy of each variant and of early stopping, one dot per seed and a tick at the "
-        "mean. The text states which differences hold in every seed.",
+    alt="Two panels for LeNet-5 trained on a small set of digits. Left: the validation loss of each variant, "
+        "measured every few epochs, on a log axis: without regularization and with label smoothing it reaches its "
+        "lowest early and then rises a little, with weight decay it keeps falling slowly, with dropout it starts "
+        "high and is still falling at the end. Right: the test accuracy of each variant and of early stopping, one "
+        "dot per seed and a tick at the mean. The text states which differences hold in every seed.",
 )
 def regularization():
     from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
@@ -290,21 +293,18 @@ def regularization():
     first = runs[0]
     fig, (left, right) = plt.subplots(1, 2, figsize=(6.7, 4.3), layout="constrained",
                                       gridspec_kw={"width_ratios": (1.4, 1)})
-    train_loss = np.asarray([r["variants"]["none"]["train_loss"] for r in runs])
-    epochs = np.arange(1, train_loss.shape[1] + 1)
-    left.plot(epochs, train_loss.mean(axis=0), ":", color=REGULARIZERS["none"][1], label="training, none")
     checks = first["eval_every"] * np.arange(1, len(first["variants"]["none"]["validation_loss"]) + 1)
     for variant, (label, colour, marker) in REGULARIZERS.items():
         losses = np.asarray([r["variants"][variant]["validation_loss"] for r in runs])
-        left.plot(checks, losses.mean(axis=0), marker=marker, ms=4, color=colour, label=f"validation, {variant}")
+        left.plot(checks, losses.mean(axis=0), marker=marker, ms=4, color=colour, label=variant)
         left.fill_between(checks, losses.min(axis=0), losses.max(axis=0), color=colour, alpha=0.15, linewidth=0)
     left.set_yscale("log")
-    left.yaxis.set_major_locator(FixedLocator((0.001, 0.01, 0.1, 0.3, 1, 2)))
+    left.yaxis.set_major_locator(FixedLocator((0.4, 0.5, 0.7, 1, 1.5, 2)))
     left.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
     left.yaxis.set_minor_formatter(NullFormatter())
     left.set_xlabel(f"epoch ({first['train_digits']} training digits)")
-    left.set_ylabel(f"cross-entropy: mean,\nband min–max over {len(runs)} seeds")
-    fig.legend(loc="outside lower center", ncol=3, fontsize=9, frameon=False)
+    left.set_ylabel(f"validation cross-entropy: mean,\nband min–max over {len(runs)} seeds")
+    fig.legend(loc="outside lower center", ncol=4, fontsize=9, frameon=False)
     entries = [(variant, colour, [r["variants"][variant]["test_accuracy"] for r in runs])
                for variant, (_, colour, _) in REGULARIZERS.items()]
     entries.append(("none, stopped\nearly", REGULARIZERS["none"][1], [r["variants"]["none"]["stopped_accuracy"]
@@ -319,4 +319,28 @@ def regularization():
     lowest = min(min(values) for _, _, values in entries)
     right.set_xlim(100 * lowest - 2, 100 * max(max(values) for _, _, values in entries) + 1)
     right.set_xlabel("test accuracy (%):\ndots are seeds, ticks their mean")
+    return fig
+
+
+@register(
+    "ch07.augmentation",
+    alt="Two panels, one per training-set size, each with the test accuracy of LeNet-5 trained without "
+        "augmentation and with shifts, rotation and scaling, cutout or mirror images: one dot per seed and a tick "
+        "at the mean. Mirror images are lowest in both. The text states which differences hold in every seed.",
+)
+def augmentation():
+    runs = augmentation_runs()
+    sizes, names = runs[0]["sizes"], list(AUGMENTATION_COLOURS)
+    fig, axes = plt.subplots(1, len(sizes), figsize=(6.6, 3.6), layout="constrained", sharey=True)
+    for ax, (index, size) in zip(axes, enumerate(sizes)):
+        for i, name in enumerate(names):
+            values = 100 * np.asarray([r["accuracy"][name][index] for r in runs])
+            colour = AUGMENTATION_COLOURS[name]
+            ax.plot(values, np.full(len(values), i), "o", color=colour, ms=4)
+            ax.plot([values.mean()], [i], "|", color=colour, ms=16, mew=2)
+        ax.set_title(f"{size:,} training digits", fontsize=10)
+        ax.set_xlabel("test accuracy (%)")
+    axes[0].set_yticks(range(len(names)), [n.replace(" and ", " and\n") for n in names], fontsize=9)
+    axes[0].invert_yaxis()
+    fig.suptitle(f"{runs[0]['steps']} Adam steps each; dots are seeds, ticks their mean", fontsize=9)
     return fig

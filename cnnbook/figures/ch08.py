@@ -111,5 +111,7 @@ def architectures():
     ax.set_title("marker area: activations stored per image", fontsize=9)
     ax.set_xlim(1, 400)
     ax.set_ylim(0.15, 40)
+    ax.legend([plt.Line2D([], [], marker="o", ls="", color=c, alpha=0.6) for c in ("C0", "C1")],
+              ["section 8.2", "section 8.3"], loc="upper left", fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
