@@ -309,7 +309,8 @@ def random_affine(x, max_degrees, max_scale, rng):
     image is the image's corner value (the background), as in :func:`random_shift`.
 
     Output pixel :math:`p` reads the input at :math:`c + R(-\\theta)(p - c)/s`, with :math:`c` the centre, so the
-    content turns by :math:`\\theta` and grows by :math:`s`.
+    content turns by :math:`\\theta` (a positive angle turns it anticlockwise as the image is drawn, row 0 at the
+    top) and grows by :math:`s`.
 
     Examples
     --------
@@ -365,8 +366,9 @@ def _affine(x, angles, scales):
 
 
 def cutout(x, size, rng):
-    """Each image with one random ``size`` × ``size`` square set to its background (its corner value): cutout
-    (DeVries and Taylor 2017). The square's centre is anywhere in the image, so it may hang over the edge.
+    """Each image with one random ``size`` × ``size`` square set to its background (its corner value): cutout after
+    DeVries and Taylor (2017), who fill it with the dataset's mean instead. The square's centre is anywhere in the
+    image, so it may hang over the edge, as theirs.
 
     Examples
     --------

@@ -14,8 +14,10 @@ def test_a_quarter_turn_is_rot90_and_the_identity_is_exact(rng):
     x[:, :, 0, 0] = 0.0
     assert_allclose(data._affine(x, np.zeros(3), np.ones(3)), x, atol=1e-12)
     turned = data._affine(x, np.full(3, np.pi / 2), np.ones(3))
-    matches = [np.allclose(turned, np.rot90(x, k, axes=(2, 3)), atol=1e-9) for k in (1, 3)]
-    assert sum(matches) == 1  # one of the two directions, exactly
+    assert_allclose(turned, np.rot90(x, 1, axes=(2, 3)), atol=1e-9)  # anticlockwise as drawn, row 0 at the top
+    dot = np.zeros((1, 1, 5, 5))
+    dot[0, 0, 0, 2] = 1.0  # at the top, in the middle
+    assert data._affine(dot, np.array([np.pi / 2]), np.ones(1))[0, 0, 2, 0] == pytest.approx(1.0)  # now on the left
 
 
 def test_scaling_grows_the_content_about_the_centre_and_fills_the_background(rng):

@@ -343,13 +343,13 @@ register(Exercise(
            "false?",
     choices={
         "a": "shifting each digit by up to 2 pixels",
-        "b": "rotating each digit by any angle up to 180°",
+        "b": "rotating each digit by a random angle anywhere between -180° and 180°",
         "c": "scaling each digit by up to 10%",
         "d": "setting a random 4×4 square of each digit to the background",
     },
     hint="Is there a pair of digits that one of these transformations turns into each other?",
-    solution="(b). Turned by 180°, a 6 is a 9 and a 9 is a 6, so the augmentation trains the network to give both "
-             "the same label. Small rotations are safe; what is safe is a fact about the task, which is why the "
+    solution="(b). Turned by 180°, a 6 is a 9 and a 9 is a 6, so the shape of a 6 is trained with both labels, "
+             "and so is the shape of a 9: the network is taught that it cannot tell them apart. Small rotations are safe; what is safe is a fact about the task, which is why the "
              "same network needs different augmentations for digits and for photographs.",
     answer="b",
     wrong=("a", "c", "d"),

@@ -936,6 +936,39 @@ def augment_large():
     return _augmentations_at(aug_large())
 
 
+@claim("ch07.small_fitted")
+def small_fitted():
+    """The text says the unaugmented network has fitted the small set: at least 99% of its last epoch's batches."""
+    expect(min(_aug("none", aug_small(), "train_accuracy")) >= 0.99,
+           "without augmentation the network classifies at least 99% of its small training set correctly in its "
+           "last epoch, in every seed")
+    return ""
+
+
+@claim("ch07.large_not_fitted")
+def large_not_fitted():
+    """The text says the unaugmented network has not yet fitted the large set: under 97% of its last epoch's
+    batches in every seed."""
+    expect(max(_aug("none", aug_large(), "train_accuracy")) < 0.97,
+           "without augmentation the network classifies under 97% of its large training set correctly in its last "
+           "epoch, in every seed")
+    return ""
+
+
+@claim("ch07.augmented_harder")
+def augmented_harder():
+    """With the large set, every augmentation's last-epoch training accuracy against none's (the run chooses)."""
+    parts = []
+    for name in AUGMENTATION_COLOURS:
+        if name == "none":
+            continue
+        values = _aug(name, aug_large(), "train_accuracy")
+        c = compare(values, _aug("none", aug_large(), "train_accuracy"))
+        parts.append(f"with {name} {np.mean(values):.1%}, "
+                     f"{c.says('above', 'below', 'within the run-to-run spread of')} it ({c.evidence()})")
+    return join_words(parts)
+
+
 @table("ch07.augmentation")
 def augmentation_table():
     sizes = _aug_first()["sizes"]

@@ -326,7 +326,7 @@ def regularization():
     "ch07.augmentation",
     alt="Two panels, one per training-set size, each with the test accuracy of LeNet-5 trained without "
         "augmentation and with shifts, rotation and scaling, cutout or mirror images: one dot per seed and a tick "
-        "at the mean. Mirror images are lowest in both. The text states which differences hold in every seed.",
+        "at the mean. The text states which differences hold in every seed.",
 )
 def augmentation():
     runs = augmentation_runs()
