@@ -44,6 +44,25 @@ def augmentation_runs():
     return experiments.run("ch07.augmentation")["runs"]
 
 
+def schedule_runs():
+    """The learning-rate study, one run per seed (:func:`cnnbook.experiments.schedules.schedules`)."""
+    return experiments.run("ch07.schedules")["runs"]
+
+
+#: The range test's loss is read smoothed over this many consecutive steps, centred.
+RANGE_SMOOTH = 5
+
+
+def range_minimum(run):
+    """The rate at which one range test's smoothed training loss is lowest."""
+    losses = np.asarray(run["range"]["losses"])
+    smooth = np.convolve(losses, np.ones(RANGE_SMOOTH) / RANGE_SMOOTH, mode="valid")
+    return run["range"]["rates"][int(np.argmin(smooth)) + RANGE_SMOOTH // 2]
+
+
+#: How the schedule figure colours each schedule.
+SCHEDULE_COLOURS = {"constant": "C7", "step": "C0", "cosine": "C1"}
+
 #: How the augmentation figure colours each augmentation.
 AUGMENTATION_COLOURS = {"none": "C7", "shifts": "C0", "rotation and scaling": "C1", "cutout": "C2",
                         "mirror images": "C3"}

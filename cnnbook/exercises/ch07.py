@@ -354,3 +354,16 @@ register(Exercise(
     answer="b",
     wrong=("a", "c", "d"),
 ))
+
+
+# ---- 7.17 the cosine schedule ----
+register(Exercise(
+    id="7.17", kind="number", title="Halfway down the cosine",
+    prompt=r"A cosine schedule starts at $\eta_0 = 0.002$ and runs for $T = 300$ steps, "
+           r"$\eta_t = \tfrac{1}{2}\eta_0 (1 + \cos(\pi t / T))$. What is the rate at step $t = 100$?",
+    hint=r"$\cos(\pi/3) = 1/2$.",
+    solution=r"$\tfrac{1}{2} \cdot 0.002 \cdot (1 + \tfrac{1}{2}) = 0.0015$. A third of the way through, the rate "
+             "has lost only a quarter of its value: the cosine stays high for long and falls fastest in the middle.",
+    answer=0.0015, rel_tol=1e-9,
+    wrong=(0.001, 0.002 * 2 / 3, 0.0005),
+))

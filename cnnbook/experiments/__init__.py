@@ -74,7 +74,7 @@ def run(name, **params):
     >>> run("no such experiment")
     Traceback (most recent call last):
     ...
-    ValueError: run: unknown experiment 'no such experiment'; known: ch01.conv_timings, ch04.layer_costs, ch05.backward_cost, ch06.effective_fields, ch07.augmentation, ch07.data_efficiency, ch07.learning_rates, ch07.lenet, ch07.normalization, ch07.regularization, ch08.depth, ch09.imagenet, ch09.imagenet_transfer, ch09.transfer
+    ValueError: run: unknown experiment 'no such experiment'; known: ch01.conv_timings, ch04.layer_costs, ch05.backward_cost, ch06.effective_fields, ch07.augmentation, ch07.data_efficiency, ch07.learning_rates, ch07.lenet, ch07.normalization, ch07.regularization, ch07.schedules, ch08.depth, ch09.imagenet, ch09.imagenet_transfer, ch09.transfer
     """
     _load()
     if name not in EXPERIMENTS:

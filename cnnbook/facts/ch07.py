@@ -11,6 +11,9 @@ import numpy as np
 
 from cnnbook import models, optim, train
 from cnnbook.analysis.ch07 import (
+    RANGE_SMOOTH,
+    range_minimum,
+    schedule_runs,
     AUGMENTATION_COLOURS,
     augmentation_runs,
     LOSS_CAP,
@@ -597,9 +600,15 @@ def bn_eps():
 
     from cnnbook import nn
 
-    eps = inspect.signature(nn.BatchNorm2d).parameters["eps"].default
-    exponent = round(float(np.log10(eps)))
-    assert 10.0 ** exponent == eps, eps
+    return _power_of_ten(inspect.signature(nn.BatchNorm2d).parameters["eps"].default)
+
+
+def _power_of_ten(value):
+    """``1e-05`` -> ``'10⁻⁵'``; ``1.0`` -> ``'1'``: a power of ten as prose writes it."""
+    exponent = round(float(np.log10(value)))
+    assert 10.0 ** exponent == value, value
+    if exponent == 0:
+        return "1"
     return "10" + str(exponent).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
@@ -981,6 +990,94 @@ def augmentation_table():
             cells.append(f"{np.mean(values):.1%} ({min(values):.1%}–{max(values):.1%})")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+# ---- learning-rate schedules and the range test (seeded) ----
+
+def _sch_first():
+    return schedule_runs()[0]
+
+
+for _key in ("range_steps", "batch", "steps", "log", "step_drop"):
+    fact(f"ch07.sch_{_key}")(lambda key=_key: _sch_first()[key])
+
+for _key in ("range_start", "range_end"):
+    fact(f"ch07.sch_{_key}")(lambda key=_key: _power_of_ten(_sch_first()[key]))
+
+
+@fact("ch07.sch_base_lr")
+def sch_base_lr():
+    return f"{_sch_first()['base_lr']:g}"
+
+
+@fact("ch07.range_smooth")
+def range_smooth():
+    return RANGE_SMOOTH
+
+
+@fact("ch07.range_minima")
+def range_minima():
+    """Each seed's rate of lowest smoothed loss in the range test, in words."""
+    return join_words(f"{range_minimum(r):.2g}" for r in schedule_runs())
+
+
+@fact("ch07.range_tenths")
+def range_tenths():
+    return join_words(f"{range_minimum(r) / 10:.2g}" for r in schedule_runs())
+
+
+@fact("ch07.sch_seconds")
+def sch_seconds():
+    return sum(r["seconds"] for r in schedule_runs())
+
+
+def _sch(name, key="test_accuracy"):
+    return [r["schedules"][name][key] for r in schedule_runs()]
+
+
+for _name in ("constant", "step", "cosine"):
+    fact(f"ch07.sch_{_name}_test")(lambda name=_name: float(np.mean(_sch(name))))
+
+
+SCHEDULE_NAMES = {"constant": "the constant rate's", "step": "the step schedule's", "cosine": "the cosine's"}
+
+
+def _schedule_vs(a, b):
+    c = compare(_sch(a), _sch(b))
+    return f"{c.says('above', 'below', 'within the run-to-run spread of')} {SCHEDULE_NAMES[b]} ({c.evidence()})"
+
+
+def _late_loss(name):
+    """Each seed's mean logged training loss over the last third of the steps (after the step schedule's drop)."""
+    out = []
+    for r in schedule_runs():
+        losses = r["schedules"][name]["step_loss"]
+        out.append(float(np.mean(losses[len(losses) - len(losses) // 3:])))
+    return out
+
+
+@claim("ch07.lower_rate_lower_loss")
+def lower_rate_lower_loss():
+    """Over the last third of the steps, both schedules' training loss is below the constant rate's."""
+    parts = [compare(_late_loss(name), _late_loss("constant"), unit="").expect(
+        "below", f"over the last third of the steps the {name} schedule's training loss is below the constant rate's")
+        for name in ("step", "cosine")]
+    return f"step: {parts[0]}; cosine: {parts[1]}"
+
+
+@claim("ch07.step_vs_constant")
+def step_vs_constant():
+    return _schedule_vs("step", "constant")
+
+
+@claim("ch07.cosine_vs_constant")
+def cosine_vs_constant():
+    return _schedule_vs("cosine", "constant")
+
+
+@claim("ch07.step_vs_cosine")
+def step_vs_cosine():
+    return _schedule_vs("step", "cosine")
 
 
 # ---- the data ----

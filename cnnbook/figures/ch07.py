@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.analysis.ch07 import (
+    SCHEDULE_COLOURS,
+    range_minimum,
+    schedule_runs,
     AUGMENTATION_COLOURS,
     augmentation_runs,
     LOSS_CAP,
@@ -343,4 +346,47 @@ def augmentation():
     axes[0].set_yticks(range(len(names)), [n.replace(" and ", " and\n") for n in names], fontsize=9)
     axes[0].invert_yaxis()
     fig.suptitle(f"{runs[0]['steps']} Adam steps each; dots are seeds, ticks their mean", fontsize=9)
+    return fig
+
+
+@register(
+    "ch07.schedules",
+    alt="Two panels for LeNet-5 trained with Adam. Left: the learning-rate range test, the training loss of every "
+        "step against a rate that grows exponentially, one line per seed, on log axes, with a dot where each "
+        "smoothed loss is lowest: the loss falls, bottoms out and then climbs back to the loss of guessing. Right: "
+        "the training loss along runs with a constant rate, a step down for the last third and a cosine, mean "
+        "over the seeds with a band from the lowest to the highest seed.",
+)
+def schedules():
+    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+
+    runs = schedule_runs()
+    first = runs[0]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(6.8, 3.7), layout="constrained")
+    for i, run in enumerate(runs):
+        left.plot(run["range"]["rates"], run["range"]["losses"], color=f"C{i}", lw=1, alpha=0.8)
+        best = range_minimum(run)
+        index = run["range"]["rates"].index(best)
+        left.plot([best], [run["range"]["losses"][index]], "o", color=f"C{i}", ms=5)
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_xlabel("learning rate (Adam), growing every step")
+    left.set_ylabel("training loss of each step")
+    left.yaxis.set_major_locator(FixedLocator((0.3, 0.5, 1, 2, 4)))
+    left.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    left.yaxis.set_minor_formatter(NullFormatter())
+    left.set_title("range test: one run per seed", fontsize=9)
+    for name, colour in SCHEDULE_COLOURS.items():
+        curves = np.asarray([r["schedules"][name]["step_loss"] for r in runs])
+        steps = first["log"] * np.arange(1, curves.shape[1] + 1)
+        right.plot(steps, curves.mean(axis=0), color=colour, label=name)
+        right.fill_between(steps, curves.min(axis=0), curves.max(axis=0), color=colour, alpha=0.15, linewidth=0)
+    right.set_yscale("log")
+    right.yaxis.set_major_locator(FixedLocator((0.1, 0.2, 0.5, 1, 2)))
+    right.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    right.yaxis.set_minor_formatter(NullFormatter())
+    right.set_xlabel(f"step (batches of {first['batch']})")
+    right.set_ylabel(f"training loss, mean of {first['log']} steps")
+    right.set_title(f"schedules from {first['base_lr']:g}: mean, band min–max", fontsize=9)
+    right.legend(fontsize=9, frameon=False)
     return fig
