@@ -19,7 +19,7 @@ def module_names(package):
     Examples
     --------
     >>> module_names("cnnbook.experiments")[:2]
-    ['cnnbook.experiments.backward_cost', 'cnnbook.experiments.conv_timings']
+    ['cnnbook.experiments.augmentation', 'cnnbook.experiments.backward_cost']
     >>> "cnnbook.facts.ch01" in module_names("cnnbook.facts")
     True
     """

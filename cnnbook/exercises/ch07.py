@@ -358,7 +358,7 @@ register(Exercise(
 
 # ---- 7.17 the cosine schedule ----
 register(Exercise(
-    id="7.17", kind="number", title="Halfway down the cosine",
+    id="7.17", kind="number", title="A third of the way down the cosine",
     prompt=r"A cosine schedule starts at $\eta_0 = 0.002$ and runs for $T = 300$ steps, "
            r"$\eta_t = \tfrac{1}{2}\eta_0 (1 + \cos(\pi t / T))$. What is the rate at step $t = 100$?",
     hint=r"$\cos(\pi/3) = 1/2$.",

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
@@ -32,13 +31,10 @@ def step_schedule(step):
     return BASE_LR if step < 2 * SCHEDULE_STEPS // 3 else BASE_LR / STEP_DROP
 
 
-def cosine_schedule(step):
-    """The base rate lowered along half a cosine, from the base at the first step to zero after the last."""
-    return BASE_LR * 0.5 * (1 + math.cos(math.pi * step / SCHEDULE_STEPS))
-
-
-#: Each schedule as the rate of step ``t`` (counted from 0).
-SCHEDULES = {"constant": lambda step: BASE_LR, "step": step_schedule, "cosine": cosine_schedule}
+#: Each schedule as the rate of step ``t`` (counted from 0); the cosine is :func:`cnnbook.optim.cosine_lr` over the
+#: steps, from the base rate at the first to zero after the last.
+SCHEDULES = {"constant": lambda step: BASE_LR, "step": step_schedule,
+             "cosine": optim.cosine_lr(BASE_LR, SCHEDULE_STEPS)}
 
 
 def _batches(digits, seed):

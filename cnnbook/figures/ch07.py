@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.analysis.ch07 import (
+    RANGE_SMOOTH,
     SCHEDULE_COLOURS,
     range_minimum,
     schedule_runs,
@@ -365,14 +366,14 @@ def schedules():
     fig, (left, right) = plt.subplots(1, 2, figsize=(6.8, 3.7), layout="constrained")
     for i, run in enumerate(runs):
         left.plot(run["range"]["rates"], run["range"]["losses"], color=f"C{i}", lw=1, alpha=0.8)
-        best = range_minimum(run)
-        index = run["range"]["rates"].index(best)
-        left.plot([best], [run["range"]["losses"][index]], "o", color=f"C{i}", ms=5)
+        losses = np.asarray(run["range"]["losses"])
+        smooth = np.convolve(losses, np.ones(RANGE_SMOOTH) / RANGE_SMOOTH, mode="valid")
+        left.plot([range_minimum(run)], [smooth.min()], "o", color=f"C{i}", ms=5)  # at the smoothed loss
     left.set_xscale("log")
     left.set_yscale("log")
     left.set_xlabel("learning rate (Adam), growing every step")
     left.set_ylabel("training loss of each step")
-    left.yaxis.set_major_locator(FixedLocator((0.3, 0.5, 1, 2, 4)))
+    left.yaxis.set_major_locator(FixedLocator((0.3, 0.5, 1, 2, 4, 8, 16)))
     left.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
     left.yaxis.set_minor_formatter(NullFormatter())
     left.set_title("range test: one run per seed", fontsize=9)
