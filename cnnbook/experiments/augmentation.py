@@ -18,7 +18,7 @@ from cnnbook.timing import machine_label
 
 #: Training-set sizes, Adam steps of every run, batch size and rate.
 SIZES = (100, 1000)
-STEPS, BATCH, LR = 150, 20, 1e-3
+STEPS, BATCH, LR = 100, 20, 1e-3
 #: The augmentations' settings: the largest shift (LeNet-5's recipe's), angle and scale change, cutout's square.
 MAX_SHIFT, MAX_DEGREES, MAX_SCALE, CUTOUT = 2, 15, 0.1, 8
 

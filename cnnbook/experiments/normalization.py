@@ -31,14 +31,14 @@ from cnnbook.timing import machine_label
 NORMS = ("batch", "group", "layer")
 #: Batch sizes of the batch-size study, how many training digits each run sees once, and Adam's rate.
 BATCH_SIZES = (2, 8, 32)
-BATCH_DIGITS, BATCH_LR = 1000, 1e-3
+BATCH_DIGITS, BATCH_LR = 600, 1e-3
 #: The test batches of the modes study: 50 divides the 100 test digits of each class, so that in class order every
 #: batch holds one class.
 MODE_BATCH = 50
 #: The learning-rate study: SGD's rates, its momentum, the batch size, the steps of each run and how many steps
 #: each logged loss averages.
 RATES = (0.03, 0.1, 0.3, 1.0)
-RATE_MOMENTUM, RATE_BATCH, RATE_STEPS, RATE_LOG = 0.9, 32, 60, 10
+RATE_MOMENTUM, RATE_BATCH, RATE_STEPS, RATE_LOG = 0.9, 32, 40, 10
 #: The rate whose whole run the chapter shows, ten times the smallest.
 SHOWN_RATE = 0.3
 

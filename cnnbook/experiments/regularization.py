@@ -20,7 +20,7 @@ from cnnbook.timing import machine_label
 
 #: Training and validation digits drawn by each seed, epochs, evaluation interval, batch size and Adam's rate.
 TRAIN_DIGITS, VALIDATION_DIGITS = 200, 500
-EPOCHS, EVAL_EVERY, BATCH, LR = 40, 5, 20, 1e-3
+EPOCHS, EVAL_EVERY, BATCH, LR = 30, 5, 20, 1e-3
 #: The regularizers' settings: dropout's probability, AdamW's decoupled decay and the label smoothing.
 DROPOUT, WEIGHT_DECAY, SMOOTHING = 0.5, 0.5, 0.1
 

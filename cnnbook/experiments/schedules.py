@@ -19,9 +19,9 @@ from cnnbook.experiments.training import SEEDS, _round
 from cnnbook.timing import machine_label
 
 #: The range test: first and last rate, steps, and how many steps each logged loss averages.
-RANGE_START, RANGE_END, RANGE_STEPS = 1e-5, 1.0, 100
+RANGE_START, RANGE_END, RANGE_STEPS = 1e-5, 1.0, 80
 #: The schedules: batch size, steps, starting rate (the recipe's), and how many steps each logged loss averages.
-BATCH, SCHEDULE_STEPS, BASE_LR, LOG = 32, 250, 2e-3, 10
+BATCH, SCHEDULE_STEPS, BASE_LR, LOG = 32, 160, 2e-3, 10
 #: The step schedule divides the rate by this for the last third of the steps.
 STEP_DROP = 10
 

@@ -16,7 +16,7 @@ from cnnbook.timing import machine_label
 
 #: Training-set sizes of the data-efficiency study, and its fixed budget of optimizer steps per run.
 SIZES = (100, 300, 1000, 4000)
-STEPS = 375
+STEPS = 250
 #: Seeds of the studies whose comparisons the chapter draws (data efficiency: each seed draws the training
 #: subset, the weights and the batch order; chapter 8's depth study: the weights and the batch order).
 SEEDS = (0, 1, 2)
