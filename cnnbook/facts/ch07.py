@@ -523,6 +523,18 @@ def mode_batch():
     return _norm_first()["modes"]["batch"]
 
 
+@fact("ch07.mode_updates")
+def mode_updates():
+    """How many training steps updated the running statistics of the network the modes are tested on."""
+    return -(-_norm_first()["digits"] // norm_largest_batch())
+
+
+@fact("ch07.mode_leftover")
+def mode_leftover():
+    """The weight the running statistics still give their starting values after those updates: (1 - momentum)^n."""
+    return (1 - bn_momentum()) ** mode_updates()
+
+
 @fact("ch07.folded_layers")
 def folded_layers():
     return _norm_first()["modes"]["folded_layers"]
