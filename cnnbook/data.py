@@ -279,8 +279,7 @@ def random_shift(x, max_shift, rng):
     (1.0, 0.0)
     """
     max_shift = check_int(max_shift, "max_shift", "random_shift", minimum=0)
-    if getattr(x, "ndim", None) != 4:
-        raise ValueError(f"random_shift: x must have shape (N, C, H, W); got {getattr(x, 'shape', type(x))}")
+    _check_batch(x, "random_shift")
     generator = as_generator(rng)
     xp = get_xp(x)
     n, _, h, w = x.shape

@@ -53,11 +53,15 @@ def schedule_runs():
 RANGE_SMOOTH = 5
 
 
+def range_smoothed(run):
+    """One range test's training loss, each value the mean of :data:`RANGE_SMOOTH` consecutive steps (the one in the
+    middle is ``RANGE_SMOOTH // 2`` steps after the first)."""
+    return np.convolve(run["range"]["losses"], np.ones(RANGE_SMOOTH) / RANGE_SMOOTH, mode="valid")
+
+
 def range_minimum(run):
-    """The rate at which one range test's smoothed training loss is lowest."""
-    losses = np.asarray(run["range"]["losses"])
-    smooth = np.convolve(losses, np.ones(RANGE_SMOOTH) / RANGE_SMOOTH, mode="valid")
-    return run["range"]["rates"][int(np.argmin(smooth)) + RANGE_SMOOTH // 2]
+    """The rate at which one range test's smoothed training loss is lowest (at the middle step of its window)."""
+    return run["range"]["rates"][int(np.argmin(range_smoothed(run))) + RANGE_SMOOTH // 2]
 
 
 #: How the schedule figure colours each schedule.

@@ -818,8 +818,7 @@ def dropout_still_falling():
 @fact("ch07.reg_decay_total")
 def reg_decay_total():
     """What AdamW's decay alone does to a weight over the whole run: (1 - lr · weight decay) ** steps."""
-    steps = _reg_first()["epochs"] * -(-_reg_first()["train_digits"] // _reg_first()["batch"])
-    return reg_decay_factor() ** steps
+    return reg_decay_factor() ** reg_steps()
 
 
 @fact("ch07.reg_decay_vs_default")

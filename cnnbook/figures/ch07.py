@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from cnnbook.analysis.ch07 import (
-    RANGE_SMOOTH,
     SCHEDULE_COLOURS,
     range_minimum,
+    range_smoothed,
     schedule_runs,
     AUGMENTATION_COLOURS,
     augmentation_runs,
@@ -27,7 +27,7 @@ from cnnbook.analysis.ch07 import (
 from cnnbook.experiments.normalization import SHOWN_RATE
 from cnnbook.experiments.training import BATCH_SIZE
 from cnnbook.figures import register
-from cnnbook.figures.common import draw_image, plt
+from cnnbook.figures.common import draw_image, log_ticks, mean_and_band, plt, seeds_and_mean
 
 
 @register(
@@ -249,28 +249,21 @@ def batch_size():
         "seeds, bands span the lowest to the highest seed.",
 )
 def learning_rates():
-    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
-
     runs = rate_runs()
     lrs, log, guess = runs[0]["lrs"], runs[0]["log"], float(np.log(10))
     top = LOSS_CAP  # a larger loss, or a diverged run (no loss), is drawn at the top of the axis
     fig, (left, right) = plt.subplots(1, 2, figsize=(6.8, 3.6), layout="constrained", sharey=True)
     for norm in ("none", "batch"):
         label, colour, marker = NORM_STYLES[norm]
-        seeds = np.minimum(np.asarray([final_losses(norm, lr) for lr in lrs]), top)
-        left.plot(lrs, seeds.mean(axis=1), marker=marker, color=colour, label=label)
-        left.fill_between(lrs, seeds.min(axis=1), seeds.max(axis=1), color=colour, alpha=0.15, linewidth=0)
+        seeds = np.minimum(np.asarray([final_losses(norm, lr) for lr in lrs]), top).T  # a row per seed
+        mean_and_band(left, lrs, seeds, colour, marker=marker, label=label)
         curves = np.asarray([[top if v is None else min(v, top) for v in r["losses"][norm][f"{SHOWN_RATE:g}"]]
                              for r in runs])
-        steps = log * np.arange(1, curves.shape[1] + 1)
-        right.plot(steps, curves.mean(axis=0), marker=marker, ms=3, color=colour)
-        right.fill_between(steps, curves.min(axis=0), curves.max(axis=0), color=colour, alpha=0.15, linewidth=0)
+        mean_and_band(right, log * np.arange(1, curves.shape[1] + 1), curves, colour, marker=marker, ms=3)
     for ax in (left, right):
         ax.axhline(guess, color="0.4", linestyle="--", linewidth=1)
         ax.set_yscale("log")
-        ax.yaxis.set_major_locator(FixedLocator((0.3, 0.5, 1, 2, 4, 8)))
-        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
-        ax.yaxis.set_minor_formatter(NullFormatter())
+        log_ticks(ax.yaxis, (0.3, 0.5, 1, 2, 4, 8))
     left.text(lrs[0], guess * 1.07, "guessing: ln 10", fontsize=9, color="0.3")
     left.set_xscale("log")
     left.set_xticks(lrs, [f"{lr:g}" for lr in lrs])
@@ -291,21 +284,16 @@ def learning_rates():
         "dot per seed and a tick at the mean. The text states which differences hold in every seed.",
 )
 def regularization():
-    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
-
     runs = regularization_runs()
     first = runs[0]
     fig, (left, right) = plt.subplots(1, 2, figsize=(6.7, 4.3), layout="constrained",
                                       gridspec_kw={"width_ratios": (1.4, 1)})
     checks = first["eval_every"] * np.arange(1, len(first["variants"]["none"]["validation_loss"]) + 1)
     for variant, (label, colour, marker) in REGULARIZERS.items():
-        losses = np.asarray([r["variants"][variant]["validation_loss"] for r in runs])
-        left.plot(checks, losses.mean(axis=0), marker=marker, ms=4, color=colour, label=variant)
-        left.fill_between(checks, losses.min(axis=0), losses.max(axis=0), color=colour, alpha=0.15, linewidth=0)
+        losses = [r["variants"][variant]["validation_loss"] for r in runs]
+        mean_and_band(left, checks, losses, colour, marker=marker, ms=4, label=variant)
     left.set_yscale("log")
-    left.yaxis.set_major_locator(FixedLocator((0.4, 0.5, 0.7, 1, 1.5, 2)))
-    left.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
-    left.yaxis.set_minor_formatter(NullFormatter())
+    log_ticks(left.yaxis, (0.4, 0.5, 0.7, 1, 1.5, 2))
     left.set_xlabel(f"epoch ({first['train_digits']} training digits)")
     left.set_ylabel(f"validation cross-entropy: mean,\nband min–max over {len(runs)} seeds")
     fig.legend(loc="outside lower center", ncol=4, fontsize=9, frameon=False)
@@ -314,9 +302,7 @@ def regularization():
     entries.append(("none, stopped\nearly", REGULARIZERS["none"][1], [r["variants"]["none"]["stopped_accuracy"]
                                                                       for r in runs]))
     for i, (label, colour, values) in enumerate(entries):
-        values = 100 * np.asarray(values)
-        right.plot([values.mean()], [i], "|", color=colour, ms=16, mew=2)  # the mean: a tick, not a bar from an
-        right.plot(values, np.full(len(values), i), "o", color=colour, ms=4)  # axis that does not start at zero
+        seeds_and_mean(right, i, 100 * np.asarray(values), colour)
     right.set_yticks(range(len(entries)), [label.replace("weight decay", "weight decay\n(AdamW)").replace(
         "label smoothing", "label\nsmoothing") for label, _, _ in entries], fontsize=9)
     right.invert_yaxis()
@@ -338,10 +324,7 @@ def augmentation():
     fig, axes = plt.subplots(1, len(sizes), figsize=(6.6, 3.6), layout="constrained", sharey=True)
     for ax, (index, size) in zip(axes, enumerate(sizes)):
         for i, name in enumerate(names):
-            values = 100 * np.asarray([r["accuracy"][name][index] for r in runs])
-            colour = AUGMENTATION_COLOURS[name]
-            ax.plot(values, np.full(len(values), i), "o", color=colour, ms=4)
-            ax.plot([values.mean()], [i], "|", color=colour, ms=16, mew=2)
+            seeds_and_mean(ax, i, [100 * r["accuracy"][name][index] for r in runs], AUGMENTATION_COLOURS[name])
         ax.set_title(f"{size:,} training digits", fontsize=10)
         ax.set_xlabel("test accuracy (%)")
     axes[0].set_yticks(range(len(names)), [n.replace(" and ", " and\n") for n in names], fontsize=9)
@@ -359,33 +342,23 @@ def augmentation():
         "over the seeds with a band from the lowest to the highest seed.",
 )
 def schedules():
-    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
-
     runs = schedule_runs()
     first = runs[0]
     fig, (left, right) = plt.subplots(1, 2, figsize=(6.8, 3.7), layout="constrained")
     for i, run in enumerate(runs):
         left.plot(run["range"]["rates"], run["range"]["losses"], color=f"C{i}", lw=1, alpha=0.8)
-        losses = np.asarray(run["range"]["losses"])
-        smooth = np.convolve(losses, np.ones(RANGE_SMOOTH) / RANGE_SMOOTH, mode="valid")
-        left.plot([range_minimum(run)], [smooth.min()], "o", color=f"C{i}", ms=5)  # at the smoothed loss
+        left.plot([range_minimum(run)], [range_smoothed(run).min()], "o", color=f"C{i}", ms=5)  # the smoothed loss
     left.set_xscale("log")
     left.set_yscale("log")
     left.set_xlabel("learning rate (Adam), growing every step")
     left.set_ylabel("training loss of each step")
-    left.yaxis.set_major_locator(FixedLocator((0.3, 0.5, 1, 2, 4, 8, 16)))
-    left.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
-    left.yaxis.set_minor_formatter(NullFormatter())
+    log_ticks(left.yaxis, (0.3, 0.5, 1, 2, 4, 8, 16))
     left.set_title("range test: one run per seed", fontsize=9)
     for name, colour in SCHEDULE_COLOURS.items():
-        curves = np.asarray([r["schedules"][name]["step_loss"] for r in runs])
-        steps = first["log"] * np.arange(1, curves.shape[1] + 1)
-        right.plot(steps, curves.mean(axis=0), color=colour, label=name)
-        right.fill_between(steps, curves.min(axis=0), curves.max(axis=0), color=colour, alpha=0.15, linewidth=0)
+        curves = [r["schedules"][name]["step_loss"] for r in runs]
+        mean_and_band(right, first["log"] * np.arange(1, len(curves[0]) + 1), curves, colour, label=name)
     right.set_yscale("log")
-    right.yaxis.set_major_locator(FixedLocator((0.1, 0.2, 0.5, 1, 2)))
-    right.yaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
-    right.yaxis.set_minor_formatter(NullFormatter())
+    log_ticks(right.yaxis, (0.1, 0.2, 0.5, 1, 2))
     right.set_xlabel(f"step (batches of {first['batch']})")
     right.set_ylabel(f"training loss, mean of {first['log']} steps")
     right.set_title(f"schedules from {first['base_lr']:g}: mean, band min–max", fontsize=9)

@@ -11,7 +11,7 @@ from cnnbook.backend import to_numpy
 #: imports it from here: this module imports no figure of any chapter.
 DIVERGING = "RdBu_r"
 
-__all__ = ["draw_grid", "draw_image", "plt"]
+__all__ = ["draw_grid", "draw_image", "log_ticks", "mean_and_band", "seeds_and_mean", "plt"]
 
 
 class _Pyplot:
@@ -63,3 +63,27 @@ def draw_image(ax, values, title, signed=False):
         ax.imshow(values, cmap="gray", vmin=0, vmax=1)
     ax.set_title(title)
     ax.set_axis_off()
+
+
+def log_ticks(axis, ticks):
+    """A log-scaled ``axis`` (``ax.yaxis``) labelled at ``ticks`` only, as plain numbers (``0.3``, not ``3e-1``)."""
+    from matplotlib.ticker import FixedLocator, NullFormatter, StrMethodFormatter
+
+    axis.set_major_locator(FixedLocator(ticks))
+    axis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def mean_and_band(ax, x, seeds, colour, **line):
+    """One run per row of ``seeds`` (at ``x``): their mean as a line, and a band from the lowest to the highest."""
+    seeds = np.asarray(seeds, dtype=float)
+    ax.plot(x, seeds.mean(axis=0), color=colour, **line)
+    ax.fill_between(x, seeds.min(axis=0), seeds.max(axis=0), color=colour, alpha=0.15, linewidth=0)
+
+
+def seeds_and_mean(ax, row, values, colour):
+    """Each seed's value as a dot on ``row``, and their mean as a tick (not a bar from an axis that may not start
+    at zero)."""
+    values = np.asarray(values, dtype=float)
+    ax.plot([values.mean()], [row], "|", color=colour, ms=16, mew=2)
+    ax.plot(values, np.full(len(values), row), "o", color=colour, ms=4)
